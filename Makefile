@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+# nbdpath build. `make help` lists the targets; V=1 shows the commands.
+
+OUT		:= .build
+ARCH_INC	:= /usr/include/$(shell gcc -dumpmachine)
+CLANG		?= clang
+BPFTOOL		?= bpftool
+CC		?= gcc
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(OUT) -Iuser
+BPF_CFLAGS	:= -O2 -g -target bpf -Wall -Wextra -Werror \
+		   -Iinclude -Ibpf -I$(ARCH_INC)
+LDLIBS		:= -lbpf -lelf -lz -lpcap -lm
+
+ifeq ($(V),1)
+Q		:=
+msg		=
+else
+Q		:= @
+msg		= @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps check demo bench clean help
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_HDRS	:= $(wildcard bpf/*.h) $(wildcard include/*.h)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS	:= $(wildcard user/*.c)
+USER_OBJS	:= $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+# everything but main() is shared with the test programs
+USER_LIB_OBJS	:= $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+USER_HDRS	:= $(wildcard user/*.h) $(wildcard include/*.h)
+
+TEST_PROGS	:= $(OUT)/test_progs
+TEST_SRCS	:= tests/test_progs.c $(wildcard tests/prog_tests/*.c)
+TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap
+
+all: nbdpath
+
+$(OUT) $(OUT)/user:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+nbdpath: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(TEST_PROGS): $(TEST_SRCS) tests/test_progs.h tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $(TEST_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)
+
+$(OUT)/%: tests/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+# deps first (and alone): the build needs clang and bpftool.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS)
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	$(Q)scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	$(Q)scripts/bench.sh
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUT) nbdpath
+
+help:
+	@echo 'nbdpath targets:'
+	@echo '  all (default)  build ./nbdpath (BPF object, skeleton, loader)'
+	@echo '  check          install missing packages, build, run every test'
+	@echo '  demo           install, build, run the seed lab and show the report'
+	@echo '  bench          measure per-packet cost, live rate, replay speed'
+	@echo '  clean          remove build output'
+	@echo 'V=1 shows the commands.'

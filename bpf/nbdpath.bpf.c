@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nbdpath: classify every frame on a port-mirror NIC, count monitored TCP
+ * flows per direction by server-side MAC, then drop (or pass) the frame.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "nbdpath.h"
+#include "parse.h"
+#include "flow.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Flow slots per CPU minus one (a power of two); set by the loader. */
+const volatile __u32 slot_mask = NP_FLOW_PROBES - 1;
+
+/* Runtime configuration, rewritten in place by the loader (mmap). */
+struct np_config cfg = {
+	.port_bits[NP_DEFAULT_PORT / 64] = 1ull << (NP_DEFAULT_PORT % 64),
+	.idle_ns = NP_DEFAULT_IDLE_SEC * 1000000000ull,
+	.closed_ns = 5 * 1000000000ull,
+	.action = XDP_DROP,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_FLOW_PROBES);	/* resized by the loader */
+	__type(key, __u32);
+	__type(value, struct np_flow);
+} np_flows SEC(".maps");
+
+struct np_counters {
+	__u64 c[NP_STAT_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_counters);
+} np_stats SEC(".maps");
+
+/* Written only when ARP/ND shows a MAC with a new IP: rare, so shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct np_neigh_key);
+	__type(value, struct np_neigh);
+} np_neigh SEC(".maps");
+
+/* Maps only the loader writes; declared here so one object defines them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_meta);
+} np_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct np_neigh_key);
+	__type(value, struct np_name);
+} np_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct np_retired_key);
+	__type(value, struct np_retired);
+} np_retired SEC(".maps");
+
+static __always_inline bool port_watched(__be16 port)
+{
+	__u16 p = bpf_ntohs(port);
+
+	return cfg.port_bits[p >> 6] & (1ull << (p & 63));
+}
+
+static __always_inline __u64 np_now(void)
+{
+	/* Replay hands the program each frame's capture time. Live, the
+	 * coarse clock (one tick of resolution) is a fraction of the
+	 * cost of bpf_ktime_get_ns().
+	 */
+	__u64 t = cfg.clock_ns;
+
+	return t ? t : bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline bool ip_eq(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+static __always_inline void learn_neigh(const __u8 *mac, const __u8 *ip)
+{
+	struct np_neigh_key k = {};
+	struct np_neigh *old, n = {};
+
+	__builtin_memcpy(k.mac, mac, 6);
+	old = bpf_map_lookup_elem(&np_neigh, &k);
+	if (old && ip_eq(old->ip, ip))
+		return;
+	__builtin_memcpy(n.ip, ip, 16);
+	n.seen_ns = np_now();
+	bpf_map_update_elem(&np_neigh, &k, &n, BPF_ANY);
+}
+
+/* ARP for IPv4 over Ethernet: the sender owns its sender address. */
+static __always_inline bool parse_arp(struct cursor *c)
+{
+	__u8 *a = c->pos, ip[16];
+
+	/* htype(2) ptype(2) hlen plen op(2) sha(6) spa(4) */
+	if ((void *)(a + 18) > c->end)
+		return false;
+	if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0x00 ||
+	    a[4] != 6 || a[5] != 4)
+		return false;
+	if (!(a[14] | a[15] | a[16] | a[17]))
+		return false;		/* probe: 0.0.0.0 owns nothing */
+	map_ipv4(ip, *(__be32 *)(a + 14));
+	learn_neigh(a + 8, ip);
+	return true;
+}
+
+/*
+ * Neighbour advertisement: the target address belongs to the MAC in the
+ * target link-layer option, or (without the option, on a solicited
+ * answer) to the frame's source.
+ */
+static __always_inline bool parse_nd(struct cursor *c, const struct np_pkt *p)
+{
+	__u8 *icmp = c->pos;
+	const __u8 *mac = p->smac;
+
+	/* type code csum(2) flags(4) target(16) [opt type len mac(6)] */
+	if ((void *)(icmp + 24) > c->end || icmp[0] != 136 || icmp[1] != 0)
+		return false;
+	if ((void *)(icmp + 32) <= c->end && icmp[24] == 2 && icmp[25] == 1)
+		mac = icmp + 26;
+	learn_neigh(mac, icmp + 8);
+	return true;
+}
+
+static __always_inline void add_vlans(struct np_dir *d, const struct np_pkt *p)
+{
+	int i, j;
+
+	if (!p->n_vlans) {
+		d->flags |= NP_DIRF_UNTAGGED;
+		return;
+	}
+#pragma unroll
+	for (i = 0; i < NP_MAX_VLAN_TAGS; i++) {
+		bool seen = false;
+
+		if (i >= p->n_vlans)
+			break;
+#pragma unroll
+		for (j = 0; j < NP_DIR_VLANS; j++)
+			if (j < d->n_vlans && d->vlans[j] == p->vlans[i])
+				seen = true;
+		if (seen)
+			continue;
+		if (d->n_vlans < NP_DIR_VLANS)
+			d->vlans[d->n_vlans++ & (NP_DIR_VLANS - 1)] = p->vlans[i];
+		else
+			d->flags |= NP_DIRF_VLANS_OVERFLOW;
+	}
+}
+
+static __always_inline void add_session(struct np_dir *d, __u16 s)
+{
+	int j;
+
+#pragma unroll
+	for (j = 0; j < NP_DIR_SESSIONS; j++)
+		if (j < d->n_sessions && d->sessions[j] == s)
+			return;
+	if (d->n_sessions < NP_DIR_SESSIONS)
+		d->sessions[d->n_sessions++ & (NP_DIR_SESSIONS - 1)] = s;
+	else
+		d->flags |= NP_DIRF_SESS_OVERFLOW;
+}
+
+static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+/* The per-MAC bucket of this frame's server-side MAC, added if new. */
+static __always_inline void count_mac(struct np_dir *d, const __u8 *mac,
+				      __u32 bytes)
+{
+	struct np_mac_count *m;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < NP_DIR_MACS; i++) {
+		m = &d->macs[i];
+		if (i == d->n_macs) {
+			__builtin_memcpy(m->mac, mac, 6);
+			d->n_macs = i + 1;
+			goto hit;
+		}
+		if (mac_eq(m->mac, mac))
+			goto hit;
+	}
+	d->flags |= NP_DIRF_MACS_OVERFLOW;
+	d->other_packets++;
+	d->other_bytes += bytes;
+	return;
+hit:
+	m->packets++;
+	m->bytes += bytes;
+}
+
+static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
+				      int dir, __u64 now, __u32 ifindex)
+{
+	const __u8 *smac = dir == NP_DIR_TO_SERVER ? p->dmac : p->smac;
+	__u32 hlen = p->tcp_hlen ? p->tcp_hlen : sizeof(struct tcphdr);
+
+	count_mac(d, smac, p->ip_len);
+	if (p->l4_len > hlen)
+		d->payload_bytes += p->l4_len - hlen;
+	if (!d->first_ns)
+		d->first_ns = now;
+	d->last_ns = now;
+	__builtin_memcpy(d->dst_mac, p->dmac, 6);
+	__builtin_memcpy(d->src_mac, p->smac, 6);
+	d->tcp_flags |= p->tcp_flags;
+	d->ifindex = ifindex;
+	d->encap |= 1 << p->encap;
+	/* sets are written only when they change: compare first */
+	if (p->n_vlans || !(d->flags & NP_DIRF_UNTAGGED))
+		add_vlans(d, p);
+	if (p->has_session)
+		add_session(d, p->session);
+}
+
+static __always_inline struct np_flow *slot_at(__u32 h, __u32 i)
+{
+	__u32 idx = (h + i) & slot_mask;
+
+	return bpf_map_lookup_elem(&np_flows, &idx);
+}
+
+/*
+ * Find the flow's slot on this CPU, or claim a free or reclaimable one in
+ * the probe window. NULL when the window is full of live flows.
+ */
+static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
+						__u64 now, struct np_pkt *p,
+						bool create)
+{
+	struct np_flow *f, *free = NULL;
+	__u32 h = flow_hash(k);
+	int i;
+
+	f = slot_at(h, 0);
+	if (f && f->in_use && key_eq(&f->key, k))
+		return f;
+
+#pragma unroll
+	for (i = 0; i < NP_FLOW_PROBES; i++) {
+		f = slot_at(h, i);
+		if (!f)
+			break;
+		if (f->in_use) {
+			if (key_eq(&f->key, k))
+				return f;
+			if (!free && flow_reclaimable(f, now, cfg.idle_ns,
+						      cfg.closed_ns))
+				free = f;
+		} else if (!free) {
+			free = f;
+		}
+	}
+	if (!create)
+		return NULL;
+	if (!free) {
+		p->table_full = 1;
+		return NULL;
+	}
+	if (free->in_use)
+		p->reclaimed = 1;
+	__builtin_memset(free, 0, sizeof(*free));
+	free->key = *k;
+	free->in_use = 1;
+	return free;
+}
+
+static __always_inline void make_key(struct np_flow_key *k,
+				     const struct np_pkt *p, bool to_server)
+{
+	if (to_server) {
+		__builtin_memcpy(k->server_ip, p->daddr, 16);
+		__builtin_memcpy(k->client_ip, p->saddr, 16);
+		k->server_port = p->dport;
+		k->client_port = p->sport;
+	} else {
+		__builtin_memcpy(k->server_ip, p->saddr, 16);
+		__builtin_memcpy(k->client_ip, p->daddr, 16);
+		k->server_port = p->sport;
+		k->client_port = p->dport;
+	}
+	k->pad = 0;
+}
+
+/*
+ * Attribute a TCP segment to its flow and direction. A global function:
+ * the verifier checks it once, not once per path through the parser,
+ * which keeps the program far below the verifier's complexity limit.
+ */
+__noinline int count_tcp(struct np_pkt *p)
+{
+	bool to_srv, from_srv;
+	struct np_flow_key k;
+	struct np_flow *f;
+	__u64 now;
+	int dir;
+
+	if (!p)
+		return NP_STAT_MALFORMED;
+	to_srv = port_watched(p->dport);
+	from_srv = port_watched(p->sport);
+	if (!to_srv && !from_srv)
+		return NP_STAT_OTHER_PORT;
+	now = np_now();
+	make_key(&k, p, to_srv);
+	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
+	if (to_srv && from_srv) {
+		/* Both ports monitored: the destination of the first
+		 * packet seen is the server. Try this packet as a reply
+		 * before creating a flow in its direction.
+		 */
+		f = flow_get(&k, now, p, false);
+		if (!f) {
+			struct np_flow_key r;
+
+			make_key(&r, p, false);
+			f = flow_get(&r, now, p, false);
+			if (f)
+				dir = NP_DIR_FROM_SERVER;
+		}
+		if (!f)
+			f = flow_get(&k, now, p, true);
+	} else {
+		f = flow_get(&k, now, p, true);
+	}
+	if (f)
+		count_dir(&f->dir[dir], p, dir, now, p->ifindex);
+	return NP_STAT_MATCHED;
+}
+
+/* Returned by parse_level() when a GRE header starts at p->off. */
+#define NP_LEVEL_GRE	100
+
+static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
+				     struct cursor *c)
+{
+	__u32 off = p->off;
+
+	/* bound the offset so the verifier can track pos as packet + var */
+	if (off > NP_MAX_OFFSET)
+		return -1;
+	c->pos = (void *)(long)ctx->data + off;
+	c->end = (void *)(long)ctx->data_end;
+	return 0;
+}
+
+/*
+ * One level of the frame: Ethernet, IP, then TCP (counted) or GRE (left
+ * for parse_encap()). A global function, and so verified once: called
+ * for the outer and the inner frame, it would otherwise be checked once
+ * per path through the outer one.
+ */
+__noinline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
+{
+	struct cursor c;
+	int proto;
+
+	if (!p || cursor_at(ctx, p, &c))
+		return NP_STAT_TRUNCATED;
+	proto = parse_eth(&c, p);
+	if (proto < 0)
+		return -proto;
+	if (proto == ETH_P_IP) {
+		proto = parse_ipv4(&c, p);
+	} else if (proto == ETH_P_IPV6) {
+		proto = parse_ipv6(&c, p);
+	} else {
+		if (proto == ETH_P_ARP && parse_arp(&c))
+			p->neigh = 1;
+		return NP_STAT_NOT_IP;
+	}
+	if (proto < 0)
+		return -proto;
+	if (proto == IPPROTO_TCP) {
+		proto = parse_tcp(&c, p);
+		if (proto < 0)
+			return -proto;
+		return count_tcp(p);
+	}
+	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, p))
+		p->neigh = 1;
+	if (proto != IPPROTO_GRE)
+		return NP_STAT_NOT_TCP;
+	p->off = c.pos - (void *)(long)ctx->data;
+	return NP_LEVEL_GRE;
+}
+
+/* GRE and ERSPAN headers; on success p->off is the inner frame. */
+__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
+{
+	struct cursor c;
+	int proto;
+
+	if (!p || cursor_at(ctx, p, &c))
+		return NP_STAT_TRUNCATED;
+	proto = parse_gre(&c, p);
+	if (proto < 0)
+		return -proto;
+	p->off = c.pos - (void *)(long)ctx->data;
+	return 0;
+}
+
+/* Returns the outcome of the frame. */
+static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
+{
+	int out;
+
+	out = parse_level(ctx, p);
+	if (out != NP_LEVEL_GRE)
+		return out;
+	out = parse_encap(ctx, p);
+	if (out)
+		return out;
+	out = parse_level(ctx, p);
+	/* one level of encapsulation; GRE inside GRE is not ours */
+	return out == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : out;
+}
+
+SEC("xdp.frags")
+int nbdpath_xdp(struct xdp_md *ctx)
+{
+	struct np_pkt p = {};
+	struct np_counters *cnt;
+	__u32 zero = 0;
+	int out;
+
+	cnt = bpf_map_lookup_elem(&np_stats, &zero);
+	if (!cnt)
+		return cfg.action;	/* cannot happen: a 1-entry array */
+
+	p.ifindex = ctx->ingress_ifindex;
+	out = classify(ctx, &p);
+
+	/* the one exit: every frame lands in exactly one outcome */
+	cnt->c[NP_STAT_PACKETS]++;
+	cnt->c[out & 0xf]++;
+	if (p.any_vlan)
+		cnt->c[NP_STAT_VLAN]++;
+	if (p.gre)
+		cnt->c[NP_STAT_GRE]++;
+	if (p.encap >= NP_ENCAP_ERSPAN1 && p.encap <= NP_ENCAP_ERSPAN3)
+		cnt->c[NP_STAT_ERSPAN]++;
+	if (p.ipv6)
+		cnt->c[NP_STAT_IPV6]++;
+	if (p.table_full)
+		cnt->c[NP_STAT_TABLE_FULL]++;
+	if (p.reclaimed)
+		cnt->c[NP_STAT_RECLAIMED]++;
+	if (p.neigh)
+		cnt->c[NP_STAT_NEIGH]++;
+	return cfg.action;
+}

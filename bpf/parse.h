@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Header parsers for the nbdpath XDP program.
+ *
+ * Each step takes a cursor, checks bounds before every read and returns
+ * either the next protocol or an outcome (enum np_stat). Fields land in
+ * struct np_pkt. The policy for every odd case is stated where it is
+ * decided. All multi-byte values stay in network byte order unless the
+ * name says otherwise.
+ */
+#ifndef NBDPATH_PARSE_H
+#define NBDPATH_PARSE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "nbdpath.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD	0x88A8
+#endif
+#define ETH_P_QINQ1	0x9100
+#define GRE_P_ERSPAN	0x88BE		/* type I without, type II with GRE seq */
+#define GRE_P_ERSPAN3	0x22EB
+#define GRE_P_TEB	0x6558
+
+#define NP_MAX_VLAN_TAGS	2
+#define NP_IPV6_EXT_MAX		6	/* extension headers walked per packet */
+
+/* GRE flag bits of the first 16-bit word (RFC 2784/2890) */
+#define GRE_F_CSUM	0x8000
+#define GRE_F_ROUTING	0x4000
+#define GRE_F_KEY	0x2000
+#define GRE_F_SEQ	0x1000
+#define GRE_VERSION	0x0007
+
+/* Parse result of one step: >= 0 is a protocol, < 0 is -outcome. */
+#define NP_OUT(stat)	(-(int)(stat))
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* What the parser learnt about the frame that carries the TCP segment. */
+struct np_pkt {
+	__u8	dmac[6];		/* MACs of the (inner) frame */
+	__u8	smac[6];
+	__u8	saddr[16];		/* IPv4-mapped for IPv4 */
+	__u8	daddr[16];
+	__u16	vlans[NP_MAX_VLAN_TAGS];
+	__u8	n_vlans;		/* of the (inner) frame */
+	__u8	any_vlan;		/* a tag at any level: feature counter */
+	__u8	ipv6;			/* an IPv6 header at any level */
+	__u8	gre;
+	__u8	encap;			/* NP_ENCAP_* */
+	__u8	has_session;
+	__u16	session;		/* ERSPAN session ID */
+	__u8	l4proto;
+	__u8	tcp_flags;
+	__u16	tcp_hlen;		/* 0: TCP header cut before doff */
+	__u32	ip_len;			/* bytes of the IP packet, from its header */
+	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
+	__be16	sport;
+	__be16	dport;
+	__u32	ifindex;
+	__u32	off;			/* where the next level starts */
+	__u8	table_full;		/* set by the flow update */
+	__u8	reclaimed;
+	__u8	neigh;			/* ARP/ND taught an owner IP */
+	__u8	pad;
+};
+
+/* Deepest offset a level may start at: outer headers of an encapsulated
+ * mirror (Ethernet, two tags, IPv6 with extensions, GRE, ERSPAN III with
+ * subheader) stay well below it.
+ */
+#define NP_MAX_OFFSET	512
+
+static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
+{
+	__u32 *w = (__u32 *)dst;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0x0000ffff);
+	w[3] = addr;
+}
+
+/*
+ * Ethernet II plus up to two VLAN tags of any of the three TPIDs. A third
+ * tag is not guessed at: the frame is unsupported.
+ */
+static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p)
+{
+	struct ethhdr *eth = c->pos;
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	/* copied, not pointed at: the flow update is a separate BPF
+	 * function, which cannot take packet pointers
+	 */
+	__builtin_memcpy(p->dmac, eth->h_dest, 6);
+	__builtin_memcpy(p->smac, eth->h_source, 6);
+	p->n_vlans = 0;
+	proto = eth->h_proto;
+	c->pos = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < NP_MAX_VLAN_TAGS + 1; i++) {
+		__be16 *tag = c->pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD) &&
+		    proto != bpf_htons(ETH_P_QINQ1))
+			break;
+		if (i == NP_MAX_VLAN_TAGS)
+			return NP_OUT(NP_STAT_UNSUPPORTED);
+		if ((void *)(tag + 2) > c->end)
+			return NP_OUT(NP_STAT_TRUNCATED);
+		p->vlans[i] = bpf_ntohs(tag[0]) & 0x0fff;
+		p->n_vlans = i + 1;
+		p->any_vlan = 1;
+		proto = tag[1];
+		c->pos = tag + 2;
+	}
+	return bpf_ntohs(proto);
+}
+
+/*
+ * IPv4 with options. IHL < 5 and a total length shorter than the header
+ * are malformed; a header cut by the capture is truncated. A non-first
+ * fragment has no L4 header: it is counted as a fragment. A first
+ * fragment carries the TCP header and is classified, counted with its
+ * own length.
+ */
+static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen, tot;
+
+	if ((void *)(iph + 1) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	if (iph->version != 4 || iph->ihl < 5)
+		return NP_OUT(NP_STAT_MALFORMED);
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < hlen)
+		return NP_OUT(NP_STAT_MALFORMED);
+	if (c->pos + hlen > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	if (iph->frag_off & bpf_htons(0x1fff))
+		return NP_OUT(NP_STAT_FRAGMENT);
+
+	map_ipv4(p->saddr, iph->saddr);
+	map_ipv4(p->daddr, iph->daddr);
+	p->ip_len = tot;
+	p->l4_len = tot - hlen;
+	p->l4proto = iph->protocol;
+	c->pos += hlen;
+	return iph->protocol;
+}
+
+/*
+ * IPv6 and its extension headers: hop-by-hop, routing, destination
+ * options and fragment, at most NP_IPV6_EXT_MAX of them. A longer chain
+ * is unsupported rather than guessed; so is AH (its payload may well be
+ * TCP but we do not walk it) and a jumbogram (payload length 0).
+ */
+static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen, ext = 0;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	if (ip6->version != 6)
+		return NP_OUT(NP_STAT_MALFORMED);
+	p->ipv6 = 1;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen == 0)
+		return NP_OUT(NP_STAT_UNSUPPORTED);
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	nexthdr = ip6->nexthdr;
+	c->pos = ip6 + 1;
+
+#pragma unroll
+	for (i = 0; i < NP_IPV6_EXT_MAX + 1; i++) {
+		__u8 *h = c->pos;
+		__u32 len;
+
+		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT)
+			break;
+		if (i == NP_IPV6_EXT_MAX)
+			return NP_OUT(NP_STAT_UNSUPPORTED);
+		if ((void *)(h + 8) > c->end)
+			return NP_OUT(NP_STAT_TRUNCATED);
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			/* offset is the upper 13 bits of bytes 2-3 */
+			if ((h[2] << 8 | h[3]) & 0xfff8)
+				return NP_OUT(NP_STAT_FRAGMENT);
+			len = 8;
+		} else {
+			len = (h[1] + 1) * 8;
+		}
+		/* hop-by-hop is only legal first, but where it sits does
+		 * not change where TCP starts: walk it anyway.
+		 */
+		ext += len;
+		if (ext > plen)
+			return NP_OUT(NP_STAT_MALFORMED);
+		nexthdr = h[0];
+		c->pos = h + len;
+	}
+	if (nexthdr == IPPROTO_AH)
+		return NP_OUT(NP_STAT_UNSUPPORTED);
+
+	p->ip_len = plen + sizeof(*ip6);
+	p->l4_len = plen - ext;
+	p->l4proto = nexthdr;
+	return nexthdr;
+}
+
+/*
+ * TCP. The ports are all a flow needs: a mirror that cut the frame after
+ * them still counts it (bytes come from the IP header), with the flags
+ * and the header length taken only when they made it into the capture.
+ * A data offset below 5 or past the IP payload is malformed.
+ */
+static __always_inline int parse_tcp(struct cursor *c, struct np_pkt *p)
+{
+	__u8 *th = c->pos;
+	__u32 hlen;
+
+	if ((void *)(th + 4) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	if (p->l4_len < 4)
+		return NP_OUT(NP_STAT_MALFORMED);
+	p->sport = *(__be16 *)th;
+	p->dport = *(__be16 *)(th + 2);
+	p->tcp_flags = 0;
+	p->tcp_hlen = 0;
+	if ((void *)(th + 13) > c->end)
+		return 0;
+	hlen = (th[12] >> 4) * 4;
+	if (hlen < sizeof(struct tcphdr) || hlen > p->l4_len)
+		return NP_OUT(NP_STAT_MALFORMED);
+	p->tcp_hlen = hlen;
+	if ((void *)(th + 14) <= c->end)
+		p->tcp_flags = th[13];
+	return 0;
+}
+
+/*
+ * GRE (RFC 2784/2890) as a remote mirror sends it, and the ERSPAN header
+ * that may follow. Returns the EtherType of what follows (always an inner
+ * Ethernet frame when it succeeds). Version 1 GRE (PPTP), the routing bit
+ * and any ERSPAN version other than the one its GRE protocol implies are
+ * unsupported: their layout is not what the bits would suggest.
+ */
+static __always_inline int parse_gre(struct cursor *c, struct np_pkt *p)
+{
+	__be16 *gre = c->pos;
+	__u16 flags, proto;
+	__u32 hlen = 4;
+	__u8 *e;
+
+	if ((void *)(gre + 2) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	p->gre = 1;
+	flags = bpf_ntohs(gre[0]);
+	proto = bpf_ntohs(gre[1]);
+	if ((flags & GRE_VERSION) || (flags & GRE_F_ROUTING))
+		return NP_OUT(NP_STAT_UNSUPPORTED);
+	if (flags & GRE_F_CSUM)
+		hlen += 4;		/* checksum + reserved1 */
+	if (flags & GRE_F_KEY)
+		hlen += 4;
+	if (flags & GRE_F_SEQ)
+		hlen += 4;
+	if (c->pos + hlen > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	c->pos += hlen;
+	e = c->pos;
+
+	switch (proto) {
+	case GRE_P_TEB:
+		p->encap = NP_ENCAP_TEB;
+		return GRE_P_TEB;
+	case GRE_P_ERSPAN:
+		if (!(flags & GRE_F_SEQ)) {
+			/* type I: the mirrored frame follows GRE directly */
+			p->encap = NP_ENCAP_ERSPAN1;
+			return GRE_P_TEB;
+		}
+		/* type II: ver(4) vlan(12) cos(3) en(2) t(1) session(10),
+		 * reserved(12) index(20)
+		 */
+		if ((void *)(e + 8) > c->end)
+			return NP_OUT(NP_STAT_TRUNCATED);
+		if ((e[0] >> 4) != 1)
+			return NP_OUT(NP_STAT_UNSUPPORTED);
+		p->encap = NP_ENCAP_ERSPAN2;
+		p->session = (e[2] << 8 | e[3]) & 0x3ff;
+		p->has_session = 1;
+		c->pos = e + 8;
+		return GRE_P_TEB;
+	case GRE_P_ERSPAN3:
+		/* ver(4) vlan(12) cos(3) bso(2) t(1) session(10),
+		 * timestamp(32), sgt(16) p(1) ft(5) hw_id(6) d(1) gra(2) o(1),
+		 * then an 8-byte platform subheader when o is set
+		 */
+		if ((void *)(e + 12) > c->end)
+			return NP_OUT(NP_STAT_TRUNCATED);
+		if ((e[0] >> 4) != 2)
+			return NP_OUT(NP_STAT_UNSUPPORTED);
+		/* frame type 0 is Ethernet; 2 (bare IP) has no MACs */
+		if ((e[10] >> 2) & 0x1f)
+			return NP_OUT(NP_STAT_UNSUPPORTED);
+		p->encap = NP_ENCAP_ERSPAN3;
+		p->session = (e[2] << 8 | e[3]) & 0x3ff;
+		p->has_session = 1;
+		c->pos = e + ((e[11] & 1) ? 20 : 12);
+		return GRE_P_TEB;
+	}
+	/* plain GRE over IP carries no MACs: nothing to attribute */
+	return NP_OUT(NP_STAT_UNSUPPORTED);
+}
+
+#endif /* NBDPATH_PARSE_H */

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the XDP program and the loader: map keys and values,
+ * counter indices, defaults, pin names and the layout version.
+ *
+ * Every struct is explicitly padded to a multiple of 8 so that both sides,
+ * and per-CPU value buffers (rounded up to 8 bytes by the kernel), agree
+ * on every offset. Bump NP_LAYOUT_VERSION whenever anything here changes.
+ */
+#ifndef NBDPATH_H
+#define NBDPATH_H
+
+#include <linux/types.h>
+
+#define NP_LAYOUT_VERSION	1
+#define NP_MAGIC		0x4e424450u	/* "NBDP" */
+
+#define NP_DEFAULT_PORT		902
+#define NP_DEFAULT_MAX_FLOWS	65536
+#define NP_DEFAULT_IDLE_SEC	300
+#define NP_DEFAULT_PIN_DIR	"/sys/fs/bpf/nbdpath"
+
+/* Pin names under --pin-dir; equal to the map names in the BPF object. */
+#define NP_PIN_FLOWS		"np_flows"
+#define NP_PIN_STATS		"np_stats"
+#define NP_PIN_NEIGH		"np_neigh"
+#define NP_PIN_META		"np_meta"
+#define NP_PIN_NAMES		"np_names"
+#define NP_PIN_RETIRED		"np_retired"
+
+#define NP_PROG_NAME		"nbdpath_xdp"
+
+/*
+ * Every frame lands in exactly one outcome; their sum is NP_STAT_PACKETS.
+ * Feature counters follow and may count a frame several times over.
+ */
+enum np_stat {
+	NP_STAT_PACKETS,
+	NP_STAT_MATCHED,
+	NP_STAT_OTHER_PORT,
+	NP_STAT_NOT_TCP,
+	NP_STAT_NOT_IP,
+	NP_STAT_FRAGMENT,
+	NP_STAT_TRUNCATED,
+	NP_STAT_MALFORMED,
+	NP_STAT_UNSUPPORTED,
+	/* features */
+	NP_STAT_VLAN,
+	NP_STAT_ERSPAN,
+	NP_STAT_GRE,
+	NP_STAT_IPV6,
+	/* matched frames that found no free slot in the flow table */
+	NP_STAT_TABLE_FULL,
+	/* flows the program reclaimed after they went idle or closed */
+	NP_STAT_RECLAIMED,
+	/* ARP / ND frames that taught an owner IP for a MAC */
+	NP_STAT_NEIGH,
+	NP_STAT_MAX,
+};
+
+#define NP_OUTCOME_FIRST	NP_STAT_MATCHED
+#define NP_OUTCOME_LAST		NP_STAT_UNSUPPORTED
+
+/*
+ * Flow key: the server side first. IPv4 addresses are stored as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d) so both families share one form.
+ * Ports are in network byte order, as on the wire.
+ */
+struct np_flow_key {
+	__u8	server_ip[16];
+	__u8	client_ip[16];
+	__be16	server_port;
+	__be16	client_port;
+	__u32	pad;		/* zero: part of every key comparison */
+};
+
+#define NP_DIR_TO_SERVER	0
+#define NP_DIR_FROM_SERVER	1
+
+/* Bounds of the small per-direction sets. */
+#define NP_DIR_MACS		4
+#define NP_DIR_VLANS		4
+#define NP_DIR_SESSIONS		4
+
+/* np_dir.flags */
+#define NP_DIRF_MACS_OVERFLOW	0x01	/* more server MACs than NP_DIR_MACS */
+#define NP_DIRF_VLANS_OVERFLOW	0x02
+#define NP_DIRF_SESS_OVERFLOW	0x04
+#define NP_DIRF_UNTAGGED	0x08	/* some frames carried no VLAN tag */
+
+/* np_dir.encap: bit set per encapsulation seen (1 << NP_ENCAP_*) */
+enum np_encap {
+	NP_ENCAP_NONE,
+	NP_ENCAP_ERSPAN1,
+	NP_ENCAP_ERSPAN2,
+	NP_ENCAP_ERSPAN3,
+	NP_ENCAP_TEB,
+	NP_ENCAP_MAX,
+};
+
+/*
+ * Packets and bytes of one direction, split by the server-side MAC that
+ * carried them: the per-MAC split is what the host and interface views
+ * need, and the direction's totals are its sum (plus the overflow bucket),
+ * so no counter is kept twice.
+ */
+struct np_mac_count {
+	__u8	mac[6];
+	__u16	pad;
+	__u64	packets;
+	__u64	bytes;
+};
+
+struct np_dir {
+	struct np_mac_count macs[NP_DIR_MACS];
+	__u64	other_packets;		/* frames from MACs past the set */
+	__u64	other_bytes;
+	__u64	payload_bytes;
+	__u64	first_ns;		/* NP clock, see np_meta.clock */
+	__u64	last_ns;
+	__u8	src_mac[6];		/* of the last frame */
+	__u8	dst_mac[6];
+	__u16	vlans[NP_DIR_VLANS];	/* VLAN IDs of the (inner) frame */
+	__u16	sessions[NP_DIR_SESSIONS];	/* ERSPAN session IDs */
+	__u32	ifindex;		/* mirror NIC of the last frame */
+	__u8	n_macs;
+	__u8	n_vlans;
+	__u8	n_sessions;
+	__u8	tcp_flags;		/* OR of all frames */
+	__u8	flags;			/* NP_DIRF_* */
+	__u8	encap;			/* 1 << NP_ENCAP_* */
+	__u8	pad[6];
+};
+
+/*
+ * One slot of the flow table. The table is a per-CPU array probed by a
+ * hash of the key (see bpf/flow.h): the same flow may sit in a different
+ * slot on each CPU, and readers merge slots by key. A slot is free when
+ * in_use is zero.
+ */
+struct np_flow {
+	struct np_flow_key key;
+	__u8	in_use;
+	__u8	pad[7];
+	struct np_dir dir[2];
+};
+
+/* Probe window of the flow table; also its minimum size. */
+#define NP_FLOW_PROBES		8
+
+/* Neighbour map: MAC (padded to 8) -> owner IP learnt from ARP/ND. */
+struct np_neigh_key {
+	__u8	mac[6];
+	__u16	pad;
+};
+
+struct np_neigh {
+	__u8	ip[16];			/* IPv4-mapped for ARP */
+	__u64	seen_ns;
+};
+
+/*
+ * Runtime configuration in the program's global data (.bss), mmapped
+ * by the loader: changing ports or the action needs no reload.
+ */
+struct np_config {
+	__u64	port_bits[65536 / 64];	/* monitored TCP ports, host order */
+	__u64	clock_ns;		/* nonzero: replay's capture time */
+	__u64	idle_ns;		/* slot reclaimable after this idle */
+	__u64	closed_ns;		/* ...or this long after FIN+FIN/RST */
+	__u32	action;			/* XDP_DROP or XDP_PASS */
+	__u32	pad;
+};
+
+/*
+ * Written by `nbdpath run`/`replay` into the pinned np_meta array so that
+ * a query can tell a live, compatible instance from a stale or foreign
+ * one before it decodes any other map.
+ */
+#define NP_CLOCK_MONO_COARSE	0	/* bpf_ktime_get_coarse_ns() */
+#define NP_CLOCK_REALTIME	1	/* capture timestamps (replay) */
+
+struct np_meta {
+	__u32	magic;
+	__u32	layout;
+	__u32	sz_key;
+	__u32	sz_flow;
+	__u32	sz_meta;
+	__u32	n_slots;		/* flow table slots per CPU */
+	__u32	pid;
+	__u32	clock;			/* NP_CLOCK_* */
+	__s64	clock_to_unix_ns;	/* add to an NP clock value */
+	__u64	started_ns;		/* unix time */
+	__u64	last_poll_ns;		/* unix time */
+	__u64	flows_evicted;		/* flows retired by the loader */
+	__u32	sample_rate;
+	__u32	interval_ms;
+	__u32	n_ifaces;
+	__u32	pad;
+	__u32	ifindex[16];
+	__u32	xdp_mode[16];		/* XDP_FLAGS_*_MODE */
+};
+
+/* Loader-written: vmk names of server-side MACs. */
+struct np_name {
+	char	name[16];
+};
+
+/*
+ * Loader-written: counts of flows removed from the flow table, kept per
+ * (server IP, server MAC, direction) so host and interface totals never
+ * lose what was counted.
+ */
+struct np_retired_key {
+	__u8	server_ip[16];
+	__u8	mac[6];
+	__u8	dir;
+	__u8	pad;
+};
+
+struct np_retired {
+	__u64	packets;
+	__u64	bytes;
+};
+
+#endif /* NBDPATH_H */
