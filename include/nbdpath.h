@@ -21,6 +21,8 @@
 #define NP_DEFAULT_PIN_DIR	"/sys/fs/bpf/nbdpath"
 
 /* Pin names under --pin-dir; equal to the map names in the BPF object. */
+#define NP_MAX_IFACES		16	/* -i given to one run */
+
 #define NP_PIN_FLOWS		"np_flows"
 #define NP_PIN_STATS		"np_stats"
 #define NP_PIN_NEIGH		"np_neigh"
@@ -129,7 +131,7 @@ struct np_dir {
 	__u8	tcp_flags;		/* OR of all frames */
 	__u8	flags;			/* NP_DIRF_* */
 	__u8	encap;			/* 1 << NP_ENCAP_* */
-	__u8	pad[6];
+	__u8	pad[2];
 };
 
 /*
@@ -195,10 +197,12 @@ struct np_meta {
 	__u64	flows_evicted;		/* flows retired by the loader */
 	__u32	sample_rate;
 	__u32	interval_ms;
+	__u32	idle_sec;		/* flows idle this long leave reports */
+	__u32	closed_sec;		/* ...closed flows this long after */
 	__u32	n_ifaces;
 	__u32	pad;
-	__u32	ifindex[16];
-	__u32	xdp_mode[16];		/* XDP_FLAGS_*_MODE */
+	__u32	ifindex[NP_MAX_IFACES];
+	__u32	xdp_mode[NP_MAX_IFACES];	/* XDP_FLAGS_*_MODE */
 };
 
 /* Loader-written: vmk names of server-side MACs. */

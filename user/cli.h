@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The parsed command line shared by every command, and the exit codes of SPEC §5. */
+#ifndef NBDPATH_CLI_H
+#define NBDPATH_CLI_H
+
+#include <stdbool.h>
+#include "nbdpath.h"
+#include "vmk.h"
+
+enum np_exit {
+	NP_EXIT_OK	= 0,
+	NP_EXIT_FAIL	= 1,	/* runtime failure: attach, privilege */
+	NP_EXIT_USAGE	= 2,	/* bad flag or value, unreadable input */
+	NP_EXIT_LAYOUT	= 3,	/* pins of an incompatible layout */
+	NP_EXIT_NONE	= 4,	/* nothing running under --pin-dir */
+};
+
+enum np_mode { NP_MODE_AUTO, NP_MODE_NATIVE, NP_MODE_GENERIC };
+
+#define NP_MAX_PORTS	64
+
+struct np_cli {
+	const char *cmd;		/* run, replay, hosts, ... */
+	const char *ifaces[NP_MAX_IFACES];
+	int n_ifaces;
+	__u16 ports[NP_MAX_PORTS];
+	int n_ports;			/* 0: the default port */
+	struct np_vmk_list vmks;	/* --vmk and --vmk-file, merged */
+	const char *vmk_file;
+	double interval;		/* seconds, default 1 */
+	double duration;		/* seconds, 0 = until stopped */
+	bool json;
+	enum np_mode mode;
+	bool pass;
+	const char *pin_dir;
+	__u32 max_flows;
+	__u32 idle_timeout;		/* seconds */
+	__u32 sample_rate;		/* 1 = every packet */
+	const char *metrics;		/* ADDR:PORT or NULL */
+	const char *file;		/* replay FILE ("-" = stdin) */
+	int verbose;
+};
+
+int cmd_run(struct np_cli *o);
+int cmd_replay(struct np_cli *o);
+int cmd_query(struct np_cli *o);	/* hosts, flows, interfaces, stats */
+int cmd_status(struct np_cli *o);
+int cmd_detach(struct np_cli *o);
+
+#endif /* NBDPATH_CLI_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading the kernel's per-CPU tables: the one place that merges per-CPU
+ * values, used by `run`, the query commands, `replay` and the tests.
+ */
+#ifndef NBDPATH_FLOWTAB_H
+#define NBDPATH_FLOWTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "nbdpath.h"
+
+/* One flow, merged over every CPU's slot that holds its key. */
+struct np_flow_rec {
+	struct np_flow_key key;
+	struct np_dir dir[2];
+};
+
+struct np_flowset {
+	struct np_flow_rec *v;
+	size_t n;
+	size_t cap;
+};
+
+/*
+ * Called for the last counts of a slot the program reclaimed (or that
+ * was reset) since the previous read: what it counted must not vanish.
+ */
+typedef void (*np_retire_fn)(const struct np_flow_rec *rec, void *ctx);
+
+struct np_flowtab {
+	int fd;
+	unsigned int n_slots;
+	int ncpu;
+	size_t stride;			/* per-CPU value size, rounded to 8 */
+	void *batch_vals;		/* one batch of slots x CPUs */
+	__u32 *batch_keys;
+	struct np_flow *prev;		/* last read, [cpu * n_slots + slot] */
+	bool track;
+};
+
+/*
+ * track: keep the previous read of every slot so that reclaimed slots are
+ * handed to retire() exactly once (the daemon and replay do; a one-shot
+ * query does not).
+ */
+int np_flowtab_init(struct np_flowtab *t, int fd, unsigned int n_slots,
+		    bool track);
+void np_flowtab_free(struct np_flowtab *t);
+
+/* Read every slot, merge by key into *out (emptied first). */
+int np_flowtab_read(struct np_flowtab *t, struct np_flowset *out,
+		    np_retire_fn retire, void *ctx);
+
+void np_flowset_free(struct np_flowset *s);
+
+/* Merge one direction into another: sums, unions of the small sets. */
+void np_dir_merge(struct np_dir *into, const struct np_dir *from);
+
+/* Packets and bytes of a direction: the sum of its per-MAC buckets. */
+__u64 np_dir_packets(const struct np_dir *d);
+__u64 np_dir_bytes(const struct np_dir *d);
+
+/* The outcome and feature counters, summed over CPUs. */
+int np_read_stats(int fd, __u64 c[NP_STAT_MAX]);
+
+/* Stable names for enum np_stat, as in the JSON "stats" object. */
+extern const char *const np_stat_names[NP_STAT_MAX];
+
+#endif /* NBDPATH_FLOWTAB_H */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "prog.h"
+
+__u32 np_slots_for(__u32 max_flows)
+{
+	__u32 n = NP_FLOW_PROBES;
+
+	if (!max_flows)
+		max_flows = NP_DEFAULT_MAX_FLOWS;
+	while (n < max_flows && n < (1u << 30))
+		n <<= 1;
+	return n;
+}
+
+void np_prog_set_ports(struct nbdpath_bpf *skel, const __u16 *ports, int n)
+{
+	__u64 bits[65536 / 64] = {};
+	struct np_config *cfg = &skel->data->cfg;
+	static const __u16 def = NP_DEFAULT_PORT;
+
+	if (!ports || !n) {
+		ports = &def;
+		n = 1;
+	}
+	for (int i = 0; i < n; i++)
+		bits[ports[i] >> 6] |= 1ull << (ports[i] & 63);
+	/* word by word: the program reads this live, and every word is
+	 * either the old or the new value
+	 */
+	for (size_t i = 0; i < 65536 / 64; i++)
+		cfg->port_bits[i] = bits[i];
+}
+
+struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
+{
+	struct nbdpath_bpf *skel;
+	__u32 slots = np_slots_for(o->max_flows);
+	__u32 idle = o->idle_sec ? o->idle_sec : NP_DEFAULT_IDLE_SEC;
+	__u32 closed = o->closed_sec ? o->closed_sec : 5;
+	int e;
+
+	skel = nbdpath_bpf__open();
+	if (!skel) {
+		*err = -errno;
+		return NULL;
+	}
+	skel->rodata->slot_mask = slots - 1;
+	e = bpf_map__set_max_entries(skel->maps.np_flows, slots);
+	if (e)
+		goto fail;
+	np_prog_set_ports(skel, o->ports, o->n_ports);
+	skel->data->cfg.action = o->pass ? XDP_PASS : XDP_DROP;
+	skel->data->cfg.idle_ns = idle * 1000000000ull;
+	skel->data->cfg.closed_ns = closed * 1000000000ull;
+	e = nbdpath_bpf__load(skel);
+	if (e)
+		goto fail;
+	*err = 0;
+	return skel;
+fail:
+	nbdpath_bpf__destroy(skel);
+	*err = e < 0 ? e : -e;
+	errno = -*err;
+	return NULL;
+}
+
+void np_prog_maps(struct nbdpath_bpf *skel, struct np_maps *m)
+{
+	m->flows = bpf_map__fd(skel->maps.np_flows);
+	m->stats = bpf_map__fd(skel->maps.np_stats);
+	m->neigh = bpf_map__fd(skel->maps.np_neigh);
+	m->meta = bpf_map__fd(skel->maps.np_meta);
+	m->names = bpf_map__fd(skel->maps.np_names);
+	m->retired = bpf_map__fd(skel->maps.np_retired);
+	m->n_slots = bpf_map__max_entries(skel->maps.np_flows);
+}

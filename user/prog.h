@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Opening, configuring and loading the XDP program: shared by run, replay, tests. */
+#ifndef NBDPATH_PROG_H
+#define NBDPATH_PROG_H
+
+#include <stdbool.h>
+#include "nbdpath.h"
+#include "nbdpath.skel.h"
+
+struct np_prog_opts {
+	const __u16 *ports;		/* NULL: the default port */
+	int n_ports;
+	__u32 max_flows;		/* 0: NP_DEFAULT_MAX_FLOWS */
+	bool pass;			/* XDP_PASS instead of XDP_DROP */
+	__u32 idle_sec;			/* 0: NP_DEFAULT_IDLE_SEC */
+	__u32 closed_sec;		/* 0: 5 */
+};
+
+/* Map fds of a loaded program or of a running instance's pins. */
+struct np_maps {
+	int flows;
+	int stats;
+	int neigh;
+	int meta;
+	int names;
+	int retired;
+	__u32 n_slots;			/* flow slots per CPU */
+};
+
+/* Flow table size for --max-flows: a power of two, at least the probe window. */
+__u32 np_slots_for(__u32 max_flows);
+
+/* open + configure + load; NULL with errno set (negative in *err) on failure */
+struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err);
+
+/* Rewrite the monitored port set of a loaded program (takes effect at once). */
+void np_prog_set_ports(struct nbdpath_bpf *skel, const __u16 *ports, int n);
+
+void np_prog_maps(struct nbdpath_bpf *skel, struct np_maps *m);
+
+#endif /* NBDPATH_PROG_H */
