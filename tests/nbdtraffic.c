@@ -11,6 +11,12 @@
  * The server answers each request with exactly "reply length" bytes.
  *
  * Single-threaded poll() loop on both sides so the build needs no -pthread.
+ *
+ * Both commands pin themselves to one CPU (the lowest they may use) unless
+ * told --cpu any. On veth every transmit is queued to the backlog of the CPU
+ * that sends it; a sender whose segments leave from two CPUs (process context
+ * on one, ACK-clocked softirq on the other) gets them reordered, the receiver
+ * sends dup-ACKs and the spurious retransmissions break exact accounting.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,6 +30,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,6 +51,7 @@
 
 static const char *prog = "nbdtraffic";
 static unsigned char iobuf[IO_CHUNK];
+static int pinned_cpu = -1;
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -62,11 +70,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s serve [--bind ADDR] [--port N] [--conns K] [--ready-file F]\n"
-		"                  [--timeout SECONDS]\n"
+		"                  [--timeout SECONDS] [--cpu N|any]\n"
 		"       %s fetch --host ADDR [--port N] [--conns C] [--requests N]\n"
 		"                  [--reply-size BYTES[k|m|g]] [--duration SECONDS]\n"
-		"                  [--bind ADDR] [--timeout SECONDS]\n"
-		"Each prints one JSON line on exit; byte counts are exact socket totals.\n",
+		"                  [--bind ADDR] [--timeout SECONDS] [--cpu N|any]\n"
+		"Each prints one JSON line on exit; byte counts are exact socket totals.\n"
+		"Default --cpu is the lowest allowed CPU, so that veth labs keep segments\n"
+		"in order (no spurious retransmissions).\n",
 		prog, prog);
 }
 
@@ -119,6 +129,30 @@ static double parse_secs(const char *opt, const char *s)
 		exit(2);
 	}
 	return v;
+}
+
+static void pin_cpu(const char *spec)
+{
+	cpu_set_t set;
+	int cpu;
+
+	if (spec && !strcmp(spec, "any"))
+		return;
+	if (spec) {
+		cpu = parse_num("cpu", spec, CPU_SETSIZE - 1, false);
+	} else {
+		if (sched_getaffinity(0, sizeof(set), &set) < 0)
+			die("sched_getaffinity: %s", strerror(errno));
+		for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+			;
+		if (cpu == CPU_SETSIZE)
+			return;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
+	pinned_cpu = cpu;
 }
 
 static void set_nonblock(int fd)
@@ -355,10 +389,11 @@ static int cmd_serve(int argc, char **argv)
 		{ "conns", required_argument, NULL, 'c' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "cpu", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	const char *bind_addr = NULL, *ready = NULL;
+	const char *bind_addr = NULL, *ready = NULL, *cpu = NULL;
 	unsigned int port = DEFAULT_PORT, nconns = 1, accepted = 0, closed = 0, i;
 	uint64_t tw = 0, tr = 0, treq = 0;
 	double timeout = 0, t0, deadline;
@@ -367,8 +402,9 @@ static int cmd_serve(int argc, char **argv)
 	bool failed = false;
 	int lfd, o;
 
-	while ((o = getopt_long(argc, argv, "b:p:c:r:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "b:p:c:r:t:C:h", opts, NULL)) != -1) {
 		switch (o) {
+		case 'C': cpu = optarg; break;
 		case 'b': bind_addr = optarg; break;
 		case 'p': port = parse_num("port", optarg, 65535, false); break;
 		case 'c': nconns = parse_num("conns", optarg, 65536, false); break;
@@ -383,6 +419,7 @@ static int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 
+	pin_cpu(cpu);
 	conns = calloc(nconns, sizeof(*conns));
 	pfd = calloc(nconns + 1, sizeof(*pfd));
 	if (!conns || !pfd)
@@ -474,8 +511,8 @@ static int cmd_serve(int argc, char **argv)
 	}
 	printf("{\"role\":\"server\",\"conns\":%u,\"requests\":%" PRIu64
 	       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64
-	       ",\"port\":%u,\"duration\":%.6f,\"errors\":%s,\"connections\":[",
-	       nconns, treq, tw, tr, port, now() - t0, failed ? "true" : "false");
+	       ",\"port\":%u,\"cpu\":%d,\"duration\":%.6f,\"errors\":%s,\"connections\":[",
+	       nconns, treq, tw, tr, port, pinned_cpu, now() - t0, failed ? "true" : "false");
 	for (i = 0; i < nconns; i++)
 		printf("%s{\"peer\":\"%s\",\"peer_port\":%u,\"requests\":%" PRIu64
 		       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64 "}",
@@ -633,10 +670,11 @@ static int cmd_fetch(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "cpu", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	const char *host = NULL, *bind_addr = NULL;
+	const char *host = NULL, *bind_addr = NULL, *cpu = NULL;
 	unsigned int port = DEFAULT_PORT, nconns = 1, done = 0, i;
 	struct fetch_cfg cfg = { .reply_size = 256 * 1024, .next_id = 1 };
 	double duration = 0, timeout = 0, t0, deadline;
@@ -650,8 +688,9 @@ static int cmd_fetch(int argc, char **argv)
 	struct pollfd *pfd;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "H:p:c:n:s:d:b:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "H:p:c:n:s:d:b:t:C:h", opts, NULL)) != -1) {
 		switch (o) {
+		case 'C': cpu = optarg; break;
 		case 'H': host = optarg; break;
 		case 'p': port = parse_num("port", optarg, 65535, false); break;
 		case 'c': nconns = parse_num("conns", optarg, 65536, false); break;
@@ -675,6 +714,7 @@ static int cmd_fetch(int argc, char **argv)
 	if (!have_requests && duration <= 0)
 		cfg.max_requests = 1;
 
+	pin_cpu(cpu);
 	conns = calloc(nconns, sizeof(*conns));
 	pfd = calloc(nconns, sizeof(*pfd));
 	if (!conns || !pfd)
@@ -766,8 +806,9 @@ static int cmd_fetch(int argc, char **argv)
 	printf("{\"role\":\"client\",\"conns\":%u,\"requests\":%" PRIu64
 	       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64
 	       ",\"reply_size\":%" PRIu32 ",\"remote\":\"%s\",\"remote_port\":%u"
-	       ",\"duration\":%.6f,\"local_ports\":[",
-	       nconns, treq, tw, tr, cfg.reply_size, remote, remote_port, now() - t0);
+	       ",\"cpu\":%d,\"duration\":%.6f,\"local_ports\":[",
+	       nconns, treq, tw, tr, cfg.reply_size, remote, remote_port, pinned_cpu,
+	       now() - t0);
 	for (i = 0; i < nconns; i++)
 		printf("%s%u", i ? "," : "", conns[i].local_port);
 	printf("],\"connections\":[");
