@@ -36,6 +36,12 @@ struct np_report_opts {
 	__u64 now_ns;			/* "now" in NP clock (replay: last frame) */
 	double interval;		/* > 0: run, rates against prev */
 	__u64 flows_evicted;		/* from np_meta */
+	/*
+	 * Added to the kernel's counters (NULL: none). Replay counts here
+	 * the frames BPF_PROG_TEST_RUN refuses (shorter than an Ethernet
+	 * header) so that the outcomes still sum to "packets".
+	 */
+	const __u64 *extra_stats;	/* [NP_STAT_MAX] */
 };
 
 struct np_report;
