@@ -134,10 +134,10 @@ static __always_inline bool parse_arp(struct cursor *c)
  * target link-layer option, or (without the option, on a solicited
  * answer) to the frame's source.
  */
-static __always_inline bool parse_nd(struct cursor *c, const struct np_pkt *p)
+static __always_inline bool parse_nd(struct cursor *c, const struct np_hdrs *h)
 {
 	__u8 *icmp = c->pos;
-	const __u8 *mac = p->smac;
+	const __u8 *mac = h->eth + 6;
 
 	/* type code csum(2) flags(4) target(16) [opt type len mac(6)] */
 	if ((void *)(icmp + 24) > c->end || icmp[0] != 136 || icmp[1] != 0)
@@ -330,10 +330,8 @@ __noinline int count_tcp(struct np_pkt *p)
 
 	if (!p)
 		return NP_STAT_MALFORMED;
-	to_srv = port_watched(p->dport);
-	from_srv = port_watched(p->sport);
-	if (!to_srv && !from_srv)
-		return NP_STAT_OTHER_PORT;
+	to_srv = p->to_server;
+	from_srv = p->from_server;
 	now = np_now();
 	make_key(&k, p, to_srv);
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
@@ -361,8 +359,19 @@ __noinline int count_tcp(struct np_pkt *p)
 	return NP_STAT_MATCHED;
 }
 
-/* Returned by parse_level() when a GRE header starts at p->off. */
-#define NP_LEVEL_GRE	100
+/* The frame is ours: copy what the flow update needs out of the packet. */
+static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h)
+{
+	__builtin_memcpy(p->dmac, h->eth, 6);
+	__builtin_memcpy(p->smac, h->eth + 6, 6);
+	if (h->v6) {
+		__builtin_memcpy(p->saddr, h->addrs, 16);
+		__builtin_memcpy(p->daddr, h->addrs + 16, 16);
+	} else {
+		map_ipv4(p->saddr, *(__be32 *)h->addrs);
+		map_ipv4(p->daddr, *(__be32 *)(h->addrs + 4));
+	}
+}
 
 static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 				     struct cursor *c)
@@ -379,24 +388,23 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 
 /*
  * One level of the frame: Ethernet, IP, then TCP (counted) or GRE (left
- * for parse_encap()). A global function, and so verified once: called
- * for the outer and the inner frame, it would otherwise be checked once
- * per path through the outer one.
+ * for parse_encap()).
  */
-__noinline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
+static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 {
+	struct np_hdrs h;
 	struct cursor c;
 	int proto;
 
 	if (!p || cursor_at(ctx, p, &c))
 		return NP_STAT_TRUNCATED;
-	proto = parse_eth(&c, p);
+	proto = parse_eth(&c, p, &h);
 	if (proto < 0)
 		return -proto;
 	if (proto == ETH_P_IP) {
-		proto = parse_ipv4(&c, p);
+		proto = parse_ipv4(&c, p, &h);
 	} else if (proto == ETH_P_IPV6) {
-		proto = parse_ipv6(&c, p);
+		proto = parse_ipv6(&c, p, &h);
 	} else {
 		if (proto == ETH_P_ARP && parse_arp(&c))
 			p->neigh = 1;
@@ -408,9 +416,14 @@ __noinline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 		proto = parse_tcp(&c, p);
 		if (proto < 0)
 			return -proto;
+		p->to_server = port_watched(p->dport);
+		p->from_server = port_watched(p->sport);
+		if (!p->to_server && !p->from_server)
+			return NP_STAT_OTHER_PORT;
+		copy_addrs(p, &h);
 		return count_tcp(p);
 	}
-	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, p))
+	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, &h))
 		p->neigh = 1;
 	if (proto != IPPROTO_GRE)
 		return NP_STAT_NOT_TCP;
@@ -418,7 +431,12 @@ __noinline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 	return NP_LEVEL_GRE;
 }
 
-/* GRE and ERSPAN headers; on success p->off is the inner frame. */
+/*
+ * The encapsulated frame: GRE and ERSPAN headers, then the inner frame by
+ * the same steps as the outer one. A global function, so the verifier
+ * checks it once rather than once per path through the outer frame; the
+ * outer level stays inline because a call costs as much as the parse.
+ */
 __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
 {
 	struct cursor c;
@@ -430,29 +448,23 @@ __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
 	if (proto < 0)
 		return -proto;
 	p->off = c.pos - (void *)(long)ctx->data;
-	return 0;
+	proto = parse_level(ctx, p);
+	/* one level of encapsulation; GRE inside GRE is not ours */
+	return proto == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : proto;
 }
 
 /* Returns the outcome of the frame. */
 static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
 {
-	int out;
+	int out = parse_level(ctx, p);
 
-	out = parse_level(ctx, p);
-	if (out != NP_LEVEL_GRE)
-		return out;
-	out = parse_encap(ctx, p);
-	if (out)
-		return out;
-	out = parse_level(ctx, p);
-	/* one level of encapsulation; GRE inside GRE is not ours */
-	return out == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : out;
+	return out == NP_LEVEL_GRE ? parse_encap(ctx, p) : out;
 }
 
 SEC("xdp.frags")
 int nbdpath_xdp(struct xdp_md *ctx)
 {
-	struct np_pkt p = {};
+	struct np_pkt p;
 	struct np_counters *cnt;
 	__u32 zero = 0;
 	int out;
@@ -461,6 +473,8 @@ int nbdpath_xdp(struct xdp_md *ctx)
 	if (!cnt)
 		return cfg.action;	/* cannot happen: a 1-entry array */
 
+	*(__u64 *)&p = 0;	/* the flags */
+	p.off = 0;
 	p.ifindex = ctx->ingress_ifindex;
 	out = classify(ctx, &p);
 

@@ -44,38 +44,57 @@
 /* Parse result of one step: >= 0 is a protocol, < 0 is -outcome. */
 #define NP_OUT(stat)	(-(int)(stat))
 
+/* Returned by parse_level() when a GRE header starts at p->off. */
+#define NP_LEVEL_GRE	100
+
 struct cursor {
 	void *pos;
 	void *end;
 };
 
-/* What the parser learnt about the frame that carries the TCP segment. */
+/*
+ * What the parser learnt about the frame that carries the TCP segment.
+ * Plain data, no packet pointers: it is handed to BPF global functions.
+ * The flags come first and are cleared in one store per frame.
+ */
 struct np_pkt {
-	__u8	dmac[6];		/* MACs of the (inner) frame */
-	__u8	smac[6];
-	__u8	saddr[16];		/* IPv4-mapped for IPv4 */
-	__u8	daddr[16];
-	__u16	vlans[NP_MAX_VLAN_TAGS];
-	__u8	n_vlans;		/* of the (inner) frame */
+	/* flags: zeroed per frame */
 	__u8	any_vlan;		/* a tag at any level: feature counter */
 	__u8	ipv6;			/* an IPv6 header at any level */
 	__u8	gre;
 	__u8	encap;			/* NP_ENCAP_* */
 	__u8	has_session;
-	__u16	session;		/* ERSPAN session ID */
+	__u8	table_full;		/* set by the flow update */
+	__u8	reclaimed;
+	__u8	neigh;			/* ARP/ND taught an owner IP */
+
+	__u32	off;			/* where the next level starts */
+	__u32	ifindex;
+	__u16	vlans[NP_MAX_VLAN_TAGS];
+	__u8	n_vlans;		/* of the (inner) frame */
 	__u8	l4proto;
 	__u8	tcp_flags;
+	__u8	to_server;		/* destination port is monitored */
+	__u8	from_server;		/* source port is monitored */
+	__u8	pad;
+	__u16	session;		/* ERSPAN session ID */
 	__u16	tcp_hlen;		/* 0: TCP header cut before doff */
 	__u32	ip_len;			/* bytes of the IP packet, from its header */
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
 	__be16	sport;
 	__be16	dport;
-	__u32	ifindex;
-	__u32	off;			/* where the next level starts */
-	__u8	table_full;		/* set by the flow update */
-	__u8	reclaimed;
-	__u8	neigh;			/* ARP/ND taught an owner IP */
-	__u8	pad;
+	/* copied only for a monitored port: the common miss pays nothing */
+	__u8	dmac[6];		/* MACs of the (inner) frame */
+	__u8	smac[6];
+	__u8	saddr[16];		/* IPv4-mapped for IPv4 */
+	__u8	daddr[16];
+};
+
+/* Headers of the current level, kept as packet pointers until needed. */
+struct np_hdrs {
+	__u8	*eth;
+	__u8	*addrs;			/* source then destination address */
+	bool	v6;
 };
 
 /* Deepest offset a level may start at: outer headers of an encapsulated
@@ -98,7 +117,8 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
  * Ethernet II plus up to two VLAN tags of any of the three TPIDs. A third
  * tag is not guessed at: the frame is unsupported.
  */
-static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p)
+static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p,
+				     struct np_hdrs *h)
 {
 	struct ethhdr *eth = c->pos;
 	__be16 proto;
@@ -106,11 +126,7 @@ static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p)
 
 	if ((void *)(eth + 1) > c->end)
 		return NP_OUT(NP_STAT_TRUNCATED);
-	/* copied, not pointed at: the flow update is a separate BPF
-	 * function, which cannot take packet pointers
-	 */
-	__builtin_memcpy(p->dmac, eth->h_dest, 6);
-	__builtin_memcpy(p->smac, eth->h_source, 6);
+	h->eth = (__u8 *)eth;
 	p->n_vlans = 0;
 	proto = eth->h_proto;
 	c->pos = eth + 1;
@@ -143,7 +159,8 @@ static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p)
  * fragment carries the TCP header and is classified, counted with its
  * own length.
  */
-static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p)
+static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
+				      struct np_hdrs *h)
 {
 	struct iphdr *iph = c->pos;
 	__u32 hlen, tot;
@@ -161,8 +178,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p)
 	if (iph->frag_off & bpf_htons(0x1fff))
 		return NP_OUT(NP_STAT_FRAGMENT);
 
-	map_ipv4(p->saddr, iph->saddr);
-	map_ipv4(p->daddr, iph->daddr);
+	h->addrs = (__u8 *)&iph->saddr;
+	h->v6 = false;
 	p->ip_len = tot;
 	p->l4_len = tot - hlen;
 	p->l4proto = iph->protocol;
@@ -176,7 +193,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p)
  * is unsupported rather than guessed; so is AH (its payload may well be
  * TCP but we do not walk it) and a jumbogram (payload length 0).
  */
-static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p)
+static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
+				      struct np_hdrs *h)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen, ext = 0;
@@ -191,8 +209,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p)
 	plen = bpf_ntohs(ip6->payload_len);
 	if (plen == 0)
 		return NP_OUT(NP_STAT_UNSUPPORTED);
-	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	h->addrs = (__u8 *)&ip6->saddr;
+	h->v6 = true;
 	nexthdr = ip6->nexthdr;
 	c->pos = ip6 + 1;
 
