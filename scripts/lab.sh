@@ -11,7 +11,7 @@
 #
 # Usage: lab.sh up|down|status|env [--prefix P] [--mtu N] [--mgmt-mtu N]
 #                                  [--mirror all|vmk4] [--ipv6]
-set -euo pipefail
+set -Eeuo pipefail
 
 ME=${0##*/}
 
@@ -104,7 +104,6 @@ MGMT6=fd00:: BACKUP6=fd00:0:0:28::
 
 ns_exists() { [[ -e /run/netns/$1 ]]; }
 
-# Runs a command in a namespace; ethtool prints "Actual changes" on success.
 nsx() { ip netns exec "$@"; }
 
 # ---------------------------------------------------------------- down
@@ -197,9 +196,28 @@ write_vmknic() {
 	} >"$file"
 }
 
+# Carrier is on at once, but operstate follows via linkwatch up to a second
+# later; callers (and nbdpath's NIC checks) should find the lab fully UP.
+wait_links_up() {
+	local ns i down
+	for ((i = 0; i < 40; i++)); do
+		down=
+		for ns in "${ALL_NS[@]}"; do
+			if ip -n "$ns" -o link show | grep -Eq 'state (DOWN|LOWERLAYERDOWN)'; then
+				down=$ns
+				break
+			fi
+		done
+		[[ -z $down ]] && return 0
+		sleep 0.05
+	done
+	echo "$ME: links in $down still down after 2 s" >&2
+	return 1
+}
+
 up_failed() {
 	trap - ERR
-	echo "$ME: up failed (status $1, line $2); removing the half-built lab" >&2
+	echo "$ME: up failed (status $1): $2; removing the half-built lab" >&2
 	lab_down
 	exit "$1"
 }
@@ -207,7 +225,7 @@ up_failed() {
 lab_up() {
 	local ns
 	lab_down
-	trap 'up_failed $? $LINENO' ERR
+	trap 'up_failed $? "$BASH_COMMAND"' ERR
 
 	for ns in "${ALL_NS[@]}"; do
 		ip netns add "$ns"
@@ -231,6 +249,12 @@ lab_up() {
 		net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 	nsx "$NS_ESX2" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	# Tail-loss probes fire after ~2 RTTs, a few microseconds on veth: any ACK
+	# late because the peer was not scheduled gets its segment sent twice,
+	# and the mirror then shows more payload than the socket wrote.
+	for ns in "$NS_ESX1" "$NS_ESX2" "$NS_NODE1" "$NS_NODE2"; do
+		nsx "$ns" sysctl -qw net.ipv4.tcp_early_retrans=0
+	done
 	nsx "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 \
 		net.ipv4.conf.default.send_redirects=0
 	((IPV6)) && nsx "$NS_RTR" sysctl -qw net.ipv6.conf.all.forwarding=1
@@ -303,6 +327,8 @@ lab_up() {
 		ip -n "$NS_NODE2" addr add "${BACKUP6}51/64" dev eth0 nodad
 		ip -n "$NS_NODE2" -6 route add default via "${BACKUP6}1" dev eth0
 	fi
+
+	wait_links_up
 
 	mkdir -p "$LAB_DIR"
 	write_vmknic "$LAB_DIR/esx1-vmknic.txt" \

@@ -74,6 +74,8 @@ static void usage(FILE *f)
 		"       %s fetch --host ADDR [--port N] [--conns C] [--requests N]\n"
 		"                  [--reply-size BYTES[k|m|g]] [--duration SECONDS]\n"
 		"                  [--bind ADDR] [--timeout SECONDS] [--cpu N|any]\n"
+		"fetch sends --requests per connection (default 1), or as many as fit in\n"
+		"--duration, then capped by --requests if both are given.\n"
 		"Each prints one JSON line on exit; byte counts are exact socket totals.\n"
 		"Default --cpu is the lowest allowed CPU, so that veth labs keep segments\n"
 		"in order (no spurious retransmissions).\n",
