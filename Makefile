@@ -60,7 +60,21 @@ nbdpath: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(TEST_PROGS): $(TEST_SRCS) tests/test_progs.h tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
+# Tests are found by name, as in the kernel's test_progs: every
+# "void test_NAME(void)" in tests/prog_tests/ becomes DEFINE_TEST(test_NAME).
+# Regenerated every time, replaced only when it changes (a test added to,
+# or a file removed from, the set must show).
+TEST_INC	:= $(OUT)/tests.inc
+$(TEST_INC): FORCE | $(OUT)
+	$(Q)sed -n -E 's/^void (test_[A-Za-z0-9_]+)\(void\).*$$/DEFINE_TEST(\1)/p' \
+		$(filter tests/prog_tests/%,$(TEST_SRCS)) /dev/null > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else \
+		printf '  %-8s %s\n' GEN $@; mv $@.tmp $@; fi
+
+.PHONY: FORCE
+FORCE:
+
+$(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) tests/test_progs.h tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $(TEST_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 

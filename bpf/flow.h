@@ -36,6 +36,10 @@ static __always_inline __u32 flow_hash(const struct np_flow_key *k)
 	 */
 	h = w[3] ^ w[7] ^ (w[2] << 7) ^ (w[6] << 13) ^ w[1] ^ w[5] ^ w[8];
 	h ^= w[0] ^ w[4];
+	/* a multiply carries only upwards: fold the high half (the
+	 * client port) down to where the index bits come from
+	 */
+	h ^= h >> 16;
 	return (h * 0x9e3779b1u) >> 8;
 }
 

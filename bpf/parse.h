@@ -207,8 +207,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
 		return NP_OUT(NP_STAT_MALFORMED);
 	p->ipv6 = 1;
 	plen = bpf_ntohs(ip6->payload_len);
-	if (plen == 0)
-		return NP_OUT(NP_STAT_UNSUPPORTED);
+	if (plen == 0 && ip6->nexthdr == IPPROTO_HOPOPTS)
+		return NP_OUT(NP_STAT_UNSUPPORTED);	/* RFC 2675 */
 	h->addrs = (__u8 *)&ip6->saddr;
 	h->v6 = true;
 	nexthdr = ip6->nexthdr;

@@ -50,7 +50,13 @@ struct np_report;
  * Build the report from a merged flow set and the other maps (stats,
  * neigh, names, retired; fds < 0 are skipped). Totals of hosts and
  * interfaces include the retired map, so expired flows never take their
- * counts with them.
+ * counts with them. NULL with errno set on failure.
+ *
+ * The report keeps o's strings (kind, path, ifaces) by pointer: they
+ * must outlive it. idle_sec/closed_sec 0 mean the program's defaults
+ * (NP_DEFAULT_IDLE_SEC, 5 s); now_ns 0 lists every flow. Flows idle or
+ * closed that long leave "flows" (and "stats.flows") but stay in the
+ * host and interface totals.
  */
 struct np_report *np_report_build(const struct np_maps *m,
 				  const struct np_flowset *flows,
@@ -68,6 +74,16 @@ void np_report_free(struct np_report *r);
  * One JSON object on one line (SPEC §6) with the chosen views' keys plus
  * version, source and time. prev (may be NULL): the previous interval's
  * report, for "interval", "pps" and "bps" when o->interval > 0.
+ *
+ * Rates are over the measured time between the two reports' now_ns
+ * (o->interval when there is no prev), emitted as "interval"; entries
+ * absent from prev count from zero. Interfaces carry rx_pps, rx_bps,
+ * tx_pps, tx_bps; host rx/tx entries pps and bps. With sample_rate N > 1
+ * every packets/bytes/payload_bytes (and rate) is x N and "sampled": N
+ * appears at the top level and in every entry that has counts; "stats"
+ * stays unscaled (what the sensor saw: the outcomes sum to "packets").
+ * A direction's "interface" is the vmk name of the server-side MAC of
+ * its last frame (with one server MAC: that MAC's name), or null.
  */
 void np_report_json(FILE *f, const struct np_report *r,
 		    const struct np_report *prev, unsigned int views);

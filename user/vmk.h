@@ -17,7 +17,11 @@ struct np_vmk_list {
 	int n;
 };
 
-/* "vmk0=00:50:56:aa:bb:cc"; 0 or -EINVAL (message already printed). */
+/*
+ * "vmk0=00:50:56:aa:bb:cc"; 0 or -EINVAL (message already printed).
+ * A MAC given twice keeps the later name; a name may have many MACs
+ * (every host has its own vmk0).
+ */
 int np_vmk_parse_arg(struct np_vmk_list *l, const char *arg);
 
 /*
@@ -30,7 +34,7 @@ int np_vmk_parse_file(struct np_vmk_list *l, const char *path);
 /* Parse "aa:bb:cc:dd:ee:ff" (also '-' separated, any case); 0 or -EINVAL. */
 int np_parse_mac(const char *s, __u8 mac[6]);
 
-/* Store the names into the np_names map so queries see them too. */
+/* Store the names into the np_names map so queries see them too; 0 or -errno. */
 int np_vmk_store(const struct np_vmk_list *l, int names_fd);
 
 #endif /* NBDPATH_VMK_H */

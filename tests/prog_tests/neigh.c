@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ARP and IPv6 neighbour advertisements on the mirror tell which IP owns
+ * an otherwise unnamed server-side MAC (np_neigh).
+ */
+#include "test_progs.h"
+
+static const __u8 BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 ZERO_MAC[6];
+
+static bool want_neigh(struct tprog *t, const __u8 mac[6], const char *ip,
+		       __u64 seen_ns, const char *what)
+{
+	struct np_neigh n;
+	__u8 want[16];
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s: np_neigh entry", what);
+	if (!ASSERT_TRUE(tp_neigh(t, mac, &n), name))
+		return false;
+	tp_addr(want, ip);
+	snprintf(name, sizeof(name), "%s: owner ip", what);
+	if (!ASSERT_MEMEQ(n.ip, want, 16, name))
+		return false;
+	snprintf(name, sizeof(name), "%s: seen_ns", what);
+	return ASSERT_EQ(n.seen_ns, seen_ns, name);
+}
+
+static void arp(struct frame *f, __u16 op, const __u8 *sha, const char *spa,
+		const __u8 *dmac, const char *tpa)
+{
+	frame_init(f);
+	frame_eth(f, dmac, sha);
+	frame_arp(f, op, sha, spa, op == 1 ? ZERO_MAC : dmac, tpa);
+	frame_end(f);
+}
+
+void test_arp_neigh(void)
+{
+	__u64 want[NP_STAT_MAX] = {};
+	struct np_neigh n;
+	struct frame f;
+	struct tprog t;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+
+	/* vmk4 answers the data mover: the sender owns its address */
+	arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	/* vmk0 asks for its gateway: a request teaches as much */
+	arp(&f, 1, MAC_VMK0, IP_ESX, BCAST, "10.0.0.1");
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	/* an address probe (RFC 5227) has sender 0.0.0.0: owns nothing */
+	arp(&f, 1, MAC_RUBRIK, "0.0.0.0", BCAST, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 3;
+	want[NP_STAT_NOT_IP] = 3;
+	want[NP_STAT_NEIGH] = 2;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, MAC_VMK4, IP_ESX_VMK4, TP_CLOCK0, "vmk4");
+	want_neigh(&t, MAC_VMK0, IP_ESX, TP_CLOCK0, "vmk0");
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "probe learnt nothing");
+
+	/* the same binding again: counted, the entry left as it was */
+	tp_set_clock(&t, TP_CLOCK0 + 5000);
+	arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	/* vmk4 given a new address: the entry follows, newly stamped */
+	arp(&f, 2, MAC_VMK4, "10.0.28.11", MAC_RUBRIK, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 2;
+	want[NP_STAT_NOT_IP] = 2;
+	want[NP_STAT_NEIGH] = 2;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, MAC_VMK4, "10.0.28.11", TP_CLOCK0 + 5000, "vmk4 moved");
+
+	/* cut before the sender's address: nothing learnt */
+	arp(&f, 2, MAC_RUBRIK, IP_RUBRIK, MAC_VMK4, IP_ESX_VMK4);
+	if (!tp_run(&t, &f, 14 + 17))
+		goto out;
+	want[NP_STAT_PACKETS] = 1;
+	want[NP_STAT_NOT_IP] = 1;
+	want[NP_STAT_NEIGH] = 0;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "cut ARP learnt nothing");
+	/* ...and one byte more is enough */
+	if (!tp_run(&t, &f, 14 + 18))
+		goto out;
+	want[NP_STAT_NEIGH] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, MAC_RUBRIK, IP_RUBRIK, TP_CLOCK0 + 5000, "rubrik");
+out:
+	tp_close(&t);
+}
+
+static void na(struct frame *f, const __u8 *smac, const char *src,
+	       const char *target, const __u8 *tll)
+{
+	frame_init(f);
+	frame_eth(f, MAC_RUBRIK, smac);
+	frame_ipv6(f, &(struct frame_ip6){ .saddr = src, .daddr = IP6_RUBRIK,
+					   .hop_limit = 255 });
+	frame_icmp6_na(f, target, tll);
+	frame_end(f);
+}
+
+void test_nd_neigh(void)
+{
+	__u64 want[NP_STAT_MAX] = {};
+	const __u8 proxy[6] = { 0x00, 0x50, 0x56, 0x00, 0x00, 0x99 };
+	struct np_neigh n;
+	struct frame f;
+	struct tprog t;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+
+	/* the target link-layer option names the owner */
+	na(&f, MAC_VMK4, "fe80::250:56ff:fe6b:2804", "fd00:28::10", MAC_VMK4);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	/* ...even when another MAC sends the advertisement */
+	na(&f, proxy, "fe80::1", "fd00:28::20", MAC_VMK0);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 2;
+	want[NP_STAT_NOT_TCP] = 2;
+	want[NP_STAT_IPV6] = 2;
+	want[NP_STAT_NEIGH] = 2;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 (option)");
+	want_neigh(&t, MAC_VMK0, "fd00:28::20", TP_CLOCK0, "vmk0 (option)");
+	ASSERT_TRUE(!tp_neigh(&t, proxy, &n), "sender of a proxied NA");
+
+	/* no option (a solicited answer): the frame's source owns it */
+	na(&f, proxy, "fe80::1", "fd00:28::30", NULL);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 1;
+	want[NP_STAT_NOT_TCP] = 1;
+	want[NP_STAT_IPV6] = 1;
+	want[NP_STAT_NEIGH] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, proxy, "fd00:28::30", TP_CLOCK0, "no option");
+
+	/* a solicitation (type 135) teaches nothing */
+	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::40", MAC_RUBRIK);
+	f.data[14 + 40] = 135;
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_NEIGH] = 0;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "solicitation");
+
+	/* cut inside the target address: nothing */
+	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::50", MAC_RUBRIK);
+	if (!tp_run(&t, &f, 14 + 40 + 23))
+		goto out;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "cut NA");
+out:
+	tp_close(&t);
+}

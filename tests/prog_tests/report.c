@@ -1,0 +1,915 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The report: frames of the seed scenario and its controls run through
+ * the real program, then the JSON checked key by key, exactly, and the
+ * human and Prometheus forms checked for what an operator must see.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+
+#include "test_progs.h"
+#include "report.h"
+#include "vmk.h"
+
+#define MS		1000000ull
+#define UNIX0		1763900000ull	/* what TP_CLOCK0 is in unix time */
+#define IP_ESX2		"10.0.0.20"
+
+/* ---- a small JSON checker: validity, and values by path ---- */
+
+static const char *jskip(const char *p);
+
+static const char *jws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *jstring(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '"'; p++) {
+		if (!*p || (unsigned char)*p < 0x20)
+			return NULL;
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == 'u') {
+			for (int i = 1; i <= 4; i++)
+				if (!isxdigit((unsigned char)p[i]))
+					return NULL;
+			p += 4;
+		} else if (!strchr("\"\\/bfnrt", *p)) {
+			return NULL;
+		}
+	}
+	return p + 1;
+}
+
+static const char *jnumber(const char *p)
+{
+	const char *s = p;
+
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	if (*p == '0' && isdigit((unsigned char)p[1]))
+		return NULL;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return NULL;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return p > s ? p : NULL;
+}
+
+/* The end of the value at p, or NULL when it is not valid JSON. */
+static const char *jskip(const char *p)
+{
+	p = jws(p);
+	switch (*p) {
+	case '"':
+		return jstring(p);
+	case '{':
+	case '[': {
+		char close = *p == '{' ? '}' : ']';
+
+		p = jws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				p = jstring(jws(p));
+				if (!p || *(p = jws(p)) != ':')
+					return NULL;
+				p++;
+			}
+			p = jskip(p);
+			if (!p)
+				return NULL;
+			p = jws(p);
+			if (*p == close)
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	}
+	case 't':
+		return strncmp(p, "true", 4) ? NULL : p + 4;
+	case 'f':
+		return strncmp(p, "false", 5) ? NULL : p + 5;
+	case 'n':
+		return strncmp(p, "null", 4) ? NULL : p + 4;
+	default:
+		return jnumber(p);
+	}
+}
+
+static bool json_valid(const char *s)
+{
+	const char *e = jskip(s);
+
+	return e && !*jws(e);
+}
+
+/*
+ * The text of the value at path ("hosts.0.rx.0.mac": object keys and
+ * array indexes), "<missing>" when there is none. The result lives in a
+ * small ring of buffers: enough for the arguments of one assertion.
+ */
+static const char *jget(const char *json, const char *path)
+{
+	static char ring[4][8192];
+	static int next;
+	char *out = ring[next++ & 3], seg[64];
+	const char *p = jws(json), *e;
+
+	while (*path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(seg, sizeof(seg), "%.*s", (int)n, path);
+		path += n + (path[n] == '.');
+		if (*p == '[') {
+			long idx = strtol(seg, NULL, 10);
+
+			p = jws(p + 1);
+			for (long i = 0; *p != ']'; i++) {
+				if (i == idx)
+					goto found;
+				p = jskip(p);
+				if (!p)
+					return "<invalid>";
+				p = jws(p);
+				if (*p == ',')
+					p = jws(p + 1);
+			}
+			return "<missing>";
+		} else if (*p == '{') {
+			p = jws(p + 1);
+			while (*p == '"') {
+				const char *k = p + 1;
+
+				p = jstring(p);
+				if (!p)
+					return "<invalid>";
+				/* keys here need no unescaping */
+				bool match = (size_t)(p - 1 - k) == strlen(seg) &&
+					     !strncmp(k, seg, strlen(seg));
+
+				p = jws(jws(p) + 1);
+				if (match)
+					goto found;
+				p = jskip(p);
+				if (!p)
+					return "<invalid>";
+				p = jws(p);
+				if (*p == ',')
+					p = jws(p + 1);
+			}
+			return "<missing>";
+		}
+		return "<missing>";
+found:
+		p = jws(p);
+	}
+	e = jskip(p);
+	if (!e)
+		return "<invalid>";
+	snprintf(out, sizeof(ring[0]), "%.*s", (int)(e - p), p);
+	return out;
+}
+
+/* ---- frames ---- */
+
+struct scen {
+	struct tprog t;
+	__u64 now;
+	__u64 bytes[2];			/* what the program must count */
+	__u64 packets[2];
+	__u64 payload[2];
+};
+
+static bool put_seg(struct scen *s, const struct seg *g, int dir)
+{
+	struct frame f;
+
+	s->now += MS;
+	tp_set_clock(&s->t, s->now);
+	frame_seg(&f, g);
+	if (!tp_run(&s->t, &f, 0))
+		return false;
+	if (dir >= 0) {
+		s->packets[dir]++;
+		s->bytes[dir] += seg_hdrs(g) + g->payload;
+		s->payload[dir] += g->payload;
+	}
+	return true;
+}
+
+/* Requests reach server on MAC to_mac (tag to_vid); replies leave by
+ * from_mac (tag from_vid); 0 frames in a direction leaves it unseen.
+ */
+struct conv {
+	const char *server;
+	const char *client;
+	__u16 cport;
+	const __u8 *to_mac;		/* server-side MAC of requests */
+	const __u8 *to_src;
+	const __u8 *from_mac;		/* server-side MAC of replies */
+	const __u8 *from_dst;
+	__u16 to_vid, from_vid;
+	int n_to, n_from;		/* data frames after the handshake */
+	__u32 to_payload, from_payload;
+	bool no_handshake;
+	__u8 close;			/* FIN both ways, or RST */
+};
+
+static bool converse(struct scen *s, const struct conv *c)
+{
+	struct seg to = {
+		.dmac = c->to_mac, .smac = c->to_src,
+		.saddr = c->client, .daddr = c->server,
+		.sport = c->cport, .dport = NBD_PORT,
+		.n_tags = c->to_vid ? 1 : 0,
+		.tpid = { FRAME_ETH_P_8021Q }, .vid = { c->to_vid },
+	};
+	struct seg from = {
+		.dmac = c->from_dst, .smac = c->from_mac,
+		.saddr = c->server, .daddr = c->client,
+		.sport = NBD_PORT, .dport = c->cport,
+		.n_tags = c->from_vid ? 1 : 0,
+		.tpid = { FRAME_ETH_P_8021Q }, .vid = { c->from_vid },
+	};
+	bool to_on = c->to_mac, from_on = c->from_mac;
+
+	if (!c->no_handshake) {
+		to.flags = FRAME_TH_SYN;
+		if (to_on && !put_seg(s, &to, NP_DIR_TO_SERVER))
+			return false;
+		from.flags = FRAME_TH_SYN | FRAME_TH_ACK;
+		if (from_on && !put_seg(s, &from, NP_DIR_FROM_SERVER))
+			return false;
+		to.flags = FRAME_TH_ACK;
+		if (to_on && !put_seg(s, &to, NP_DIR_TO_SERVER))
+			return false;
+	}
+	to.flags = FRAME_TH_PSH | FRAME_TH_ACK;
+	to.payload = c->to_payload;
+	for (int i = 0; to_on && i < c->n_to; i++)
+		if (!put_seg(s, &to, NP_DIR_TO_SERVER))
+			return false;
+	from.flags = FRAME_TH_PSH | FRAME_TH_ACK;
+	from.payload = c->from_payload;
+	for (int i = 0; from_on && i < c->n_from; i++)
+		if (!put_seg(s, &from, NP_DIR_FROM_SERVER))
+			return false;
+	if (c->close) {
+		to.payload = from.payload = 0;
+		to.flags = from.flags = c->close | FRAME_TH_ACK;
+		if (to_on && !put_seg(s, &to, NP_DIR_TO_SERVER))
+			return false;
+		if (c->close == FRAME_TH_FIN && from_on &&
+		    !put_seg(s, &from, NP_DIR_FROM_SERVER))
+			return false;
+	}
+	return true;
+}
+
+/* vmk4 answers ARP for its own IP: the sensor learns the owner. */
+static bool arp_vmk4(struct scen *s)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct frame f;
+
+	frame_init(&f);
+	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
+	frame_arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, bcast, IP_RUBRIK);
+	frame_end(&f);
+	return tp_run(&s->t, &f, 0);
+}
+
+static bool scen_load(struct scen *s, bool names)
+{
+	struct np_vmk_list l = {};
+
+	memset(s, 0, sizeof(*s));
+	if (!tp_load(&s->t, NULL))
+		return false;
+	s->now = TP_CLOCK0;
+	if (!names)
+		return true;
+	return ASSERT_OK(np_vmk_parse_arg(&l, "vmk0=00:25:b5:00:00:0a"), "vmk0") &&
+	       ASSERT_OK(np_vmk_parse_arg(&l, "vmk4=00:50:56:6b:28:04"), "vmk4") &&
+	       ASSERT_OK(np_vmk_store(&l, s->t.maps.names), "np_vmk_store");
+}
+
+static void scen_opts(struct scen *s, struct np_report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = "replay";
+	o->path = "seed.pcap";
+	o->now_ns = s->now;
+	o->clock_to_unix_ns = (__s64)(UNIX0 * 1000000000ull) - (__s64)TP_CLOCK0;
+}
+
+/* Read the table, build the report, write it as JSON into *json. */
+static struct np_report *report(struct scen *s, const struct np_report_opts *o,
+				const struct np_report *prev, char **json)
+{
+	struct np_report *r;
+	size_t len;
+	FILE *f;
+
+	*json = NULL;
+	if (!tp_read(&s->t))
+		return NULL;
+	r = np_report_build(&s->t.maps, &s->t.flows, o);
+	if (!ASSERT_TRUE(r, "np_report_build"))
+		return NULL;
+	f = open_memstream(json, &len);
+	if (!ASSERT_TRUE(f, "open_memstream")) {
+		np_report_free(r);
+		return NULL;
+	}
+	np_report_json(f, r, prev, NP_VIEW_ALL);
+	fclose(f);
+	printf("%s", *json);
+	if (!ASSERT_TRUE(json_valid(*json), "valid JSON") ||
+	    !ASSERT_TRUE(!strchr(*json, '\n') || strchr(*json, '\n')[1] == 0,
+			 "one line")) {
+		np_report_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static char *text_of(const struct np_report *r, const struct np_report *prev)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!ASSERT_TRUE(f, "open_memstream"))
+		return NULL;
+	np_report_text(f, r, prev, NP_VIEW_ALL);
+	fclose(f);
+	printf("%s", buf);
+	return buf;
+}
+
+static const char *u64s(__u64 v)
+{
+	static char ring[4][24];
+	static int next;
+	char *b = ring[next++ & 3];
+
+	snprintf(b, sizeof(ring[0]), "%llu", (unsigned long long)v);
+	return b;
+}
+
+#define JEQ(json, path, want)	ASSERT_STREQ(jget((json), (path)), (want), (path))
+
+/* The seed write-up: requests reach vmk0 through the router, the data
+ * leaves by vmk4 straight onto the backup subnet.
+ */
+static const struct conv seed = {
+	.server = IP_ESX, .client = IP_RUBRIK, .cport = CLIENT_PORT,
+	.to_mac = MAC_VMK0, .to_src = MAC_GW, .to_vid = 10,
+	.from_mac = MAC_VMK4, .from_dst = MAC_RUBRIK, .from_vid = 28,
+	.n_to = 2, .to_payload = 100, .n_from = 3, .from_payload = 1400,
+};
+
+void test_report_seed(void)
+{
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL, *text = NULL;
+	struct scen s;
+
+	if (!scen_load(&s, true) || !arp_vmk4(&s) || !converse(&s, &seed))
+		goto out;
+	scen_opts(&s, &o);
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+
+	JEQ(json, "version", "1");
+	JEQ(json, "source", "{\"kind\": \"replay\", \"path\": \"seed.pcap\"}");
+	JEQ(json, "time", "1763900000.008000");
+	JEQ(json, "sampled", "<missing>");
+	JEQ(json, "interval", "<missing>");
+	JEQ(json, "stats.packets", "9");
+	JEQ(json, "stats.matched", "8");
+	JEQ(json, "stats.not_ip", "1");
+	JEQ(json, "stats.vlan", "8");
+	JEQ(json, "stats.neigh", "1");
+	JEQ(json, "stats.flows", "1");
+	JEQ(json, "stats.flows_evicted", "0");
+
+	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
+	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
+	JEQ(json, "hosts.0.rx.0.mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "hosts.0.rx.0.interface", "\"vmk0\"");
+	JEQ(json, "hosts.0.rx.0.owner_ip", "null");
+	JEQ(json, "hosts.0.rx.0.packets", u64s(s.packets[0]));
+	JEQ(json, "hosts.0.rx.0.bytes", u64s(s.bytes[0]));
+	JEQ(json, "hosts.0.rx.1", "<missing>");
+	JEQ(json, "hosts.0.tx.0.mac", "\"00:50:56:6b:28:04\"");
+	JEQ(json, "hosts.0.tx.0.interface", "\"vmk4\"");
+	JEQ(json, "hosts.0.tx.0.owner_ip", "\"10.0.28.10\"");
+	JEQ(json, "hosts.0.tx.0.packets", u64s(s.packets[1]));
+	JEQ(json, "hosts.0.tx.0.bytes", u64s(s.bytes[1]));
+	JEQ(json, "hosts.0.tx.1", "<missing>");
+	JEQ(json, "hosts.1", "<missing>");
+
+	JEQ(json, "flows.0.server", "\"10.0.0.10\"");
+	JEQ(json, "flows.0.server_port", "902");
+	JEQ(json, "flows.0.client", "\"10.0.28.50\"");
+	JEQ(json, "flows.0.client_port", "50512");
+	JEQ(json, "flows.0.verdict", "\"asymmetric\"");
+	JEQ(json, "flows.0.first_seen", "1763900000.001000");
+	JEQ(json, "flows.0.last_seen", "1763900000.008000");
+	JEQ(json, "flows.0.to_server.packets", "4");
+	JEQ(json, "flows.0.to_server.bytes", u64s(s.bytes[0]));
+	JEQ(json, "flows.0.to_server.payload_bytes", "200");
+	JEQ(json, "flows.0.to_server.src_mac", "\"00:00:5e:00:01:01\"");
+	JEQ(json, "flows.0.to_server.dst_mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "flows.0.to_server.server_macs", "[\"00:25:b5:00:00:0a\"]");
+	JEQ(json, "flows.0.to_server.interface", "\"vmk0\"");
+	JEQ(json, "flows.0.to_server.vlans", "[10]");
+	JEQ(json, "flows.0.to_server.erspan_sessions", "[]");
+	JEQ(json, "flows.0.to_server.tcp_flags", "[\"SYN\", \"PSH\", \"ACK\"]");
+	JEQ(json, "flows.0.to_server.mirror", "null");
+	JEQ(json, "flows.0.from_server.packets", "4");
+	JEQ(json, "flows.0.from_server.bytes", u64s(s.bytes[1]));
+	JEQ(json, "flows.0.from_server.payload_bytes", "4200");
+	JEQ(json, "flows.0.from_server.src_mac", "\"00:50:56:6b:28:04\"");
+	JEQ(json, "flows.0.from_server.dst_mac", "\"00:0c:29:28:00:50\"");
+	JEQ(json, "flows.0.from_server.server_macs", "[\"00:50:56:6b:28:04\"]");
+	JEQ(json, "flows.0.from_server.interface", "\"vmk4\"");
+	JEQ(json, "flows.0.from_server.vlans", "[28]");
+	JEQ(json, "flows.0.from_server.tcp_flags", "[\"SYN\", \"PSH\", \"ACK\"]");
+	JEQ(json, "flows.1", "<missing>");
+
+	/* by MAC: 00:25:b5 (vmk0) before 00:50:56 (vmk4) */
+	JEQ(json, "interfaces.0.mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "interfaces.0.interface", "\"vmk0\"");
+	JEQ(json, "interfaces.0.owner_ip", "null");
+	JEQ(json, "interfaces.0.rx_packets", "4");
+	JEQ(json, "interfaces.0.rx_bytes", u64s(s.bytes[0]));
+	JEQ(json, "interfaces.0.tx_packets", "0");
+	JEQ(json, "interfaces.0.tx_bytes", "0");
+	JEQ(json, "interfaces.0.server_ips", "[\"10.0.0.10\"]");
+	JEQ(json, "interfaces.1.mac", "\"00:50:56:6b:28:04\"");
+	JEQ(json, "interfaces.1.interface", "\"vmk4\"");
+	JEQ(json, "interfaces.1.owner_ip", "\"10.0.28.10\"");
+	JEQ(json, "interfaces.1.rx_packets", "0");
+	JEQ(json, "interfaces.1.tx_packets", "4");
+	JEQ(json, "interfaces.1.tx_bytes", u64s(s.bytes[1]));
+	JEQ(json, "interfaces.1.server_ips", "[\"10.0.0.10\"]");
+	JEQ(json, "interfaces.2", "<missing>");
+
+	text = text_of(r, NULL);
+	if (!text)
+		goto out;
+	ASSERT_TRUE(strstr(text, "10.0.0.10  ASYMMETRIC  receives on vmk0 (00:25:b5:00:00:0a)  transmits on vmk4 (00:50:56:6b:28:04)"),
+		    "the host line");
+	ASSERT_TRUE(strstr(text, "esxcli network ip interface tag add -i vmk4 -t vSphereBackupNFC"),
+		    "the vSphere 7+ fix");
+	ASSERT_TRUE(strstr(text, "point the backup appliance at 10.0.28.10 (vmk4's IP)"),
+		    "where to connect");
+	ASSERT_TRUE(strstr(text, "esxcli network ip route ipv4 list"),
+		    "the routing table");
+	ASSERT_TRUE(strstr(text, "PKTRX  MbRX  PKTTX  MbTX"), "totals headings");
+out:
+	free(text);
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* Without names: MACs stand alone, JSON says null. */
+void test_report_unnamed(void)
+{
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL, *text = NULL;
+	struct scen s;
+
+	if (!scen_load(&s, false) || !converse(&s, &seed))
+		goto out;
+	scen_opts(&s, &o);
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
+	JEQ(json, "hosts.0.rx.0.interface", "null");
+	JEQ(json, "hosts.0.tx.0.interface", "null");
+	JEQ(json, "hosts.0.tx.0.owner_ip", "null");
+	JEQ(json, "flows.0.to_server.interface", "null");
+	JEQ(json, "interfaces.1.interface", "null");
+	text = text_of(r, NULL);
+	if (!text)
+		goto out;
+	ASSERT_TRUE(strstr(text, "receives on 00:25:b5:00:00:0a  transmits on 00:50:56:6b:28:04"),
+		    "the host line");
+	ASSERT_TRUE(strstr(text, "-i vmkN -t vSphereBackupNFC"), "a placeholder");
+	ASSERT_TRUE(strstr(text, "--vmk-file"), "how to name them");
+out:
+	free(text);
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* Controls: symmetric on vmk4, and one direction only each way. */
+void test_report_verdicts(void)
+{
+	static const struct conv sym = {
+		.server = IP_ESX_VMK4, .client = IP_RUBRIK2, .cport = 40000,
+		.to_mac = MAC_VMK4, .to_src = MAC_RUBRIK,
+		.from_mac = MAC_VMK4, .from_dst = MAC_RUBRIK,
+		.n_to = 1, .to_payload = 10, .n_from = 1, .from_payload = 10,
+	};
+	static const struct conv to_only = {
+		.server = IP_ESX2, .client = IP_RUBRIK, .cport = 40001,
+		.to_mac = MAC_VMK0, .to_src = MAC_GW,
+		.n_to = 5, .to_payload = 100,
+	};
+	static const struct conv from_only = {
+		.server = IP_ESX, .client = IP_RUBRIK2, .cport = 40002,
+		.from_mac = MAC_VMK4, .from_dst = MAC_RUBRIK,
+		.n_from = 50, .from_payload = 1400,
+	};
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL, *text = NULL;
+	struct scen s;
+
+	if (!scen_load(&s, true) || !converse(&s, &sym) ||
+	    !converse(&s, &to_only) || !converse(&s, &from_only))
+		goto out;
+	scen_opts(&s, &o);
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	/* hosts by IP */
+	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
+	JEQ(json, "hosts.0.verdict", "\"from_server_only\"");
+	JEQ(json, "hosts.0.rx", "[]");
+	JEQ(json, "hosts.1.ip", "\"10.0.0.20\"");
+	JEQ(json, "hosts.1.verdict", "\"to_server_only\"");
+	JEQ(json, "hosts.1.tx", "[]");
+	JEQ(json, "hosts.2.ip", "\"10.0.28.10\"");
+	JEQ(json, "hosts.2.verdict", "\"symmetric\"");
+	JEQ(json, "hosts.2.rx.0.mac", "\"00:50:56:6b:28:04\"");
+	JEQ(json, "hosts.2.tx.0.mac", "\"00:50:56:6b:28:04\"");
+	/* flows by bytes, the biggest first */
+	JEQ(json, "flows.0.verdict", "\"from_server_only\"");
+	JEQ(json, "flows.0.to_server",
+	    "{\"packets\": 0, \"bytes\": 0, \"payload_bytes\": 0, \"src_mac\": null, \"dst_mac\": null, \"server_macs\": [], \"interface\": null, \"vlans\": [], \"untagged\": false, \"erspan_sessions\": [], \"encap\": [], \"tcp_flags\": [], \"mirror\": null}");
+	JEQ(json, "flows.1.verdict", "\"to_server_only\"");
+	JEQ(json, "flows.1.from_server.packets", "0");
+	JEQ(json, "flows.1.from_server.src_mac", "null");
+	JEQ(json, "flows.2.verdict", "\"symmetric\"");
+	JEQ(json, "flows.2.to_server.untagged", "true");
+	JEQ(json, "flows.2.to_server.encap", "[\"none\"]");
+	JEQ(json, "stats.flows", "3");
+	/* vmk4 carries the two hosts' replies and 10.0.28.10's requests */
+	JEQ(json, "interfaces.1.server_ips", "[\"10.0.0.10\", \"10.0.28.10\"]");
+	JEQ(json, "interfaces.0.server_ips", "[\"10.0.0.20\"]");
+	text = text_of(r, NULL);
+	if (!text)
+		goto out;
+	ASSERT_TRUE(strstr(text, "FROM_SERVER_ONLY"), "from_server_only");
+	ASSERT_TRUE(strstr(text, "only requests seen"), "a to_server_only hint");
+	ASSERT_TRUE(strstr(text, "10.0.28.10  SYMMETRIC"), "symmetric");
+out:
+	free(text);
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* One packet in N mirrored: every count x N, and said so. */
+void test_report_sampled(void)
+{
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL;
+	struct scen s;
+
+	if (!scen_load(&s, true) || !converse(&s, &seed))
+		goto out;
+	scen_opts(&s, &o);
+	o.sample_rate = 8;
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "sampled", "8");
+	JEQ(json, "stats.matched", "8");	/* what the sensor saw */
+	JEQ(json, "hosts.0.rx.0.packets", "32");
+	JEQ(json, "hosts.0.rx.0.bytes", u64s(8 * s.bytes[0]));
+	JEQ(json, "hosts.0.rx.0.sampled", "8");
+	JEQ(json, "flows.0.from_server.packets", "32");
+	JEQ(json, "flows.0.from_server.bytes", u64s(8 * s.bytes[1]));
+	JEQ(json, "flows.0.from_server.payload_bytes", u64s(8 * s.payload[1]));
+	JEQ(json, "flows.0.from_server.sampled", "8");
+	JEQ(json, "flows.0.to_server.sampled", "8");
+	JEQ(json, "interfaces.1.tx_packets", "32");
+	JEQ(json, "interfaces.1.tx_bytes", u64s(8 * s.bytes[1]));
+	JEQ(json, "interfaces.1.sampled", "8");
+out:
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* run --json: rates against the previous report, over the measured time. */
+void test_report_rates(void)
+{
+	struct np_report_opts o;
+	struct np_report *r1 = NULL, *r2 = NULL;
+	char *j1 = NULL, *j2 = NULL, *text = NULL, bps[32];
+	__u64 b1;
+	struct scen s;
+
+	if (!scen_load(&s, true) || !converse(&s, &seed))
+		goto out;
+	scen_opts(&s, &o);
+	o.kind = "run";
+	o.path = NULL;
+	o.interval = 1;
+	r1 = report(&s, &o, NULL, &j1);
+	if (!r1)
+		goto out;
+	b1 = s.bytes[1];
+	/* 2 s later (the measured time wins over the nominal 1 s), four
+	 * more data frames from the server
+	 */
+	s.now = o.now_ns + 2000 * MS - 4 * MS;
+	if (!converse(&s, &(struct conv){
+			.server = IP_ESX, .client = IP_RUBRIK,
+			.cport = CLIENT_PORT, .no_handshake = true,
+			.from_mac = MAC_VMK4, .from_dst = MAC_RUBRIK,
+			.from_vid = 28, .n_from = 4, .from_payload = 1400 }))
+		goto out;
+	o.now_ns = s.now;
+	r2 = report(&s, &o, r1, &j2);
+	if (!r2)
+		goto out;
+	JEQ(j2, "interval", "2.000");
+	JEQ(j2, "flows.0.from_server.pps", "2.000");
+	snprintf(bps, sizeof(bps), "%llu.000",
+		 (unsigned long long)(s.bytes[1] - b1) * 8 / 2);
+	JEQ(j2, "flows.0.from_server.bps", bps);
+	JEQ(j2, "flows.0.to_server.pps", "0.000");
+	JEQ(j2, "interfaces.1.tx_pps", "2.000");
+	JEQ(j2, "interfaces.1.rx_pps", "0.000");
+	JEQ(j2, "hosts.0.tx.0.pps", "2.000");
+	/* the first report: counts since the start, over 1 s */
+	JEQ(j1, "interval", "1.000");
+	JEQ(j1, "flows.0.from_server.pps", "4.000");
+	text = text_of(r2, r1);
+	if (!text)
+		goto out;
+	ASSERT_TRUE(strstr(text, "PKTRX/s  MbRX/s  PKTTX/s  MbTX/s"),
+		    "esxtop's headings");
+out:
+	free(text);
+	free(j1);
+	free(j2);
+	np_report_free(r1);
+	np_report_free(r2);
+	tp_close(&s.t);
+}
+
+/* Idle and closed flows leave "flows"; their counts stay in the totals. */
+void test_report_expiry(void)
+{
+	static const struct conv closed = {
+		.server = IP_ESX2, .client = IP_RUBRIK, .cport = 40010,
+		.to_mac = MAC_VMK0, .to_src = MAC_GW,
+		.from_mac = MAC_VMK0, .from_dst = MAC_GW,
+		.n_to = 1, .to_payload = 10, .close = FRAME_TH_FIN,
+	};
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL;
+	struct scen s;
+
+	if (!scen_load(&s, true) || !converse(&s, &closed))
+		goto out;
+	scen_opts(&s, &o);
+	o.closed_sec = 5;
+	o.idle_sec = 60;
+	/* closed 4 s ago: still listed */
+	o.now_ns = s.now + 4000 * MS;
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "stats.flows", "1");
+	JEQ(json, "flows.0.to_server.tcp_flags", "[\"FIN\", \"SYN\", \"PSH\", \"ACK\"]");
+	np_report_free(r);
+	free(json);
+	/* 5 s: gone from the list, not from the host or the interface */
+	o.now_ns = s.now + 5000 * MS;
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "stats.flows", "0");
+	JEQ(json, "flows", "[]");
+	JEQ(json, "hosts.0.verdict", "\"symmetric\"");
+	JEQ(json, "hosts.0.rx.0.packets", u64s(s.packets[0]));
+	JEQ(json, "interfaces.0.rx_packets", u64s(s.packets[0]));
+	np_report_free(r);
+	free(json);
+	/* an open flow idle for idle_sec leaves too */
+	if (!converse(&s, &seed))
+		goto out;
+	o.now_ns = s.now + 60000 * MS;
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "stats.flows", "0");
+	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
+	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
+out:
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* Retired counts reach the host and interface totals, once each. */
+void test_report_retired(void)
+{
+	struct np_flow_rec rec = {};
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL;
+	struct np_meta meta;
+	__u32 zero = 0;
+	struct scen s;
+
+	if (!scen_load(&s, true) || !converse(&s, &seed))
+		goto out;
+	/* a flow of 10.0.0.10 that already left the table, on vmk0 and
+	 * with one frame past its MAC set
+	 */
+	tp_key(&rec.key, IP_ESX, NBD_PORT, IP_RUBRIK, 40100);
+	memcpy(rec.dir[0].macs[0].mac, MAC_VMK0, 6);
+	rec.dir[0].macs[0].packets = 7;
+	rec.dir[0].macs[0].bytes = 700;
+	rec.dir[0].n_macs = 1;
+	rec.dir[0].other_packets = 1;
+	rec.dir[0].other_bytes = 60;
+	np_retire_to_maps(&rec, &s.t.maps);
+	np_retire_to_maps(&rec, &s.t.maps);
+	if (!ASSERT_OK(bpf_map_lookup_elem(s.t.maps.meta, &zero, &meta), "meta") ||
+	    !ASSERT_EQ(meta.flows_evicted, 2, "flows_evicted"))
+		goto out;
+	scen_opts(&s, &o);
+	o.flows_evicted = meta.flows_evicted;
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "stats.flows", "1");
+	JEQ(json, "stats.flows_evicted", "2");
+	JEQ(json, "hosts.0.rx.0.mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "hosts.0.rx.0.packets", u64s(s.packets[0] + 14));
+	JEQ(json, "hosts.0.rx.0.bytes", u64s(s.bytes[0] + 1400));
+	JEQ(json, "hosts.0.rx.1.mac", "null");
+	JEQ(json, "hosts.0.rx.1.other", "true");
+	JEQ(json, "hosts.0.rx.1.packets", "2");
+	JEQ(json, "interfaces.0.rx_packets", u64s(s.packets[0] + 14));
+	JEQ(json, "interfaces.2", "<missing>");
+out:
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* IPv6, and text that must be escaped. */
+void test_report_v6_escaping(void)
+{
+	static const struct conv v6 = {
+		.server = IP6_ESX, .client = IP6_RUBRIK, .cport = 40200,
+		.to_mac = MAC_VMK0, .to_src = MAC_GW,
+		.from_mac = MAC_VMK0, .from_dst = MAC_GW,
+		.n_to = 1, .to_payload = 10,
+	};
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	struct np_vmk_list l = {};
+	char *json = NULL;
+	struct scen s;
+	struct seg g;
+	struct frame f;
+
+	if (!scen_load(&s, false))
+		goto out;
+	if (!ASSERT_OK(np_vmk_parse_arg(&l, "v\"k\\0=00:25:b5:00:00:0a"), "name") ||
+	    !ASSERT_OK(np_vmk_store(&l, s.t.maps.names), "np_vmk_store"))
+		goto out;
+	g = (struct seg){ .dmac = v6.to_mac, .smac = v6.to_src, .v6 = true,
+			  .saddr = v6.client, .daddr = v6.server,
+			  .sport = v6.cport, .dport = NBD_PORT,
+			  .flags = FRAME_TH_SYN };
+	frame_seg(&f, &g);
+	if (!tp_run(&s.t, &f, 0))
+		goto out;
+	scen_opts(&s, &o);
+	o.path = "a \"b\"\\\x01\xff.pcap";
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	JEQ(json, "source.path", "\"a \\\"b\\\"\\\\\\u0001\\ufffd.pcap\"");
+	JEQ(json, "hosts.0.ip", "\"fd00::10\"");
+	JEQ(json, "flows.0.client", "\"fd00:28::50\"");
+	JEQ(json, "hosts.0.rx.0.interface", "\"v\\\"k\\\\0\"");
+	JEQ(json, "stats.ipv6", "1");
+out:
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+void test_report_prom(void)
+{
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL, *prom = NULL;
+	size_t len;
+	struct scen s;
+	FILE *f;
+
+	if (!scen_load(&s, true) || !converse(&s, &seed))
+		goto out;
+	scen_opts(&s, &o);
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	f = open_memstream(&prom, &len);
+	if (!ASSERT_TRUE(f, "open_memstream"))
+		goto out;
+	np_report_prom(f, r);
+	fclose(f);
+	printf("%s", prom);
+	ASSERT_TRUE(strstr(prom, "# TYPE nbdpath_packets_total counter\n"), "TYPE");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_packets_total{outcome=\"matched\"} 8\n"),
+		    "matched");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_host_asymmetric{host=\"10.0.0.10\"} 1\n"),
+		    "asymmetric host");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_packets_total{mac=\"00:25:b5:00:00:0a\",interface=\"vmk0\",direction=\"rx\"} 4\n"),
+		    "vmk0 rx");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_bytes_total{mac=\"00:50:56:6b:28:04\",interface=\"vmk4\",direction=\"tx\"} "),
+		    "vmk4 tx bytes");
+out:
+	free(prom);
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}
+
+/* Views: only the chosen keys, version/source/time always. */
+void test_report_views(void)
+{
+	struct np_report_opts o;
+	struct np_report *r = NULL;
+	char *json = NULL, *buf = NULL;
+	size_t len;
+	struct scen s;
+	FILE *f;
+
+	if (!scen_load(&s, true) || !converse(&s, &seed))
+		goto out;
+	scen_opts(&s, &o);
+	r = report(&s, &o, NULL, &json);
+	if (!r)
+		goto out;
+	f = open_memstream(&buf, &len);
+	if (!ASSERT_TRUE(f, "open_memstream"))
+		goto out;
+	np_report_json(f, r, NULL, NP_VIEW_HOSTS);
+	fclose(f);
+	ASSERT_TRUE(json_valid(buf), "valid JSON");
+	JEQ(buf, "version", "1");
+	JEQ(buf, "time", "1763900000.008000");
+	JEQ(buf, "hosts.0.verdict", "\"asymmetric\"");
+	JEQ(buf, "stats", "<missing>");
+	JEQ(buf, "flows", "<missing>");
+	JEQ(buf, "interfaces", "<missing>");
+out:
+	free(buf);
+	free(json);
+	np_report_free(r);
+	tp_close(&s.t);
+}

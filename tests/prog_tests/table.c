@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The flow table: its capacity, how keys spread over it, and the slots
+ * the program reclaims from idle and closed flows.
+ */
+#include "test_progs.h"
+
+#define SEC_NS	1000000000ull
+
+/* Flow i: a data mover of its own, 10.0.28.(100 + i), to vmk0. */
+static void flow_frame(struct frame *f, int i, bool to_server, __u8 flags)
+{
+	char ip[24];
+
+	snprintf(ip, sizeof(ip), "10.0.28.%d", 100 + i);
+	if (to_server)
+		frame_seg(f, &(struct seg){
+			.dmac = MAC_VMK0, .smac = MAC_GW,
+			.saddr = ip, .daddr = IP_ESX,
+			.sport = 40000 + i, .dport = NBD_PORT, .flags = flags,
+		});
+	else
+		frame_seg(f, &(struct seg){
+			.dmac = MAC_GW, .smac = MAC_VMK0,
+			.saddr = IP_ESX, .daddr = ip,
+			.sport = NBD_PORT, .dport = 40000 + i, .flags = flags,
+		});
+}
+
+static const struct np_flow_rec *find(struct tprog *t, int i)
+{
+	struct np_flow_key k;
+	char ip[24];
+
+	snprintf(ip, sizeof(ip), "10.0.28.%d", 100 + i);
+	tp_key(&k, IP_ESX, NBD_PORT, ip, 40000 + i);
+	for (size_t j = 0; j < t->flows.n; j++)
+		if (!memcmp(&t->flows.v[j].key, &k, sizeof(k)))
+			return &t->flows.v[j];
+	return NULL;
+}
+
+/* Which of flows 0..n-1 the last read holds, as a bit mask. */
+static __u64 present(struct tprog *t, int n)
+{
+	__u64 m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (find(t, i))
+			m |= 1ull << i;
+	return m;
+}
+
+/*
+ * An 8-slot table holds 8 flows per CPU. The rest are counted as
+ * matched and as table_full; nothing is dropped silently, and flows
+ * already in the table go on counting.
+ */
+void test_table_full(void)
+{
+	struct np_prog_opts o = { .max_flows = 8 };
+	__u64 want[NP_STAT_MAX] = {};
+	const struct np_flow_rec *r;
+	struct frame f;
+	struct tprog t;
+	int i;
+
+	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 8, "slots"))
+		goto out;
+	for (i = 0; i < 12; i++) {
+		flow_frame(&f, i, true, FRAME_TH_SYN);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_PACKETS] = 12;
+	want[NP_STAT_MATCHED] = 12;
+	want[NP_STAT_TABLE_FULL] = 4;
+	if (!tp_stats_delta(&t, want) || !tp_read(&t))
+		goto out;
+	if (!ASSERT_EQ(t.flows.n, 8, "distinct flows that fit"))
+		goto out;
+	ASSERT_EQ(present(&t, 12), 0xffull, "the first eight");
+
+	/* a flow in the table still counts; one outside still does not */
+	flow_frame(&f, 0, false, FRAME_TH_SYN | FRAME_TH_ACK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	flow_frame(&f, 11, false, FRAME_TH_SYN | FRAME_TH_ACK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 2;
+	want[NP_STAT_MATCHED] = 2;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats_delta(&t, want) || !tp_read(&t))
+		goto out;
+	r = find(&t, 0);
+	if (!ASSERT_TRUE(r, "flow 0"))
+		goto out;
+	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &(struct want_dir){
+		.packets = 1, .bytes = 52,
+		.macs = { { MAC_VMK0, 1, 52 } },
+		.src_mac = MAC_VMK0, .dst_mac = MAC_GW,
+		.tcp_flags = FRAME_TH_SYN | FRAME_TH_ACK,
+		.flags = NP_DIRF_UNTAGGED,
+	}, "flow 0 from_server");
+out:
+	tp_close(&t);
+}
+
+/*
+ * A backup appliance opens many connections to one host, one per disk:
+ * keys that differ only in the client port must spread over the table,
+ * not queue up in one probe window of 8.
+ */
+void test_table_spread(void)
+{
+	struct np_prog_opts o = { .max_flows = 64 };
+	__u64 want[NP_STAT_MAX] = {};
+	struct frame f;
+	struct tprog t;
+	int i;
+
+	if (!tp_load(&t, &o))
+		goto out;
+	for (i = 0; i < 16; i++) {
+		frame_seg(&f, &(struct seg){
+			.dmac = MAC_VMK0, .smac = MAC_GW,
+			.saddr = IP_RUBRIK, .daddr = IP_ESX,
+			.sport = CLIENT_PORT + i, .dport = NBD_PORT,
+			.flags = FRAME_TH_SYN,
+		});
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_PACKETS] = 16;
+	want[NP_STAT_MATCHED] = 16;
+	if (!tp_stats_delta(&t, want) || !tp_read(&t))
+		goto out;
+	ASSERT_EQ(t.flows.n, 16, "flows");
+out:
+	tp_close(&t);
+}
+
+struct retired {
+	int n;
+	struct np_flow_rec rec[4];
+};
+
+static void on_retire(const struct np_flow_rec *r, void *ctx)
+{
+	struct retired *x = ctx;
+
+	if (x->n < 4)
+		x->rec[x->n] = *r;
+	x->n++;
+}
+
+/* Index of the flow a retired record is, or -1. */
+static int which(const struct np_flow_rec *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct np_flow_key k;
+		char ip[24];
+
+		snprintf(ip, sizeof(ip), "10.0.28.%d", 100 + i);
+		tp_key(&k, IP_ESX, NBD_PORT, ip, 40000 + i);
+		if (!memcmp(&r->key, &k, sizeof(k)))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * A flow idle for idle_ns gives up its slot to a new flow whose window
+ * it sits in; the reader hands its last counts to retire() exactly once.
+ */
+void test_idle_reclaim(void)
+{
+	struct np_prog_opts o = { .max_flows = 8, .idle_sec = 300 };
+	__u64 want[NP_STAT_MAX] = {};
+	struct retired ret = {};
+	struct frame f;
+	struct tprog t;
+	int i, w;
+
+	if (!tp_load_track(&t, &o))
+		goto out;
+	for (i = 0; i < 8; i++) {
+		flow_frame(&f, i, true, FRAME_TH_SYN);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	/* flows 1..7 go on, flow 0 falls silent */
+	tp_set_clock(&t, TP_CLOCK0 + 200 * SEC_NS);
+	for (i = 1; i < 8; i++) {
+		flow_frame(&f, i, false, FRAME_TH_SYN | FRAME_TH_ACK);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	if (!tp_read_retire(&t, on_retire, &ret) ||
+	    !ASSERT_EQ(ret.n, 0, "nothing retired yet"))
+		goto out;
+
+	/* 299.999 s after flow 0's last frame: not yet */
+	tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS - 1);
+	flow_frame(&f, 8, true, FRAME_TH_SYN);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 16;
+	want[NP_STAT_MATCHED] = 16;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+
+	/* 300 s: flow 0 is idle, flow 8 takes its slot */
+	tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	memset(want, 0, sizeof(want));
+	want[NP_STAT_PACKETS] = 1;
+	want[NP_STAT_MATCHED] = 1;
+	want[NP_STAT_RECLAIMED] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	if (!tp_read_retire(&t, on_retire, &ret) ||
+	    !ASSERT_EQ(ret.n, 1, "retired once"))
+		goto out;
+	ASSERT_EQ(which(&ret.rec[0], 9), 0, "retired flow");
+	tp_dir(&ret.rec[0].dir[NP_DIR_TO_SERVER], &(struct want_dir){
+		.packets = 1, .bytes = 52,
+		.macs = { { MAC_VMK0, 1, 52 } },
+		.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
+		.tcp_flags = FRAME_TH_SYN, .flags = NP_DIRF_UNTAGGED,
+	}, "retired to_server");
+	tp_dir(&ret.rec[0].dir[NP_DIR_FROM_SERVER], &(struct want_dir){},
+	       "retired from_server");
+	ASSERT_EQ(present(&t, 9), 0x1feull, "flows 1..8 in the table");
+	/* flow 8 starts afresh in the reclaimed slot */
+	if (find(&t, 8))
+		tp_dir(&find(&t, 8)->dir[NP_DIR_TO_SERVER], &(struct want_dir){
+			.packets = 1, .bytes = 52,
+			.macs = { { MAC_VMK0, 1, 52 } },
+			.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
+			.tcp_flags = FRAME_TH_SYN, .flags = NP_DIRF_UNTAGGED,
+			.first_ns = TP_CLOCK0 + 300 * SEC_NS,
+			.last_ns = TP_CLOCK0 + 300 * SEC_NS,
+		}, "flow 8 to_server");
+
+	/* read again: nothing more to retire */
+	if (!tp_read_retire(&t, on_retire, &ret))
+		goto out;
+	ASSERT_EQ(ret.n, 1, "retired exactly once");
+
+	/* flow 0 comes back: no slot is idle now */
+	flow_frame(&f, 0, true, FRAME_TH_ACK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_RECLAIMED] = 0;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+
+	/* 500 s: flows 1..7 idle 300 s; flow 0 takes one of their slots */
+	tp_set_clock(&t, TP_CLOCK0 + 500 * SEC_NS);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_RECLAIMED] = 1;
+	want[NP_STAT_TABLE_FULL] = 0;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	if (!tp_read_retire(&t, on_retire, &ret) ||
+	    !ASSERT_EQ(ret.n, 2, "retired twice in all"))
+		goto out;
+	w = which(&ret.rec[1], 8);
+	if (!ASSERT_TRUE(w >= 1 && w <= 7, "second retired is one of 1..7"))
+		goto out;
+	ASSERT_EQ(present(&t, 9), 0x1ffull & ~(1ull << w), "flows after");
+	tp_dir(&ret.rec[1].dir[NP_DIR_FROM_SERVER], &(struct want_dir){
+		.packets = 1, .bytes = 52,
+		.macs = { { MAC_VMK0, 1, 52 } },
+		.src_mac = MAC_VMK0, .dst_mac = MAC_GW,
+		.tcp_flags = FRAME_TH_SYN | FRAME_TH_ACK,
+		.flags = NP_DIRF_UNTAGGED,
+		.first_ns = TP_CLOCK0 + 200 * SEC_NS,
+		.last_ns = TP_CLOCK0 + 200 * SEC_NS,
+	}, "second retired from_server");
+out:
+	tp_close(&t);
+}
+
+/*
+ * A closed flow (FIN both ways, or RST) gives up its slot after
+ * closed_ns, long before idle_ns; a half-closed one does not.
+ */
+void test_closed_reclaim(void)
+{
+	struct np_prog_opts o = { .max_flows = 8, .idle_sec = 300,
+				  .closed_sec = 5 };
+	__u64 want[NP_STAT_MAX] = {};
+	struct retired ret = {};
+	struct frame f;
+	struct tprog t;
+	int i, a, b;
+
+	if (!tp_load_track(&t, &o))
+		goto out;
+	for (i = 0; i < 8; i++) {
+		flow_frame(&f, i, true, FRAME_TH_SYN);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	/* 0: FIN both ways; 1: RST; 2: FIN from the client only */
+	flow_frame(&f, 0, true, FRAME_TH_FIN | FRAME_TH_ACK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	flow_frame(&f, 0, false, FRAME_TH_FIN | FRAME_TH_ACK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	flow_frame(&f, 1, false, FRAME_TH_RST);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	flow_frame(&f, 2, true, FRAME_TH_FIN | FRAME_TH_ACK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	if (!tp_read_retire(&t, on_retire, &ret))
+		goto out;
+
+	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS - 1);
+	flow_frame(&f, 8, true, FRAME_TH_SYN);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 13;
+	want[NP_STAT_MATCHED] = 13;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+
+	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS);
+	for (i = 8; i < 11; i++) {
+		flow_frame(&f, i, true, FRAME_TH_SYN);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	memset(want, 0, sizeof(want));
+	want[NP_STAT_PACKETS] = 3;
+	want[NP_STAT_MATCHED] = 3;
+	want[NP_STAT_RECLAIMED] = 2;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	if (!tp_read_retire(&t, on_retire, &ret) ||
+	    !ASSERT_EQ(ret.n, 2, "retired"))
+		goto out;
+	a = which(&ret.rec[0], 3);
+	b = which(&ret.rec[1], 3);
+	ASSERT_EQ((1 << a) | (1 << b), 0x3, "retired flows 0 and 1");
+	ASSERT_EQ(present(&t, 11), 0x3fcull, "flows 2..9 in the table");
+out:
+	tp_close(&t);
+}

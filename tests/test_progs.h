@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The datapath test runner: tests are `void test_NAME(void)` functions in
+ * tests/prog_tests/ (one file per subject), found by name at build time (.build/tests.inc).
+ *
+ * ASSERT_*() print "file:line: name: actual X != expected Y" on failure,
+ * mark the test failed and return false, so that a test reads
+ *
+ *	if (!ASSERT_EQ(c[NP_STAT_MATCHED], 1, "matched"))
+ *		goto out;
+ *
+ * Everything a test prints (and libbpf's messages) is kept and shown only
+ * when the test fails, or with -v.
+ *
+ * The tp_*() helpers wrap the real program: load it with np_prog_load(),
+ * run frames through BPF_PROG_TEST_RUN on a chosen CPU, read the counters
+ * and the merged flow table with the loader's own readers, and compare
+ * them with what a test expects, field by field.
+ */
+#ifndef NBDPATH_TEST_PROGS_H
+#define NBDPATH_TEST_PROGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/bpf.h>
+
+#include "nbdpath.h"
+#include "prog.h"
+#include "flowtab.h"
+#include "frames.h"
+
+struct test_env {
+	const char *test_name;
+	int test_num;
+	bool test_failed;
+	bool test_skipped;
+	int nr_cpus;			/* CPUs this process may run on */
+	int cpus[2];			/* the first two of them */
+	bool verbose;
+	const char *at_file;		/* caller of the helper running now */
+	int at_line;
+	int at_depth;
+};
+
+extern struct test_env env;
+
+void test__fail(void);
+void test__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool test__check_int(const char *file, int line, const char *name, bool eq,
+		     unsigned long long act, bool act_signed,
+		     unsigned long long exp, bool exp_signed);
+bool test__check_ok(const char *file, int line, const char *name,
+		    long long res, int err);
+bool test__check_true(const char *file, int line, const char *name, bool ok);
+bool test__check_str(const char *file, int line, const char *name,
+		     const char *act, const char *exp);
+bool test__check_mem(const char *file, int line, const char *name,
+		     const void *act, const void *exp, size_t len);
+
+#define test__signed(x) _Generic((x),					\
+	char: 1, signed char: 1, short: 1, int: 1, long: 1, long long: 1, \
+	default: 0)
+
+#define ASSERT_EQ(actual, expected, name) ({				\
+	typeof(actual) ___act = (actual);				\
+	typeof(expected) ___exp = (expected);				\
+	test__check_int(__FILE__, __LINE__, (name), true,		\
+			(unsigned long long)___act, test__signed(___act), \
+			(unsigned long long)___exp, test__signed(___exp)); \
+})
+
+#define ASSERT_NEQ(actual, expected, name) ({				\
+	typeof(actual) ___act = (actual);				\
+	typeof(expected) ___exp = (expected);				\
+	test__check_int(__FILE__, __LINE__, (name), false,		\
+			(unsigned long long)___act, test__signed(___act), \
+			(unsigned long long)___exp, test__signed(___exp)); \
+})
+
+/* res == 0; errno is shown beside a failure */
+#define ASSERT_OK(res, name) ({						\
+	long long ___res = (res);					\
+	test__check_ok(__FILE__, __LINE__, (name), ___res, errno);	\
+})
+
+#define ASSERT_TRUE(cond, name)						\
+	test__check_true(__FILE__, __LINE__, (name), !!(cond))
+
+#define ASSERT_STREQ(actual, expected, name)				\
+	test__check_str(__FILE__, __LINE__, (name), (actual), (expected))
+
+#define ASSERT_MEMEQ(actual, expected, len, name)			\
+	test__check_mem(__FILE__, __LINE__, (name), (actual), (expected), (len))
+
+/*
+ * Helpers assert on their caller's behalf: a failure inside one also
+ * names the test line that called it.
+ */
+void test__push_at(const char *file, int line);
+void test__pop_at(void);
+
+#define TEST_AT(call) ({						\
+	test__push_at(__FILE__, __LINE__);				\
+	__auto_type ___r = (call);					\
+	test__pop_at();							\
+	___r;								\
+})
+
+/* ---- the program under test ---- */
+
+/* The NP clock every test starts at: times in flows are then exact. */
+#define TP_CLOCK0	1000000000000ull	/* 1000 s */
+#define TP_IFINDEX_LO	1			/* BPF_PROG_TEST_RUN's default */
+
+struct tprog {
+	struct nbdpath_bpf *skel;
+	struct np_maps maps;
+	struct np_flowtab tab;
+	struct np_flowset flows;
+	__u32 action;			/* what every run must return */
+	__u32 ifindex;			/* ctx ingress_ifindex; 0: lo */
+	__u64 stats[NP_STAT_MAX];	/* at the last tp_stats() */
+};
+
+/* o NULL: the defaults, with a 64-slot table */
+bool tp__load(struct tprog *t, const struct np_prog_opts *o, bool track);
+void tp_close(struct tprog *t);
+
+/* Run f cut to len bytes (0: all of it) once, on this process's CPU. */
+bool tp__run(struct tprog *t, const struct frame *f, __u32 len);
+/* ...on a given CPU (an index into env.cpus) */
+bool tp__run_on(struct tprog *t, const struct frame *f, __u32 len, int cpu);
+/* ...returning the XDP action and the test_run error, asserting nothing */
+int tp_run_raw(struct tprog *t, const void *data, __u32 len, __u32 *retval);
+
+void tp_set_clock(struct tprog *t, __u64 ns);
+bool tp_pin(int cpu);
+
+/*
+ * Compare every counter with want[] (all NP_STAT_MAX of them, absent ones
+ * zero): since the previous tp_stats() when delta, else in total.
+ */
+bool tp__stats(struct tprog *t, const __u64 want[NP_STAT_MAX], bool delta);
+
+/*
+ * Run f (cut to len) once and check that it landed in outcome, with the
+ * feature counters of mask (1 << NP_STAT_*) and nothing else counted.
+ */
+bool tp__outcome(struct tprog *t, const struct frame *f, __u32 len,
+		 int outcome, __u32 mask, const char *what);
+#define F(stat)	(1u << NP_STAT_##stat)
+
+/* Read and merge the flow table (retire: see np_flowtab_read). */
+bool tp__read(struct tprog *t, np_retire_fn retire, void *ctx);
+
+void tp_key(struct np_flow_key *k, const char *server, __u16 sport,
+	    const char *client, __u16 cport);
+/* The flow in the last read; asserts it is there. */
+const struct np_flow_rec *tp__flow(struct tprog *t, const char *server,
+				   __u16 sport, const char *client,
+				   __u16 cport);
+void tp_dump_flows(const struct tprog *t);
+
+struct want_mac {
+	const __u8 *mac;
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * What one direction of a flow must hold, exactly. packets == 0 means
+ * "never seen": every field zero. Otherwise the per-MAC buckets are
+ * macs[] up to the first NULL mac, in the order first seen; the sets
+ * likewise; encap 0 stands for plain frames (1 << NP_ENCAP_NONE),
+ * ifindex 0 for lo, first_ns/last_ns 0 for TP_CLOCK0.
+ */
+struct want_dir {
+	__u64 packets;
+	__u64 bytes;
+	__u64 payload;
+	struct want_mac macs[NP_DIR_MACS];
+	__u64 other_packets;
+	__u64 other_bytes;
+	const __u8 *src_mac;
+	const __u8 *dst_mac;
+	int n_vlans;
+	__u16 vlans[NP_DIR_VLANS];
+	int n_sessions;
+	__u16 sessions[NP_DIR_SESSIONS];
+	__u8 tcp_flags;
+	__u8 flags;
+	__u8 encap;
+	__u32 ifindex;
+	__u64 first_ns;
+	__u64 last_ns;
+	bool macs_any_order;	/* merged from CPUs: compare as a set */
+};
+
+bool tp__dir(const struct np_dir *d, const struct want_dir *w,
+	     const char *what);
+
+/* The owner IP np_neigh holds for mac; false if none. */
+bool tp_neigh(struct tprog *t, const __u8 mac[6], struct np_neigh *out);
+
+/* An address in the flow key's form (IPv4-mapped for IPv4). */
+void tp_addr(__u8 out[16], const char *text);
+
+/* Compound literals hold commas: the wrappers pass arguments through. */
+#define tp_load(...)		TEST_AT(tp__load(__VA_ARGS__, false))
+#define tp_load_track(...)	TEST_AT(tp__load(__VA_ARGS__, true))
+#define tp_run(...)		TEST_AT(tp__run(__VA_ARGS__))
+#define tp_run_on(...)		TEST_AT(tp__run_on(__VA_ARGS__))
+#define tp_stats(...)		TEST_AT(tp__stats(__VA_ARGS__, false))
+#define tp_stats_delta(...)	TEST_AT(tp__stats(__VA_ARGS__, true))
+#define tp_outcome(...)		TEST_AT(tp__outcome(__VA_ARGS__))
+#define tp_read(t)		TEST_AT(tp__read((t), NULL, NULL))
+#define tp_read_retire(...)	TEST_AT(tp__read(__VA_ARGS__))
+#define tp_flow(...)		TEST_AT(tp__flow(__VA_ARGS__))
+#define tp_dir(...)		TEST_AT(tp__dir(__VA_ARGS__))
+
+/* ---- the hosts of the seed write-up ---- */
+
+#define IP_ESX		"10.0.0.10"	/* vmk0: the host's FQDN resolves here */
+#define IP_ESX_VMK4	"10.0.28.10"	/* vmk4, on the backup subnet */
+#define IP_RUBRIK	"10.0.28.50"	/* the data mover */
+#define IP_RUBRIK2	"10.0.28.51"
+#define IP6_ESX		"fd00::10"
+#define IP6_RUBRIK	"fd00:28::50"
+#define IP_MIRROR_SRC	"192.168.99.1"	/* ERSPAN source (the vDS) */
+#define IP_MIRROR_DST	"192.168.99.2"	/* this sensor */
+#define IP6_MIRROR_SRC	"fd99::1"
+#define IP6_MIRROR_DST	"fd99::2"
+#define NBD_PORT	902
+#define CLIENT_PORT	50512
+
+extern const __u8 MAC_VMK0[6];		/* 00:25:b5:00:00:0a */
+extern const __u8 MAC_VMK4[6];		/* 00:50:56:6b:28:04 */
+extern const __u8 MAC_RUBRIK[6];
+extern const __u8 MAC_GW[6];		/* the router in front of vmk0 */
+extern const __u8 MAC_MIRROR_SRC[6];
+extern const __u8 MAC_MIRROR_DST[6];
+
+/* A TCP segment over Ethernet: the frame most tests start from. */
+struct seg {
+	const __u8 *dmac;
+	const __u8 *smac;
+	const char *saddr;	/* IPv4, or IPv6 when v6 */
+	const char *daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 flags;
+	__u8 doff;		/* 0: 8 (timestamps, as Linux and ESXi send) */
+	bool v6;
+	bool cut;		/* payload declared, not in the frame */
+	__u32 payload;
+	int n_tags;
+	__u16 tpid[3];
+	__u16 vid[3];
+};
+
+/* Ethernet, tags, IP, TCP and payload, appended to f (no frame_end). */
+void frame_seg_inner(struct frame *f, const struct seg *s);
+/* The plain frame: frame_init, frame_seg_inner, frame_end. */
+void frame_seg(struct frame *f, const struct seg *s);
+/* IP header and TCP header bytes of s, for byte counts. */
+__u32 seg_hdrs(const struct seg *s);
+
+/* The outer headers of a remote mirror session (ERSPAN or GRE/TEB). */
+enum encap_type {
+	ENCAP_ERSPAN1 = 1,
+	ENCAP_ERSPAN2,
+	ENCAP_ERSPAN3,
+	ENCAP_ERSPAN3_SUB,	/* type III with the platform subheader */
+	ENCAP_TEB,
+};
+
+struct encap {
+	enum encap_type type;
+	/*
+	 * GRE C/K/S bits. Types II and III get S added, as every sender
+	 * sets it, unless exact_flags.
+	 */
+	__u16 gre_flags;
+	bool exact_flags;
+	bool outer_v6;
+	int n_tags;		/* outer VLAN tags (802.1Q) */
+	__u16 vid[2];
+	__u16 session;
+};
+
+/* Outer Ethernet, tags, IP, GRE and ERSPAN: the inner frame goes next. */
+void frame_encap(struct frame *f, const struct encap *e);
+/* Bytes frame_encap() writes before the inner frame. */
+__u32 encap_len(const struct encap *e);
+/* The NP_ENCAP_* bit a flow direction records for it. */
+__u8 encap_bit(const struct encap *e);
+
+#endif /* NBDPATH_TEST_PROGS_H */
