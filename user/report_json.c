@@ -507,6 +507,15 @@ static void put_ifaces(struct ctx *c)
 			jw_krate(w, k, 8 * np_rate(r, x->bytes[d],
 						   px ? px->bytes[d] : 0, c->el));
 		}
+		/* SPEC §6 names plain "pps"/"bps" on every interface: both
+		 * directions together, beside the per-direction split
+		 */
+		if (c->el > 0) {
+			jw_krate(w, "pps", np_rate(r, x->packets[0] + x->packets[1],
+				 px ? px->packets[0] + px->packets[1] : 0, c->el));
+			jw_krate(w, "bps", 8 * np_rate(r, x->bytes[0] + x->bytes[1],
+				 px ? px->bytes[0] + px->bytes[1] : 0, c->el));
+		}
 		jw_key(w, "server_ips");
 		jw_open(w, '[');
 		for (size_t j = 0; j < x->n_ips; j++)
