@@ -30,17 +30,22 @@ static __always_inline __u32 flow_hash(const struct np_flow_key *k)
 	const __u32 *w = (const __u32 *)k;
 	__u32 h;
 
-	/* Addresses vary in their low words (IPv4 lives in word 3) and
-	 * the client port varies most: fold those, then let a multiply
-	 * spread them to the high bits the index is taken from.
+	/*
+	 * Each field gets its own odd multiplier before the sum, so no two
+	 * fields can cancel out (as an address byte and a port byte would
+	 * under XOR). IPv4 lives in words 3 and 7, the ports in word 8;
+	 * the rest of an IPv6 address is folded in more cheaply. The last
+	 * steps spread every input bit to the low bits the index is cut from.
 	 */
-	h = w[3] ^ w[7] ^ (w[2] << 7) ^ (w[6] << 13) ^ w[1] ^ w[5] ^ w[8];
-	h ^= w[0] ^ w[4];
-	/* a multiply carries only upwards: fold the high half (the
-	 * client port) down to where the index bits come from
-	 */
-	h ^= h >> 16;
-	return (h * 0x9e3779b1u) >> 8;
+	h = w[8] * 0x9e3779b1u;
+	h += w[3] * 0x85ebca77u;
+	h += w[7] * 0xc2b2ae3du;
+	h += (w[2] ^ (w[6] << 1)) * 0x27d4eb2fu;
+	h += (w[0] ^ w[1] ^ (w[4] << 1) ^ (w[5] << 2)) * 0x165667b1u;
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 13;
+	return h;
 }
 
 static __always_inline bool key_eq(const struct np_flow_key *a,

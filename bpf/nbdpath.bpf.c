@@ -50,6 +50,23 @@ struct {
 	__type(value, struct np_neigh);
 } np_neigh SEC(".maps");
 
+/*
+ * Which end is the server, for connections with both ports monitored.
+ * Keyed by the connection in canonical order (struct np_flow_key's layout
+ * with the lower end in the server fields).
+ */
+struct np_orient {
+	__u8	server_is_lo;
+	__u8	pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct np_flow_key);
+	__type(value, struct np_orient);
+} np_orient SEC(".maps");
+
 /* Maps only the loader writes; declared here so one object defines them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -316,6 +333,47 @@ static __always_inline void make_key(struct np_flow_key *k,
 }
 
 /*
+ * A connection whose two ports are both monitored, new to this CPU: which
+ * end is the server? Each CPU keeps its own table, and the CPU that sees
+ * the reply first must not decide on its own, so the first packet of the
+ * connection on any CPU records the answer here (BPF_NOEXIST: one writer
+ * wins) and the others follow it. Only this rare case touches the map.
+ */
+static __always_inline int addr_cmp(const __u8 *a, const __u8 *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return 0;
+}
+
+static __always_inline bool dst_is_server(const struct np_pkt *p,
+					  struct np_flow_key *c)
+{
+	struct np_orient v = {}, *o;
+	int lo;
+
+	/* canonical order: the lower (address, port) end first; any
+	 * order will do as long as every CPU computes the same one
+	 */
+	lo = addr_cmp(p->saddr, p->daddr);
+	if (!lo)
+		lo = bpf_ntohs(p->sport) < bpf_ntohs(p->dport) ? -1 : 1;
+	/* c is the caller's scratch key: the stack has no room for more */
+	make_key(c, p, lo > 0);
+	v.server_is_lo = lo > 0;	/* this packet's destination */
+	if (!bpf_map_update_elem(&np_orient, c, &v, BPF_NOEXIST))
+		return true;
+	o = bpf_map_lookup_elem(&np_orient, c);
+	if (!o)
+		return true;		/* evicted meanwhile: ours then */
+	return o->server_is_lo == (lo > 0);
+}
+
+/*
  * Attribute a TCP segment to its flow and direction. A global function:
  * the verifier checks it once, not once per path through the parser,
  * which keeps the program far below the verifier's complexity limit.
@@ -346,8 +404,12 @@ __noinline int count_tcp(struct np_pkt *p)
 
 			make_key(&r, p, false);
 			f = flow_get(&r, now, p, false);
-			if (f)
+			if (f) {
 				dir = NP_DIR_FROM_SERVER;
+			} else if (!dst_is_server(p, &r)) {
+				make_key(&k, p, false);
+				dir = NP_DIR_FROM_SERVER;
+			}
 		}
 		if (!f)
 			f = flow_get(&k, now, p, true);
@@ -397,7 +459,7 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 	int proto;
 
 	if (!p || cursor_at(ctx, p, &c))
-		return NP_STAT_TRUNCATED;
+		return NP_STAT_UNSUPPORTED;	/* deeper than NP_MAX_OFFSET */
 	proto = parse_eth(&c, p, &h);
 	if (proto < 0)
 		return -proto;
@@ -443,7 +505,7 @@ __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
 	int proto;
 
 	if (!p || cursor_at(ctx, p, &c))
-		return NP_STAT_TRUNCATED;
+		return NP_STAT_UNSUPPORTED;	/* deeper than NP_MAX_OFFSET */
 	proto = parse_gre(&c, p);
 	if (proto < 0)
 		return -proto;

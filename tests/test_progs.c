@@ -244,8 +244,8 @@ int tp_run_raw(struct tprog *t, const void *data, __u32 len, __u32 *retval)
 	);
 	int err;
 
-	/* a frame past the linear part goes to frags: data_end is then
-	 * the end of the linear part, and ctx_in is not worth the bother
+	/* without a context the kernel takes lo's first queue; one is
+	 * passed only to name another ingress device
 	 */
 	if (t->ifindex) {
 		opts.ctx_in = &ctx;
@@ -357,8 +357,9 @@ static void dump_dir(const char *what, const struct np_dir *d)
 {
 	int i;
 
-	printf("      %s: %llu pkts %llu bytes %llu payload, flags 0x%x tcp 0x%x encap 0x%x ifindex %u t %llu..%llu\n",
-	       what, (unsigned long long)np_dir_packets(d),
+	printf("      %s: %llu pkts %llu bytes %llu payload, flags 0x%x "
+	       "tcp 0x%x encap 0x%x ifindex %u t %llu..%llu\n", what,
+	       (unsigned long long)np_dir_packets(d),
 	       (unsigned long long)np_dir_bytes(d),
 	       (unsigned long long)d->payload_bytes, d->flags, d->tcp_flags,
 	       d->encap, d->ifindex, (unsigned long long)d->first_ns,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The datapath test runner: tests are `void test_NAME(void)` functions in
- * tests/prog_tests/ (one file per subject), found by name at build time (.build/tests.inc).
+ * tests/prog_tests/ (one file per subject), found by name at build time
+ * (.build/tests.inc).
  *
  * ASSERT_*() print "file:line: name: actual X != expected Y" on failure,
  * mark the test failed and return false, so that a test reads

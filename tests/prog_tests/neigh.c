@@ -57,11 +57,21 @@ void test_arp_neigh(void)
 	arp(&f, 1, MAC_RUBRIK, "0.0.0.0", BCAST, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want[NP_STAT_PACKETS] = 3;
-	want[NP_STAT_NOT_IP] = 3;
-	want[NP_STAT_NEIGH] = 2;
+	/* vmk4's reply on a tagged port group */
+	frame_init(&f);
+	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
+	frame_vlan(&f, FRAME_ETH_P_8021Q, 28);
+	frame_arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+	frame_end(&f);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_PACKETS] = 4;
+	want[NP_STAT_NOT_IP] = 4;
+	want[NP_STAT_NEIGH] = 3;
+	want[NP_STAT_VLAN] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
+	want[NP_STAT_VLAN] = 0;
 	want_neigh(&t, MAC_VMK4, IP_ESX_VMK4, TP_CLOCK0, "vmk4");
 	want_neigh(&t, MAC_VMK0, IP_ESX, TP_CLOCK0, "vmk0");
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "probe learnt nothing");

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mirror NIC of a direction: with two mirror ports (one per vmk, or
+ * one per switch), each direction records the NIC its last frame came in
+ * on. A veth device in a private network namespace stands in for the
+ * second NIC; BPF_PROG_TEST_RUN takes it as the ingress device.
+ * (A veth: the lab needs it anyway; not every kernel has dummy.)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "test_progs.h"
+
+void test_ifindex(void)
+{
+	const struct np_flow_rec *r;
+	struct frame to, from;
+	struct tprog t = {};
+	unsigned int veth;
+	int ns;
+
+	ns = open("/proc/self/ns/net", O_RDONLY);
+	if (!ASSERT_TRUE(ns >= 0, "open own netns"))
+		return;
+	if (unshare(CLONE_NEWNET)) {
+		test__skip("cannot unshare a network namespace: %s",
+			   strerror(errno));
+		close(ns);
+		return;
+	}
+	if (system("ip link add np-mirror1 type veth peer name np-mirror2"
+		   " 2>/dev/null")) {
+		test__skip("cannot add a veth pair (iproute2, veth module)");
+		goto out;
+	}
+	veth = if_nametoindex("np-mirror1");
+	if (!ASSERT_NEQ(veth, 0, "veth ifindex") ||
+	    !ASSERT_NEQ(veth, TP_IFINDEX_LO, "veth is not lo"))
+		goto out;
+	if (!tp_load(&t, NULL))
+		goto out;
+	frame_seg(&to, &(struct seg){
+		.dmac = MAC_VMK0, .smac = MAC_GW,
+		.saddr = IP_RUBRIK, .daddr = IP_ESX,
+		.sport = CLIENT_PORT, .dport = NBD_PORT, .flags = FRAME_TH_ACK,
+	});
+	frame_seg(&from, &(struct seg){
+		.dmac = MAC_RUBRIK, .smac = MAC_VMK4,
+		.saddr = IP_ESX, .daddr = IP_RUBRIK,
+		.sport = NBD_PORT, .dport = CLIENT_PORT, .flags = FRAME_TH_ACK,
+	});
+	/* requests on the veth; replies on lo, then the veth, then lo */
+	t.ifindex = veth;
+	if (!tp_run(&t, &to, 0))
+		goto out;
+	t.ifindex = TP_IFINDEX_LO;
+	if (!tp_run(&t, &from, 0))
+		goto out;
+	t.ifindex = veth;
+	if (!tp_run(&t, &from, 0))
+		goto out;
+	t.ifindex = TP_IFINDEX_LO;
+	if (!tp_run(&t, &from, 0) || !tp_read(&t))
+		goto out;
+	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT);
+	if (!r)
+		goto out;
+	tp_dir(&r->dir[NP_DIR_TO_SERVER], &(struct want_dir){
+		.packets = 1, .bytes = 52,
+		.macs = { { MAC_VMK0, 1, 52 } },
+		.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
+		.tcp_flags = FRAME_TH_ACK, .flags = NP_DIRF_UNTAGGED,
+		.ifindex = veth,
+	}, "to_server");
+	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &(struct want_dir){
+		.packets = 3, .bytes = 3 * 52,
+		.macs = { { MAC_VMK4, 3, 3 * 52 } },
+		.src_mac = MAC_VMK4, .dst_mac = MAC_RUBRIK,
+		.tcp_flags = FRAME_TH_ACK, .flags = NP_DIRF_UNTAGGED,
+		.ifindex = TP_IFINDEX_LO,
+	}, "from_server");
+out:
+	tp_close(&t);
+	/* back home: the private namespace and its veth go away */
+	ASSERT_OK(setns(ns, CLONE_NEWNET), "setns back");
+	close(ns);
+}
