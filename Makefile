@@ -38,6 +38,8 @@ USER_HDRS	:= $(wildcard user/*.h) $(wildcard include/*.h)
 TEST_PROGS	:= $(OUT)/test_progs
 TEST_SRCS	:= tests/test_progs.c $(wildcard tests/prog_tests/*.c)
 TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap
+# the measuring half of `make bench`: links the loader's objects, as test_progs
+BENCH		:= $(OUT)/bench
 
 all: nbdpath
 
@@ -78,6 +80,10 @@ $(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) tests/test_progs.h tests/frames.h $(USER
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $(TEST_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
+$(BENCH): tests/bench.c tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
+
 $(OUT)/%: tests/%.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
@@ -95,7 +101,7 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_TOOLS) $(BENCH)
 	$(Q)scripts/bench.sh
 
 clean:

@@ -482,7 +482,11 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 		p->from_server = port_watched(p->sport);
 		if (!p->to_server && !p->from_server)
 			return NP_STAT_OTHER_PORT;
+		proto = parse_tcp_rest(&c, p);
+		if (proto < 0)
+			return -proto;
 		copy_addrs(p, &h);
+		p->ifindex = ctx->ingress_ifindex;
 		return count_tcp(p);
 	}
 	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, &h))
@@ -531,18 +535,19 @@ int nbdpath_xdp(struct xdp_md *ctx)
 	__u32 zero = 0;
 	int out;
 
+	*(__u64 *)&p = 0;	/* the flags */
+	p.off = 0;
+	out = classify(ctx, &p);
+
 	cnt = bpf_map_lookup_elem(&np_stats, &zero);
 	if (!cnt)
 		return cfg.action;	/* cannot happen: a 1-entry array */
 
-	*(__u64 *)&p = 0;	/* the flags */
-	p.off = 0;
-	p.ifindex = ctx->ingress_ifindex;
-	out = classify(ctx, &p);
-
 	/* the one exit: every frame lands in exactly one outcome */
 	cnt->c[NP_STAT_PACKETS]++;
 	cnt->c[out & 0xf]++;
+	if (!*(__u64 *)&p)
+		return cfg.action;	/* no feature flag: the common frame */
 	if (p.any_vlan)
 		cnt->c[NP_STAT_VLAN]++;
 	if (p.gre)

@@ -128,7 +128,7 @@ static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p,
 		return NP_OUT(NP_STAT_TRUNCATED);
 	h->eth = (__u8 *)eth;
 	p->n_vlans = 0;
-	proto = eth->h_proto;
+	proto = *(__be16 *)((__u8 *)eth + 12);
 	c->pos = eth + 1;
 
 #pragma unroll
@@ -253,15 +253,16 @@ static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
 }
 
 /*
- * TCP. The ports are all a flow needs: a mirror that cut the frame after
- * them still counts it (bytes come from the IP header), with the flags
- * and the header length taken only when they made it into the capture.
- * A data offset below 5 or past the IP payload is malformed.
+ * TCP, in two steps so that a frame of a port nobody watches costs only
+ * the ports. The ports are all a flow needs: a mirror that cut the frame
+ * after them still counts it (bytes come from the IP header), with the
+ * flags and the header length taken only when they made it into the
+ * capture. On a monitored port, a data offset below 5 or past the IP
+ * payload is malformed; on any other port the frame is simply not ours.
  */
 static __always_inline int parse_tcp(struct cursor *c, struct np_pkt *p)
 {
 	__u8 *th = c->pos;
-	__u32 hlen;
 
 	if ((void *)(th + 4) > c->end)
 		return NP_OUT(NP_STAT_TRUNCATED);
@@ -269,6 +270,14 @@ static __always_inline int parse_tcp(struct cursor *c, struct np_pkt *p)
 		return NP_OUT(NP_STAT_MALFORMED);
 	p->sport = *(__be16 *)th;
 	p->dport = *(__be16 *)(th + 2);
+	return 0;
+}
+
+static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
+{
+	__u8 *th = c->pos;
+	__u32 hlen;
+
 	p->tcp_flags = 0;
 	p->tcp_hlen = 0;
 	if ((void *)(th + 13) > c->end)

@@ -286,6 +286,9 @@ lab_up() {
 
 	ip -n "$NS_SW" link set "$SW_MIRROR_IF" up
 	ip -n "$NS_SENSOR" link set "$SENSOR_IF" up
+	# a sensor NIC that strips VLAN tags before XDP hides them from
+	# nbdpath (it warns about it): set it up as an operator should
+	nsx "$NS_SENSOR" ethtool -K "$SENSOR_IF" rxvlan off >/dev/null 2>&1 || true
 	if [[ $MIRROR == all ]]; then
 		mirror_port esx1-vmk0
 		mirror_port esx2-vmk0

@@ -80,7 +80,17 @@ static size_t utf8_len(const unsigned char *s)
 static void jw_strval(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *q;
 
+	/* the common case, plain printable ASCII: one write */
+	for (q = p; *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\'; q++)
+		;
+	if (!*q) {
+		fputc('"', f);
+		fwrite(p, 1, q - p, f);
+		fputc('"', f);
+		return;
+	}
 	fputc('"', f);
 	while (*p) {
 		size_t n;

@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: what nbdpath costs, measured beside a reference every time.
+#
+#   1. per-packet cost under BPF_PROG_TEST_RUN, over a bare XDP_DROP
+#   2. live frames into a veth: nbdpath run vs a bare count-and-drop
+#   3. the same veth at one offered rate: nbdpath run vs tcpdump
+#   4. nbdpath replay vs tshark on a capture of a million frames
+#   5. one poll of 100,000 flows: time and peak RSS
+#
+# Every figure is the median of several rounds with their min and max;
+# comparisons are made within a round. Prints the table and writes the
+# same figures to .build/bench.json. Needs root (BPF, netns); builds
+# nothing (the Makefile does). Tunables, for a quick look:
+#   NP_BENCH_ROUNDS (5), NP_BENCH_RATE (812744 pps: 10 GbE of full-size
+#   frames), NP_BENCH_FRAMES (20000000 live frames per measurement),
+#   NP_BENCH_PARTS ("prog poll live capture replay").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=${NP_BENCH_ROUNDS:-5}
+rate=${NP_BENCH_RATE:-812744}
+frames=${NP_BENCH_FRAMES:-20000000}
+parts=${NP_BENCH_PARTS:-prog poll live capture replay}
+bench=$PWD/.build/bench
+np=$PWD/nbdpath
+mkpcap=$PWD/.build/mkpcap
+json=$PWD/.build/bench.json
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "needs root (BPF programs, network namespaces)"
+for f in "$bench" "$np" "$mkpcap"; do
+	[[ -x $f ]] || die "$f is missing: run 'make bench'"
+done
+((rounds >= 5)) || die "NP_BENCH_ROUNDS must be at least 5"
+
+# The generator and the veth receive path share one CPU; tcpdump and
+# nbdpath's poller get another when there is one.
+ncpu=$(nproc)
+gen_cpu=0
+side_cpu=$((ncpu > 1 ? ncpu - 1 : 0))
+
+tmp=$(mktemp -d /tmp/nbdpath-bench.XXXXXX)
+samples=$tmp/samples
+ns=npbench-$$
+bg_pid=
+
+cleanup() {
+	if [[ -n $bg_pid ]]; then
+		kill -INT "$bg_pid" 2>/dev/null || true
+		wait "$bg_pid" 2>/dev/null || true
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+	if mountpoint -q "$tmp/bpf" 2>/dev/null; then
+		umount "$tmp/bpf" || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+: >"$samples"
+note() { echo "note $*" >>"$samples"; }
+step() { printf '%s\n' "bench: $*" >&2; }
+
+t_start=$(date +%s)
+
+# ---- 1. per-packet cost --------------------------------------------------
+
+part_prog() {
+	step "per-packet cost (BPF_PROG_TEST_RUN, 10M repeats x 6 programs x 7 rounds)"
+	"$bench" prog --repeat 10000000 --rounds 7 --cpu "$gen_cpu" >>"$samples"
+	note "test run: the kernel's time per repetition (whole ns, without" \
+	     "the syscall's setup) of BPF_PROG_TEST_RUN with repeat 10M on one" \
+	     "pinned CPU, minus the bare XDP_DROP program run just before it" \
+	     "in the same round; 1514-byte frames. New flow: bench_fresh" \
+	     "rewrites the client address and port every repetition and" \
+	     "tail-calls nbdpath (minus bench_fresh tail-calling bare); idle" \
+	     "timeout 0, so once the default 65536-slot table has filled every" \
+	     "new flow reclaims a slot; the 1024-slot figure is the same with" \
+	     "the table in cache."
+}
+
+# ---- 5. one poll ----------------------------------------------------------
+
+part_poll() {
+	step "one poll of 100,000 flows"
+	"$bench" poll --flows 100000 --max-flows 100000 --polls 7 \
+		--cpu "$gen_cpu" >>"$samples"
+	note "poll: 100000 flows, both directions, put in a table of" \
+	     "--max-flows 100000 with BPF_PROG_TEST_RUN; then, as run does," \
+	     "np_flowtab_read (tracking) + np_report_build + np_report_json" \
+	     "(with the previous report for rates) to /dev/null."
+}
+
+# ---- the veth lab for 2 and 3 ----------------------------------------------
+
+lab_up() {
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add va type veth peer name vb
+	# no IPv6: its neighbour discovery would send frames of its own
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$ns" link set va up
+	ip -n "$ns" link set vb up
+	# GRO gives vb a NAPI context even without XDP: tcpdump's case
+	ip netns exec "$ns" ethtool -K vb gro on >/dev/null
+	mkdir -p "$tmp/bpf"
+	mount -t bpf bpf "$tmp/bpf"
+}
+
+# Start `nbdpath run` on vb and wait until it is attached and pinned.
+run_start() {
+	local pins=$tmp/bpf/nbdpath i
+
+	ip netns exec "$ns" taskset -c "$side_cpu" "$np" run -i vb \
+		--mode native --json --pin-dir "$pins" \
+		>"$tmp/run.out" 2>"$tmp/run.err" &
+	bg_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		if [[ -e $pins/np_stats ]] &&
+		   ip -n "$ns" link show vb | grep -q xdp; then
+			return 0
+		fi
+		kill -0 "$bg_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	run_stop
+	sed 's/^/    /' "$tmp/run.err" >&2
+	return 1
+}
+
+run_stop() {
+	kill -INT "$bg_pid" 2>/dev/null || true
+	wait "$bg_pid" 2>/dev/null || true
+	bg_pid=
+}
+
+# The receiver spec for bench live: `nbdpath run`, or the stand-in
+# (the same program loaded and attached by bench itself) without it.
+np_recv=
+np_begin() {
+	if [[ $np_recv != nbdpath:vb ]] && run_start; then
+		np_recv=pin:$tmp/bpf/nbdpath
+	else
+		np_recv=nbdpath:vb
+	fi
+}
+
+np_end() {
+	[[ $np_recv == nbdpath:vb ]] || run_stop
+}
+
+live() { ip netns exec "$ns" "$bench" live --dev va --cpu "$gen_cpu" "$@"; }
+
+# ---- 2. live frames, nbdpath run vs bare -----------------------------------
+
+part_live() {
+	local r out=$tmp/live
+
+	step "live frames into a veth ($rounds rounds x 2 receivers x $frames frames)"
+	for ((r = 0; r < rounds; r++)); do
+		: >"$out"
+		# alternate which goes first, so drift favours neither
+		if ((r % 2)); then
+			np_begin
+			live --count "$frames" --recv "$np_recv" --key np >>"$out"
+			np_end
+			live --count "$frames" --recv bare:vb --key bare >>"$out"
+		else
+			live --count "$frames" --recv bare:vb --key bare >>"$out"
+			np_begin
+			live --count "$frames" --recv "$np_recv" --key np >>"$out"
+			np_end
+		fi
+		awk '
+			{ v[$1] = $2 }
+			END {
+				printf "live.bare.pps %s\n", v["bare.pps"]
+				printf "live.np.pps %s\n", v["np.pps"]
+				printf "live.ratio %.4f\n", v["np.pps"] / v["bare.pps"]
+				printf "live.extra_ns %.2f\n",
+				       1e9 / v["np.pps"] - 1e9 / v["bare.pps"]
+				printf "live.np.lost %s\n", v["np.lost"]
+			}' "$out" >>"$samples"
+	done
+	if [[ $np_recv == nbdpath:vb ]]; then
+		note "live: nbdpath run did not start; measured with the stand-in" \
+		     "(nbdpath's program loaded by np_prog_load, attached by bench)."
+	else
+		note "live: the receiver was 'nbdpath run -i vb --mode native" \
+		     "--json --pin-dir DIR', counts read from its pinned np_stats."
+	fi
+	note "live: BPF_PROG_TEST_RUN live frames (XDP_TX, batch 64) out of" \
+	     "veth va, 1514-byte port-902 frames, received by XDP in native" \
+	     "mode on its peer vb; generator and receive softirq share CPU" \
+	     "$gen_cpu, so the rate is of both together; extra_ns is" \
+	     "1/rate(nbdpath) - 1/rate(bare). lost = generator count -" \
+	     "nbdpath's stats.packets."
+}
+
+# ---- 3. capture at one offered rate, nbdpath run vs tcpdump ----------------
+
+part_capture() {
+	local r out=$tmp/cap count=$((rate * 3)) i
+
+	step "capture at $rate pps ($rounds rounds x nbdpath run, tcpdump)"
+	for ((r = 0; r < rounds; r++)); do
+		: >"$out"
+		np_begin
+		live --count "$count" --rate "$rate" --recv "$np_recv" \
+			--key np >>"$out"
+		np_end
+
+		ip netns exec "$ns" taskset -c "$side_cpu" tcpdump -i vb \
+			-w /dev/null 'tcp port 902' 2>"$tmp/td.err" &
+		bg_pid=$!
+		for ((i = 0; i < 100; i++)); do
+			grep -q 'listening on' "$tmp/td.err" && break
+			sleep 0.1
+		done
+		live --count "$count" --rate "$rate" --key td >>"$out"
+		sleep 0.5	# let tcpdump drain its ring
+		run_stop
+		awk '$2 == "packets" && $3 == "captured" { print "td.captured", $1 }' \
+			"$tmp/td.err" >>"$out"
+		awk '
+			{ v[$1] = $2 }
+			END {
+				printf "cap.offered_pps %s\n", v["np.sent_pps"]
+				printf "cap.offered_pps %s\n", v["td.sent_pps"]
+				printf "cap.np.fraction %.6f\n",
+				       v["np.received"] / v["np.sent"]
+				printf "cap.td.fraction %.6f\n",
+				       v["td.captured"] / v["td.sent"]
+			}' "$out" >>"$samples"
+	done
+	note "capture: the generator paced to $rate pps (10 GbE of full-size" \
+	     "frames) by a calibrated spin per frame; tcpdump -i vb -w" \
+	     "/dev/null 'tcp port 902' on CPU $side_cpu with vb in GRO" \
+	     "(no XDP); fraction = tcpdump's 'packets captured' / sent," \
+	     "nbdpath's stats.packets / sent."
+}
+
+# ---- 4. replay vs tshark ----------------------------------------------------
+
+# Per-flow packet counts in each direction, "client:port server:port to
+# from" sorted, from nbdpath's JSON and from tshark's conversation table.
+flows_np() {
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for f in r["flows"]:
+    print("%s:%d %s:%d %d %d" % (f["client"], f["client_port"], f["server"],
+          f["server_port"], f["to_server"]["packets"],
+          f["from_server"]["packets"]))
+' "$1" | sort
+}
+
+flows_tshark() {
+	# "A <-> B  frames(B->A) bytes  frames(A->B) bytes ..."; bytes may
+	# carry a unit, so count fields from the arrow
+	awk '$2 == "<->" {
+		a = $1; b = $3; ba = $4
+		i = 6
+		if ($i !~ /^[0-9]/)
+			i++
+		ab = $i
+		if (b ~ /:902$/)
+			print a, b, ab, ba
+		else
+			print b, a, ba, ab
+	}' "$1" | sort
+}
+
+part_replay() {
+	local r pcap=$tmp/bench.pcap n t0 t1 t2
+
+	step "replay of a 1,000,000-frame capture ($rounds rounds x nbdpath, tshark)"
+	"$mkpcap" bench "$pcap" --frames 1000000 >/dev/null
+	n=1000000
+	for ((r = 0; r < rounds; r++)); do
+		t0=$(date +%s.%N)
+		"$np" replay "$pcap" --json >"$tmp/replay.json"
+		t1=$(date +%s.%N)
+		tshark -q -z conv,tcp -r "$pcap" >"$tmp/tshark.txt" 2>/dev/null
+		t2=$(date +%s.%N)
+		awk -v n=$n -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN {
+			printf "replay.np_fps %.0f\n", n / (b - a)
+			printf "replay.tshark_fps %.0f\n", n / (c - b)
+			printf "replay.speedup %.3f\n", (c - b) / (b - a)
+		}' >>"$samples"
+		if ((r == 0)); then
+			flows_np "$tmp/replay.json" >"$tmp/flows.np"
+			flows_tshark "$tmp/tshark.txt" >"$tmp/flows.ts"
+			if [[ -s $tmp/flows.np ]] &&
+			   cmp -s "$tmp/flows.np" "$tmp/flows.ts"; then
+				echo "replay.flows_equal 1" >>"$samples"
+			else
+				echo "replay.flows_equal 0" >>"$samples"
+				diff "$tmp/flows.np" "$tmp/flows.ts" | head -5 >&2 || true
+			fi
+			note "replay: $(wc -l <"$tmp/flows.np") flows compared," \
+			     "packets per direction, nbdpath vs tshark."
+		fi
+	done
+	note "replay: mkpcap bench (1M frames, 1000 flows, 64-byte requests," \
+	     "1448-byte replies), wall time of 'nbdpath replay FILE --json'" \
+	     "and of 'tshark -q -z conv,tcp -r FILE', alternating, file in" \
+	     "the page cache."
+}
+
+# ---- run them --------------------------------------------------------------
+
+for p in $parts; do
+	case $p in
+	prog | poll | replay)
+		"part_$p"
+		;;
+	live | capture)
+		[[ -e $tmp/bpf ]] || lab_up
+		"part_$p"
+		;;
+	*)
+		die "unknown part '$p'"
+		;;
+	esac
+done
+note "total time $(($(date +%s) - t_start)) s, $rounds rounds."
+
+"$bench" report "$samples" "$json"
+echo "bench: figures in ${json#"$PWD"/}" >&2

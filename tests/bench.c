@@ -1,0 +1,1061 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench - the measuring half of `make bench`; scripts/bench.sh drives it.
+ *
+ *   bench prog   [--repeat N] [--rounds R] [--cpu C]
+ *   bench live   --dev IFACE --count N [--rate PPS] [--batch B] [--size S]
+ *                [--recv bare:PEER | nbdpath:PEER | pin:DIR | none]
+ *                [--key PREFIX] [--cpu C]
+ *   bench poll   [--flows N] [--max-flows N] [--polls R] [--cpu C]
+ *   bench report SAMPLES JSON
+ *
+ * prog, live and poll print samples, one "key value" per line; bench.sh
+ * collects them over rounds into one file and `report` turns that file
+ * into the table (median, min, max, target, met?) and the JSON.
+ *
+ * Every per-packet figure is a difference taken inside one round: the
+ * nbdpath run minus the bare program's run just before it, on the same
+ * CPU. A lone absolute time says more about the machine than about us.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "nbdpath.h"
+#include "prog.h"
+#include "flowtab.h"
+#include "report.h"
+#include "frames.h"
+#include "bench_bare.skel.h"
+#include "bench_tx.skel.h"
+#include "bench_count.skel.h"
+
+static const char *prog_name = "bench";
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("cannot pin to CPU %d: %s", cpu, strerror(errno));
+}
+
+static unsigned long long parse_num(const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end)
+		die("bad %s '%s'", what, s);
+	return v;
+}
+
+/* ---- frames ---- */
+
+static const __u8 mac_server[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
+static const __u8 mac_client[6] = { 0x00, 0x25, 0xb5, 0x00, 0x28, 0x50 };
+static const __u8 mac_sensor[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x02 };
+static const __u8 mac_switch[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x01 };
+
+#define SERVER_IP	"10.0.0.10"
+#define CLIENT_IP	"10.0.28.50"
+#define CLIENT_PORT	50512
+
+/*
+ * A TCP segment between the server and the client; from_server chooses
+ * the direction, port the server's port (902, or another for a miss).
+ * Offsets of the client's address and port are returned for bench_fresh.
+ */
+static void build_tcp(struct frame *f, bool from_server, __u16 port,
+		      __u32 payload, __u32 *addr_off, __u32 *port_off)
+{
+	__u32 ip, th;
+
+	if (from_server)
+		frame_eth(f, mac_client, mac_server);
+	else
+		frame_eth(f, mac_server, mac_client);
+	ip = frame_ipv4(f, &(struct frame_ip4){
+		.saddr = from_server ? SERVER_IP : CLIENT_IP,
+		.daddr = from_server ? CLIENT_IP : SERVER_IP,
+		.df = true });
+	th = frame_tcp(f, &(struct frame_tcp){
+		.sport = from_server ? port : CLIENT_PORT,
+		.dport = from_server ? CLIENT_PORT : port,
+		.seq = 1000, .ack = 2000,
+		.flags = FRAME_TH_ACK | (payload ? FRAME_TH_PSH : 0) });
+	if (payload)
+		frame_payload(f, payload);
+	/* the last two bytes of the address, then the port */
+	if (addr_off)
+		*addr_off = ip + (from_server ? 16 : 12) + 2;
+	if (port_off)
+		*port_off = th + (from_server ? 2 : 0);
+}
+
+enum frame_kind {
+	FR_HIT,		/* from_server data segment of an established flow */
+	FR_MISS,	/* the same segment on port 443 */
+	FR_ERSPAN,	/* FR_HIT inside Ethernet/IPv4/GRE/ERSPAN II */
+	FR_REQUEST,	/* to_server ACK: bench_fresh rewrites its client */
+	FR_REPLY,	/* from_server ACK: the reverse of FR_REQUEST */
+};
+
+/* payload: bytes of TCP data; a full 1500-byte packet by default */
+static void build_frame(struct frame *f, enum frame_kind k, __u32 payload,
+			__u32 *addr_off, __u32 *port_off)
+{
+	frame_init(f);
+	switch (k) {
+	case FR_HIT:
+		build_tcp(f, true, NP_DEFAULT_PORT, payload, NULL, NULL);
+		break;
+	case FR_MISS:
+		build_tcp(f, true, 443, payload, NULL, NULL);
+		break;
+	case FR_ERSPAN:
+		frame_eth(f, mac_sensor, mac_switch);
+		frame_ipv4(f, &(struct frame_ip4){ .saddr = "10.9.9.1",
+						   .daddr = "10.9.9.2" });
+		frame_gre(f, &(struct frame_gre){ .flags = FRAME_GRE_S,
+						  .seq = 1 });
+		frame_erspan2(f, &(struct frame_erspan2){ .vlan = 28,
+							   .session = 5 });
+		build_tcp(f, true, NP_DEFAULT_PORT, payload, NULL, NULL);
+		break;
+	case FR_REQUEST:
+		build_tcp(f, false, NP_DEFAULT_PORT, payload, addr_off,
+			  port_off);
+		break;
+	case FR_REPLY:
+		build_tcp(f, true, NP_DEFAULT_PORT, payload, addr_off,
+			  port_off);
+		break;
+	}
+	frame_end(f);
+}
+
+/* ---- BPF_PROG_TEST_RUN ---- */
+
+/*
+ * Time per repetition in ns, as the kernel measures it around its loop:
+ * whole nanoseconds, but without the syscall's setup. With repeat > 1
+ * that setup swaps the program into the XDP dispatcher and back, which
+ * takes 15 to 45 ms on a VM (RCU grace periods) and would swamp a wall
+ * clock taken around the call.
+ */
+static double test_run(int fd, const struct frame *f, __u32 repeat,
+		       __u32 want)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		    .data_in = f->data,
+		    .data_size_in = f->len,
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	if (o.retval != want)
+		die("program returned %u, expected %u", o.retval, want);
+	return o.duration;
+}
+
+static void stats_of(struct nbdpath_bpf *s, __u64 c[NP_STAT_MAX])
+{
+	int err = np_read_stats(bpf_map__fd(s->maps.np_stats), c);
+
+	if (err)
+		die("reading np_stats: %s", strerror(-err));
+}
+
+/* One frame through the program must land in the outcome named. */
+static void expect_outcome(struct nbdpath_bpf *s, int fd,
+			   const struct frame *f, enum np_stat want,
+			   const char *what)
+{
+	__u64 a[NP_STAT_MAX], b[NP_STAT_MAX];
+
+	stats_of(s, a);
+	test_run(fd, f, 1, XDP_DROP);
+	stats_of(s, b);
+	if (b[want] != a[want] + 1 || b[NP_STAT_PACKETS] != a[NP_STAT_PACKETS] + 1)
+		die("%s: the frame is not counted as %s", what,
+		    np_stat_names[want]);
+}
+
+static struct nbdpath_bpf *load_nbdpath(__u32 max_flows)
+{
+	struct np_prog_opts po = { .max_flows = max_flows };
+	struct nbdpath_bpf *s;
+	int err;
+
+	s = np_prog_load(&po, &err);
+	if (!s)
+		die("loading nbdpath: %s", strerror(-err));
+	return s;
+}
+
+static struct bench_bare_bpf *load_bare(void)
+{
+	struct bench_bare_bpf *b = bench_bare_bpf__open_and_load();
+
+	if (!b)
+		die("loading bench_bare: %s", strerror(errno));
+	return b;
+}
+
+static void set_next(struct bench_bare_bpf *b, int prog_fd)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(b->maps.bench_next), &zero,
+				&prog_fd, BPF_ANY))
+		die("bench_next: %s", strerror(errno));
+}
+
+static int cmd_prog(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "max-flows", required_argument, NULL, 'm' },
+		{}
+	};
+	static struct frame hit, miss, erspan, req;
+	__u32 repeat = 10000000, rounds = 7, aoff, poff, max_flows = 0;
+	struct nbdpath_bpf *np, *npf, *npc;
+	struct bench_bare_bpf *b;
+	int c, cpu = 0, bare_fd, fresh_fd, np_fd, npf_fd, npc_fd;
+	__u64 st[NP_STAT_MAX];
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			repeat = parse_num(optarg, "--repeat");
+			break;
+		case 'r':
+			rounds = parse_num(optarg, "--rounds");
+			break;
+		case 'c':
+			cpu = parse_num(optarg, "--cpu");
+			break;
+		case 'm':
+			max_flows = parse_num(optarg, "--max-flows");
+			break;
+		default:
+			return 2;
+		}
+	}
+	pin_cpu(cpu);
+
+	build_frame(&hit, FR_HIT, 1460, NULL, NULL);
+	build_frame(&miss, FR_MISS, 1460, NULL, NULL);
+	build_frame(&erspan, FR_ERSPAN, 1460, NULL, NULL);
+	build_frame(&req, FR_REQUEST, 0, &aoff, &poff);
+
+	b = load_bare();
+	bare_fd = bpf_program__fd(b->progs.bench_bare);
+	fresh_fd = bpf_program__fd(b->progs.bench_fresh);
+	b->bss->addr_off = aoff;
+	b->bss->port_off = poff;
+
+	np = load_nbdpath(0);
+	np_fd = bpf_program__fd(np->progs.nbdpath_xdp);
+	/*
+	 * New flows get their own instance (the default table unless
+	 * --max-flows) with an idle timeout of zero: once the table has
+	 * filled, every new flow claims a slot by reclaiming an idle one,
+	 * as on a busy sensor, instead of finding the window full and
+	 * counting table_full (a cheaper path that creates nothing).
+	 */
+	npf = load_nbdpath(max_flows);
+	npf_fd = bpf_program__fd(npf->progs.nbdpath_xdp);
+	npf->data->cfg.idle_ns = 0;
+	/* the same in a table that stays in cache: the cost without misses */
+	npc = load_nbdpath(1024);
+	npc_fd = bpf_program__fd(npc->progs.nbdpath_xdp);
+	npc->data->cfg.idle_ns = 0;
+
+	/* each frame takes the path it is meant to measure */
+	expect_outcome(np, np_fd, &hit, NP_STAT_MATCHED, "hit");
+	expect_outcome(np, np_fd, &miss, NP_STAT_OTHER_PORT, "non-matching");
+	expect_outcome(np, np_fd, &erspan, NP_STAT_MATCHED, "erspan");
+	stats_of(np, st);
+	if (st[NP_STAT_ERSPAN] != 1)
+		die("erspan: not counted as ERSPAN");
+
+	printf("prog.repeat %u\n", repeat);
+	for (__u32 r = 0; r < rounds; r++) {
+		double bare, hitn, missn, ersn, fbare, fnp, fnc;
+
+		bare = test_run(bare_fd, &hit, repeat, XDP_DROP);
+		hitn = test_run(np_fd, &hit, repeat, XDP_DROP);
+		missn = test_run(np_fd, &miss, repeat, XDP_DROP);
+		ersn = test_run(np_fd, &erspan, repeat, XDP_DROP);
+		set_next(b, bare_fd);
+		fbare = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		set_next(b, npf_fd);
+		fnp = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		set_next(b, npc_fd);
+		fnc = test_run(fresh_fd, &req, repeat, XDP_DROP);
+
+		printf("prog.bare_ns %.0f\n", bare);
+		printf("prog.hit_ns %.0f\n", hitn - bare);
+		printf("prog.miss_ns %.0f\n", missn - bare);
+		printf("prog.erspan_ns %.0f\n", ersn - bare);
+		printf("prog.fresh_bare_ns %.0f\n", fbare);
+		printf("prog.new_ns %.0f\n", fnp - fbare);
+		printf("prog.new_cached_ns %.0f\n", fnc - fbare);
+		fflush(stdout);
+	}
+
+	/* every timed new-flow frame made a flow, none was refused */
+	stats_of(npf, st);
+	if (st[NP_STAT_MATCHED] != (__u64)repeat * rounds ||
+	    st[NP_STAT_TABLE_FULL])
+		die("new flows: %llu matched, %llu refused (table full)",
+		    (unsigned long long)st[NP_STAT_MATCHED],
+		    (unsigned long long)st[NP_STAT_TABLE_FULL]);
+	printf("prog.new_reclaimed %llu\n",
+	       (unsigned long long)st[NP_STAT_RECLAIMED]);
+
+	nbdpath_bpf__destroy(npc);
+	nbdpath_bpf__destroy(npf);
+	nbdpath_bpf__destroy(np);
+	bench_bare_bpf__destroy(b);
+	return 0;
+}
+
+/* ---- live frames ---- */
+
+static __u64 percpu_sum(int fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v, sum = 0;
+	__u32 zero = 0;
+
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		die("out of memory");
+	if (bpf_map_lookup_elem(fd, &zero, v))
+		die("reading a counter: %s", strerror(errno));
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	free(v);
+	return sum;
+}
+
+struct receiver {
+	enum { RX_NONE, RX_BARE, RX_NBDPATH, RX_PIN } kind;
+	struct bench_count_bpf *count;
+	struct nbdpath_bpf *np;
+	struct bpf_link *link;
+	int stats_fd;
+};
+
+static unsigned int ifindex_of(const char *name)
+{
+	unsigned int i = if_nametoindex(name);
+
+	if (!i)
+		die("no interface '%s'", name);
+	return i;
+}
+
+static void rx_open(struct receiver *rx, const char *spec)
+{
+	const char *arg = strchr(spec, ':');
+	char path[512];
+
+	memset(rx, 0, sizeof(*rx));
+	rx->stats_fd = -1;
+	if (!strcmp(spec, "none"))
+		return;
+	if (!arg)
+		die("bad --recv '%s'", spec);
+	arg++;
+	if (!strncmp(spec, "bare:", 5)) {
+		rx->kind = RX_BARE;
+		rx->count = bench_count_bpf__open_and_load();
+		if (!rx->count)
+			die("loading bench_count: %s", strerror(errno));
+		/* a link attach without mode flags is native on veth */
+		rx->link = bpf_program__attach_xdp(rx->count->progs.bench_count,
+						   ifindex_of(arg));
+		rx->stats_fd = bpf_map__fd(rx->count->maps.rx_count);
+	} else if (!strncmp(spec, "nbdpath:", 8)) {
+		/* the datapath of `nbdpath run`, without the daemon */
+		rx->kind = RX_NBDPATH;
+		rx->np = load_nbdpath(0);
+		rx->link = bpf_program__attach_xdp(rx->np->progs.nbdpath_xdp,
+						   ifindex_of(arg));
+		rx->stats_fd = bpf_map__fd(rx->np->maps.np_stats);
+	} else if (!strncmp(spec, "pin:", 4)) {
+		/* a running `nbdpath run`: its pinned counters */
+		rx->kind = RX_PIN;
+		snprintf(path, sizeof(path), "%s/%s", arg, NP_PIN_STATS);
+		rx->stats_fd = bpf_obj_get(path);
+		if (rx->stats_fd < 0)
+			die("%s: %s", path, strerror(errno));
+		return;
+	} else {
+		die("bad --recv '%s'", spec);
+	}
+	if (!rx->link)
+		die("attaching the receiver to %s: %s", arg, strerror(errno));
+}
+
+/* A counter of the receiver: nbdpath's np_stats[stat], or the bare count. */
+static __u64 rx_stat(const struct receiver *rx, enum np_stat stat)
+{
+	__u64 c[NP_STAT_MAX];
+	int err;
+
+	switch (rx->kind) {
+	case RX_NONE:
+		return 0;
+	case RX_BARE:
+		return percpu_sum(rx->stats_fd);
+	default:
+		err = np_read_stats(rx->stats_fd, c);
+		if (err)
+			die("reading np_stats: %s", strerror(-err));
+		return c[stat];
+	}
+}
+
+static __u64 rx_count(const struct receiver *rx)
+{
+	return rx_stat(rx, NP_STAT_PACKETS);
+}
+
+static void rx_close(struct receiver *rx)
+{
+	bpf_link__destroy(rx->link);
+	bench_count_bpf__destroy(rx->count);
+	nbdpath_bpf__destroy(rx->np);
+	if (rx->kind == RX_PIN && rx->stats_fd >= 0)
+		close(rx->stats_fd);
+}
+
+/* Wait until the receiver has taken what is still queued for it. */
+static __u64 rx_settle(const struct receiver *rx)
+{
+	__u64 last = rx_count(rx), cur;
+	struct timespec ms = { 0, 2000000 };
+
+	for (int i = 0; i < 500; i++) {
+		nanosleep(&ms, NULL);
+		cur = rx_count(rx);
+		if (cur == last)
+			break;
+		last = cur;
+	}
+	return last;
+}
+
+/*
+ * Nanoseconds one iteration of bench_tx's spin loop costs, measured
+ * without live frames (XDP_TX is then only a return code).
+ */
+static double spin_cost(struct bench_tx_bpf *tx, const struct frame *f)
+{
+	int fd = bpf_program__fd(tx->progs.bench_tx);
+	double a, b;
+
+	tx->bss->spin = 0;
+	a = test_run(fd, f, 20000, XDP_TX);
+	tx->bss->spin = 1000;
+	b = test_run(fd, f, 20000, XDP_TX);
+	tx->bss->spin = 0;
+	if (b <= a)
+		die("cannot calibrate the generator's pacing");
+	return (b - a) / 1000;
+}
+
+/* One live-frames call: n frames out of ctx->ingress_ifindex. */
+static void live_run(int fd, const struct frame *f, struct xdp_md *ctx,
+		     __u64 n, __u32 batch)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		    .data_in = f->data,
+		    .data_size_in = f->len,
+		    .ctx_in = ctx,
+		    .ctx_size_in = sizeof(*ctx),
+		    .repeat = n,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = batch);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		die("live frames: %s", strerror(errno));
+}
+
+static int cmd_live(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "size", required_argument, NULL, 's' },
+		{ "recv", required_argument, NULL, 'R' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{}
+	};
+	const char *dev = NULL, *recv = "none", *key = "live";
+	__u64 count = 0, rate = 0, sent = 0, rx0, rx1, tx0, tx1, m0;
+	__u32 batch = 64, size = 1514;
+	struct xdp_md ctx = {};
+	struct bench_tx_bpf *tx;
+	struct receiver rx;
+	static struct frame f;
+	double t0, t1, per_spin = 0, spin = 0;
+	int c, cpu = 0, fd;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'n':
+			count = parse_num(optarg, "--count");
+			break;
+		case 'r':
+			rate = parse_num(optarg, "--rate");
+			break;
+		case 'b':
+			batch = parse_num(optarg, "--batch");
+			break;
+		case 's':
+			size = parse_num(optarg, "--size");
+			break;
+		case 'R':
+			recv = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'c':
+			cpu = parse_num(optarg, "--cpu");
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!dev || !count)
+		die("live needs --dev and --count");
+	if (size < 54 + 14 || size > 1514)
+		die("--size must be 68..1514");
+	/*
+	 * The generator and the veth peer's NAPI poll share this CPU: a
+	 * batch is redirected, then the peer's softirq receives it as the
+	 * generator re-enables bottom halves. Nothing queues up or drops
+	 * between them, and the rate is what generator and receiver
+	 * sustain together: the same generator for both receivers.
+	 */
+	pin_cpu(cpu);
+	build_frame(&f, FR_HIT, size - 54, NULL, NULL);
+
+	tx = bench_tx_bpf__open_and_load();
+	if (!tx)
+		die("loading bench_tx: %s", strerror(errno));
+	fd = bpf_program__fd(tx->progs.bench_tx);
+	if (rate) {
+		per_spin = spin_cost(tx, &f);
+		/* start slow (as if frames cost nothing else), then close in */
+		spin = 1e9 / rate / per_spin;
+	}
+	rx_open(&rx, recv);
+
+	/* live frames: the context names the device XDP_TX leaves by */
+	ctx.data_end = f.len;
+	ctx.ingress_ifindex = ifindex_of(dev);
+
+	rx0 = rx_count(&rx);
+	m0 = rx_stat(&rx, NP_STAT_MATCHED);
+	tx0 = percpu_sum(bpf_map__fd(tx->maps.tx_count));
+	t0 = now_s();
+	if (!rate) {
+		live_run(fd, &f, &ctx, count, batch);
+		sent = count;
+	}
+	/*
+	 * Paced: quarter-second chunks, each one's spin set so that the
+	 * frames sent so far catch up with the schedule by its end. The
+	 * receiver's cost is part of every frame's time here, so the loop
+	 * holds the offered rate whatever the receiver.
+	 */
+	while (sent < count) {
+		__u64 chunk = rate / 4 ? rate / 4 : 1;
+		double t, elapsed, frame_ns;
+
+		if (chunk > count - sent)
+			chunk = count - sent;
+		tx->bss->spin = spin > 0 ? (__u32)spin : 0;
+		t = now_s();
+		live_run(fd, &f, &ctx, chunk, batch);
+		elapsed = now_s() - t;
+		sent += chunk;
+		frame_ns = elapsed * 1e9 / chunk;
+		if (sent < count) {
+			/* the time per frame that puts us back on schedule */
+			double due = (double)(sent + chunk) / rate;
+			double want = (due - (now_s() - t0)) * 1e9 / chunk;
+
+			spin += (want - frame_ns) / per_spin;
+			if (spin < 0)
+				spin = 0;
+		}
+	}
+	t1 = now_s();
+	rx1 = rx_settle(&rx);
+	tx1 = percpu_sum(bpf_map__fd(tx->maps.tx_count));
+
+	printf("%s.sent %llu\n", key, (unsigned long long)(tx1 - tx0));
+	printf("%s.seconds %.6f\n", key, t1 - t0);
+	printf("%s.sent_pps %.0f\n", key, (tx1 - tx0) / (t1 - t0));
+	if (rx.kind != RX_NONE) {
+		printf("%s.received %llu\n", key, (unsigned long long)(rx1 - rx0));
+		printf("%s.pps %.0f\n", key, (rx1 - rx0) / (t1 - t0));
+		/* frames the generator sent that the receiver never counted */
+		printf("%s.lost %lld\n", key, (long long)(tx1 - tx0) -
+					      (long long)(rx1 - rx0));
+	}
+	if (rx.kind == RX_NBDPATH || rx.kind == RX_PIN)
+		printf("%s.matched %llu\n", key, (unsigned long long)
+		       (rx_stat(&rx, NP_STAT_MATCHED) - m0));
+	rx_close(&rx);
+	bench_tx_bpf__destroy(tx);
+	return 0;
+}
+
+/* ---- one poll of a full table ---- */
+
+static void fill(struct bench_bare_bpf *b, int fresh_fd, enum frame_kind k,
+		 __u32 n)
+{
+	static struct frame f;
+	__u32 aoff, poff;
+
+	build_frame(&f, k, 0, &aoff, &poff);
+	b->bss->addr_off = aoff;
+	b->bss->port_off = poff;
+	b->bss->seq = 0;
+	test_run(fresh_fd, &f, n, XDP_DROP);
+}
+
+static int cmd_poll(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "flows", required_argument, NULL, 'n' },
+		{ "max-flows", required_argument, NULL, 'm' },
+		{ "polls", required_argument, NULL, 'p' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{}
+	};
+	__u32 flows = 100000, max_flows = 0, polls = 7;
+	struct np_report *prev = NULL;
+	struct nbdpath_bpf *np;
+	struct bench_bare_bpf *b;
+	struct np_flowtab tab;
+	struct np_flowset set = {};
+	struct np_maps maps;
+	struct rusage ru;
+	__u64 st[NP_STAT_MAX];
+	int c, cpu = 0, err;
+	FILE *null;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			flows = parse_num(optarg, "--flows");
+			break;
+		case 'm':
+			max_flows = parse_num(optarg, "--max-flows");
+			break;
+		case 'p':
+			polls = parse_num(optarg, "--polls");
+			break;
+		case 'c':
+			cpu = parse_num(optarg, "--cpu");
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!max_flows)
+		max_flows = flows;
+	pin_cpu(cpu);
+
+	np = load_nbdpath(max_flows);
+	np_prog_maps(np, &maps);
+	b = load_bare();
+	set_next(b, bpf_program__fd(np->progs.nbdpath_xdp));
+	/* both directions of every flow, so verdicts and hosts are real */
+	fill(b, bpf_program__fd(b->progs.bench_fresh), FR_REQUEST, flows);
+	fill(b, bpf_program__fd(b->progs.bench_fresh), FR_REPLY, flows);
+	stats_of(np, st);
+
+	null = fopen("/dev/null", "w");
+	if (!null)
+		die("/dev/null: %s", strerror(errno));
+	/* as `run` polls: tracking reclaimed slots, rates against prev */
+	err = np_flowtab_init(&tab, maps.flows, maps.n_slots, true);
+	if (err)
+		die("flow table: %s", strerror(-err));
+
+	printf("poll.slots %u\n", maps.n_slots);
+	printf("poll.table_full %llu\n",
+	       (unsigned long long)st[NP_STAT_TABLE_FULL]);
+	for (__u32 i = 0; i < polls; i++) {
+		struct np_report_opts ro = {
+			.kind = "run",
+			.interval = prev ? 1.0 : 0,
+			.idle_sec = NP_DEFAULT_IDLE_SEC,
+			.closed_sec = 5,
+		};
+		struct np_report *r;
+		double t0, t1, t2, t3;
+
+		t0 = now_s();
+		err = np_flowtab_read(&tab, &set, np_retire_to_maps, &maps);
+		if (err)
+			die("reading the flow table: %s", strerror(-err));
+		t1 = now_s();
+		r = np_report_build(&maps, &set, &ro);
+		if (!r)
+			die("building the report failed");
+		t2 = now_s();
+		np_report_json(null, r, prev, NP_VIEW_ALL);
+		fflush(null);
+		np_report_free(prev);
+		prev = r;
+		t3 = now_s();
+		printf("poll.ms %.2f\n", (t3 - t0) * 1e3);
+		/* where the time goes, for whoever has to make it shorter */
+		printf("poll.read_ms %.2f\n", (t1 - t0) * 1e3);
+		printf("poll.build_ms %.2f\n", (t2 - t1) * 1e3);
+		printf("poll.json_ms %.2f\n", (t3 - t2) * 1e3);
+		printf("poll.flows %zu\n", set.n);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("poll.rss_mb %.1f\n", ru.ru_maxrss / 1024.0);
+	/* how much one interval's JSON line weighs at this size */
+	{
+		FILE *t = tmpfile();
+
+		if (!t)
+			die("tmpfile: %s", strerror(errno));
+		np_report_json(t, prev, NULL, NP_VIEW_ALL);
+		fflush(t);
+		printf("poll.json_mb %.1f\n", ftell(t) / 1048576.0);
+		fclose(t);
+	}
+
+	np_report_free(prev);
+	np_flowset_free(&set);
+	np_flowtab_free(&tab);
+	fclose(null);
+	bench_bare_bpf__destroy(b);
+	nbdpath_bpf__destroy(np);
+	return 0;
+}
+
+/* ---- the report ---- */
+
+enum cmp { NONE, LE, GE, EQ };
+
+struct figure {
+	const char *key;
+	const char *label;
+	const char *unit;
+	enum cmp cmp;
+	double target;
+	int prec;
+};
+
+/*
+ * What the table shows, in order. Keys are the samples' keys; a figure
+ * without samples is shown as not measured.
+ */
+static const struct figure figures[] = {
+	{ "prog.bare_ns", "test run: bare XDP_DROP (harness)", "ns", NONE, 0, 1 },
+	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", LE, 30, 1 },
+	{ "prog.miss_ns", "test run: non-matching port, over bare", "ns", LE, 5, 1 },
+	{ "prog.erspan_ns", "test run: ERSPAN II hit, over bare", "ns", NONE, 0, 1 },
+	{ "prog.new_ns", "test run: new flow each packet, over bare", "ns", LE, 300, 1 },
+	{ "prog.new_cached_ns", "test run: the same, 1024-slot table", "ns", NONE, 0, 1 },
+	{ "live.bare.pps", "live: bare count-and-drop", "pps", NONE, 0, 0 },
+	{ "live.np.pps", "live: nbdpath run", "pps", NONE, 0, 0 },
+	{ "live.ratio", "live: nbdpath / bare", "ratio", GE, 0.85, 3 },
+	{ "live.extra_ns", "live: nbdpath's extra time per frame", "ns", NONE, 0, 1 },
+	{ "live.np.lost", "live: frames sent, not counted", "frames", EQ, 0, 0 },
+	{ "cap.offered_pps", "capture: offered rate", "pps", NONE, 0, 0 },
+	{ "cap.np.fraction", "capture: nbdpath counted / sent", "ratio", EQ, 1, 4 },
+	{ "cap.td.fraction", "capture: tcpdump captured / sent", "ratio", NONE, 0, 4 },
+	{ "replay.np_fps", "replay: nbdpath replay", "frames/s", NONE, 0, 0 },
+	{ "replay.tshark_fps", "replay: tshark -q -z conv,tcp", "frames/s", NONE, 0, 0 },
+	{ "replay.speedup", "replay: tshark time / nbdpath time", "ratio", GE, 10, 1 },
+	{ "replay.flows_equal", "replay: per-flow counts equal (1=yes)", "bool", EQ, 1, 0 },
+	{ "poll.flows", "poll: flows held of 100000 offered", "flows", EQ, 100000, 0 },
+	{ "poll.ms", "poll: read + build + JSON", "ms", LE, 100, 1 },
+	{ "poll.read_ms", "poll: of which np_flowtab_read", "ms", NONE, 0, 1 },
+	{ "poll.build_ms", "poll: of which np_report_build", "ms", NONE, 0, 1 },
+	{ "poll.json_ms", "poll: of which np_report_json", "ms", NONE, 0, 1 },
+	{ "poll.json_mb", "poll: size of one JSON report", "MiB", NONE, 0, 1 },
+	{ "poll.rss_mb", "poll: peak RSS", "MiB", NONE, 0, 1 },
+};
+
+#define N_FIG	(sizeof(figures) / sizeof(figures[0]))
+#define MAX_SAMPLES	256
+
+struct series {
+	double v[MAX_SAMPLES];
+	int n;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(struct series *s)
+{
+	qsort(s->v, s->n, sizeof(s->v[0]), cmp_double);
+	if (s->n % 2)
+		return s->v[s->n / 2];
+	return (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
+}
+
+static bool met(const struct figure *f, double v)
+{
+	switch (f->cmp) {
+	case LE:
+		return v <= f->target;
+	case GE:
+		return v >= f->target;
+	case EQ:
+		return v == f->target;
+	default:
+		return true;
+	}
+}
+
+static const char *cmp_text[] = { "", "<=", ">=", "=" };
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (c && !strncmp(line, "model name", 10)) {
+			c++;
+			c += strspn(c, " \t");
+			c[strcspn(c, "\n")] = 0;
+			snprintf(buf, len, "%s", c);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static struct series ser[N_FIG];
+	char line[4096], cpu[256], notes[16384] = "";
+	struct utsname u;
+	FILE *in, *out;
+	int missed = 0, shown = 0;
+
+	if (argc != 3)
+		die("report needs SAMPLES and JSON");
+	in = fopen(argv[1], "r");
+	if (!in)
+		die("%s: %s", argv[1], strerror(errno));
+	while (fgets(line, sizeof(line), in)) {
+		char key[128];
+		double v;
+
+		if (!strncmp(line, "note ", 5)) {
+			/* free text for the JSON: what a figure stands on */
+			line[strcspn(line, "\n")] = 0;
+			if (strlen(notes) + strlen(line) + 2 < sizeof(notes)) {
+				strcat(notes, line + 5);
+				strcat(notes, "\n");
+			}
+			continue;
+		}
+		if (sscanf(line, "%127s %lf", key, &v) != 2)
+			continue;
+		for (size_t i = 0; i < N_FIG; i++) {
+			if (strcmp(key, figures[i].key) || ser[i].n >= MAX_SAMPLES)
+				continue;
+			ser[i].v[ser[i].n++] = v;
+		}
+	}
+	fclose(in);
+	cpu_model(cpu, sizeof(cpu));
+	uname(&u);
+
+	out = fopen(argv[2], "w");
+	if (!out)
+		die("%s: %s", argv[2], strerror(errno));
+	fprintf(out, "{\"cpu\": ");
+	json_str(out, cpu);
+	fprintf(out, ", \"kernel\": ");
+	json_str(out, u.release);
+	fprintf(out, ", \"ncpu\": %d, \"figures\": {", libbpf_num_possible_cpus());
+
+	printf("nbdpath bench  cpu: %s  kernel: %s\n", cpu, u.release);
+	printf("%-42s %12s %12s %12s %-9s %-10s %s\n", "figure", "median",
+	       "min", "max", "unit", "target", "met?");
+	for (size_t i = 0; i < N_FIG; i++) {
+		const struct figure *f = &figures[i];
+		struct series *s = &ser[i];
+		char tgt[32] = "";
+		double med, lo, hi;
+		bool ok;
+
+		if (f->cmp != NONE)
+			snprintf(tgt, sizeof(tgt), "%s %g", cmp_text[f->cmp],
+				 f->target);
+		if (!s->n) {
+			printf("%-42s %12s %12s %12s %-9s %-10s %s\n", f->label,
+			       "-", "-", "-", f->unit, tgt,
+			       f->cmp != NONE ? "not run" : "");
+			continue;
+		}
+		med = median(s);
+		lo = s->v[0];
+		hi = s->v[s->n - 1];
+		ok = met(f, med);
+		if (f->cmp == EQ)	/* exact figures: every run must meet it */
+			ok = met(f, lo) && met(f, hi);
+		if (!ok)
+			missed++;
+		printf("%-42s %12.*f %12.*f %12.*f %-9s %-10s %s\n", f->label,
+		       f->prec, med, f->prec, lo, f->prec, hi, f->unit, tgt,
+		       f->cmp == NONE ? "" : ok ? "yes" : "NO");
+		fprintf(out, "%s\n  \"%s\": {\"label\": ", shown++ ? "," : "",
+			f->key);
+		json_str(out, f->label);
+		fprintf(out, ", \"unit\": \"%s\", \"median\": %.*f, "
+			"\"min\": %.*f, \"max\": %.*f, \"runs\": %d",
+			f->unit, f->prec + 2, med, f->prec + 2, lo,
+			f->prec + 2, hi, s->n);
+		if (f->cmp != NONE)
+			fprintf(out, ", \"target\": \"%s\", \"met\": %s", tgt,
+				ok ? "true" : "false");
+		fputc('}', out);
+	}
+	fprintf(out, "\n}, \"notes\": ");
+	json_str(out, notes);
+	fprintf(out, "}\n");
+	fclose(out);
+	printf("%d target%s missed\n", missed, missed == 1 ? "" : "s");
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s prog [--repeat N] [--rounds R] [--cpu C]\n"
+		"       %s live --dev IFACE --count N [--rate PPS] [--batch B]\n"
+		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|none]\n"
+		"                 [--key PREFIX] [--cpu C]\n"
+		"       %s poll [--flows N] [--max-flows N] [--polls R] [--cpu C]\n"
+		"       %s report SAMPLES JSON\n",
+		prog_name, prog_name, prog_name, prog_name);
+}
+
+static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
+{
+	/* the verifier log only when something goes wrong */
+	return l == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	libbpf_set_print(quiet);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "prog"))
+		return cmd_prog(argc - 1, argv + 1);
+	if (!strcmp(cmd, "live"))
+		return cmd_live(argc - 1, argv + 1);
+	if (!strcmp(cmd, "poll"))
+		return cmd_poll(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
