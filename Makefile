@@ -22,6 +22,9 @@ msg		= @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+# the BPF objects are intermediates of the skeletons, but tests and
+# operators load them too (bpftool, ip link): keep them
+.SECONDARY:
 .PHONY: all deps check demo bench clean help
 
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)

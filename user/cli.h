@@ -4,6 +4,7 @@
 #define NBDPATH_CLI_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include "nbdpath.h"
 #include "vmk.h"
 
@@ -18,6 +19,13 @@ enum np_exit {
 enum np_mode { NP_MODE_AUTO, NP_MODE_NATIVE, NP_MODE_GENERIC };
 
 #define NP_MAX_PORTS	64
+
+#define NP_DEFAULT_PIN_MODE	0600	/* pins readable by root only */
+
+struct np_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
 
 struct np_cli {
 	const char *cmd;		/* run, replay, hosts, ... */
@@ -37,6 +45,9 @@ struct np_cli {
 	__u32 idle_timeout;		/* seconds */
 	__u32 sample_rate;		/* 1 = every packet */
 	const char *metrics;		/* ADDR:PORT or NULL */
+	struct np_sockaddr metrics_addr;	/* --metrics, parsed */
+	unsigned int ifindex[NP_MAX_IFACES];	/* of ifaces[], found at parse */
+	unsigned int pin_mode;		/* of the pins, default 0600 */
 	const char *file;		/* replay FILE ("-" = stdin) */
 	int verbose;
 };

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Replay against the program itself: the frames of a capture run through
+ * np_replay_file() and one by one through BPF_PROG_TEST_RUN must leave the
+ * same flows and counters; what the program reclaims in capture time must
+ * reach the retired map; odd files must fail (or warn) as documented.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+
+#include "test_progs.h"
+#include "replay.h"
+#include "report.h"
+
+#define T0		1763900000000000000ull
+#define MS		1000000ull
+#define MAX_FRAMES	64
+
+struct capture {
+	struct frame f[MAX_FRAMES];
+	__u32 caplen[MAX_FRAMES];	/* 0: the whole frame */
+	__u64 ts[MAX_FRAMES];
+	int n;
+	char path[64];
+};
+
+static struct frame *cap_next(struct capture *c, __u64 ts, __u32 caplen)
+{
+	if (!ASSERT_TRUE(c->n < MAX_FRAMES, "room for a frame"))
+		return NULL;
+	c->ts[c->n] = ts;
+	c->caplen[c->n] = caplen;
+	frame_init(&c->f[c->n]);
+	return &c->f[c->n++];
+}
+
+static bool cap_seg(struct capture *c, __u64 ts, __u32 caplen,
+		    const struct seg *s)
+{
+	struct frame *f = cap_next(c, ts, caplen);
+
+	if (!f)
+		return false;
+	frame_seg(f, s);
+	return true;
+}
+
+/* A session of the seed: requests to vmk0 via the router, data by vmk4. */
+static bool cap_session(struct capture *c, __u64 *ts, const char *client,
+			__u16 cport, __u32 reply, bool v6)
+{
+	struct seg to = {
+		.dmac = MAC_VMK0, .smac = MAC_GW,
+		.saddr = v6 ? IP6_RUBRIK : client, .daddr = v6 ? IP6_ESX : IP_ESX,
+		.sport = cport, .dport = NBD_PORT, .v6 = v6,
+		.n_tags = 1, .tpid = { FRAME_ETH_P_8021Q }, .vid = { 10 },
+	};
+	struct seg from = {
+		.dmac = MAC_RUBRIK, .smac = MAC_VMK4,
+		.saddr = to.daddr, .daddr = to.saddr,
+		.sport = NBD_PORT, .dport = cport, .v6 = v6,
+		.n_tags = 1, .tpid = { FRAME_ETH_P_8021Q }, .vid = { 28 },
+	};
+	bool ok = true;
+
+	to.flags = FRAME_TH_SYN;
+	ok &= cap_seg(c, *ts += MS, 0, &to);
+	from.flags = FRAME_TH_SYN | FRAME_TH_ACK;
+	ok &= cap_seg(c, *ts += MS, 0, &from);
+	to.flags = FRAME_TH_ACK | FRAME_TH_PSH;
+	to.payload = 64;
+	ok &= cap_seg(c, *ts += MS, 0, &to);
+	from.flags = FRAME_TH_ACK;
+	from.payload = reply;
+	ok &= cap_seg(c, *ts += MS, 0, &from);
+	ok &= cap_seg(c, *ts += MS, 0, &from);
+	to.flags = FRAME_TH_FIN | FRAME_TH_ACK;
+	to.payload = 0;
+	ok &= cap_seg(c, *ts += MS, 0, &to);
+	from.flags = FRAME_TH_FIN | FRAME_TH_ACK;
+	from.payload = 0;
+	ok &= cap_seg(c, *ts += MS, 0, &from);
+	return ok;
+}
+
+/* Every kind of frame replay must pass on as the program would see it. */
+static bool cap_mixed(struct capture *c)
+{
+	struct seg s = {
+		.dmac = MAC_VMK0, .smac = MAC_GW, .saddr = IP_RUBRIK2,
+		.daddr = IP_ESX, .sport = 40001, .dport = NBD_PORT,
+		.flags = FRAME_TH_ACK, .payload = 1000,
+	};
+	__u64 ts = T0;
+	struct frame *f;
+	bool ok = true;
+
+	ok &= cap_session(c, &ts, IP_RUBRIK, CLIENT_PORT, 1448, false);
+	ok &= cap_session(c, &ts, IP_RUBRIK, CLIENT_PORT + 1, 1448, true);
+	/* jumbo replies: more than a page, so the kernel makes frags */
+	ok &= cap_session(c, &ts, IP_RUBRIK, CLIENT_PORT + 2, 8948, false);
+
+	/* by ERSPAN II, session 7 */
+	f = cap_next(c, ts += MS, 0);
+	if (!f)
+		return false;
+	frame_eth(f, MAC_MIRROR_DST, MAC_MIRROR_SRC);
+	frame_ipv4(f, &(struct frame_ip4){ .saddr = IP_MIRROR_SRC,
+					   .daddr = IP_MIRROR_DST });
+	frame_gre(f, &(struct frame_gre){ .flags = FRAME_GRE_S, .seq = 1 });
+	frame_erspan2(f, &(struct frame_erspan2){ .session = 7 });
+	frame_seg_inner(f, &s);
+	frame_end(f);
+
+	/* a mirror's 60-byte cut of a full-size segment */
+	s.payload = 1448;
+	ok &= cap_seg(c, ts += MS, 60, &s);
+	/* cut before the ports: truncated */
+	ok &= cap_seg(c, ts += MS, 36, &s);
+	/* a runt the kernel refuses */
+	ok &= cap_seg(c, ts += MS, 10, &s);
+	/* data offset 3: malformed */
+	s.doff = 3;
+	s.payload = 0;
+	ok &= cap_seg(c, ts += MS, 0, &s);
+	/* another port */
+	s.doff = 0;
+	s.dport = 443;
+	ok &= cap_seg(c, ts += MS, 0, &s);
+
+	/* vmk4 announces its address */
+	f = cap_next(c, ts += MS, 0);
+	if (!f)
+		return false;
+	frame_eth(f, MAC_RUBRIK, MAC_VMK4);
+	frame_arp(f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+	frame_end(f);
+	return ok;
+}
+
+static bool cap_write(struct capture *c)
+{
+	FILE *fp;
+	int fd, err = 0;
+
+	snprintf(c->path, sizeof(c->path), "/tmp/np-replay-XXXXXX");
+	fd = mkstemp(c->path);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
+		return false;
+	close(fd);
+	fp = frame_pcap_open(c->path);
+	if (!ASSERT_TRUE(fp, "frame_pcap_open"))
+		return false;
+	for (int i = 0; i < c->n && !err; i++)
+		err = frame_pcap_write(fp, &c->f[i], c->caplen[i], c->ts[i]);
+	if (fclose(fp))
+		err = -1;
+	return ASSERT_OK(err, "write the capture");
+}
+
+static void cap_remove(struct capture *c)
+{
+	if (c->path[0])
+		unlink(c->path);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct np_flow_rec *)a)->key,
+		      &((const struct np_flow_rec *)b)->key,
+		      sizeof(struct np_flow_key));
+}
+
+static bool same_flows(struct np_flowset *a, struct np_flowset *b)
+{
+	char what[64];
+
+	qsort(a->v, a->n, sizeof(a->v[0]), key_cmp);
+	qsort(b->v, b->n, sizeof(b->v[0]), key_cmp);
+	if (!ASSERT_EQ(a->n, b->n, "flows"))
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		snprintf(what, sizeof(what), "flow %zu key", i);
+		if (!ASSERT_MEMEQ(&a->v[i].key, &b->v[i].key,
+				  sizeof(a->v[i].key), what))
+			return false;
+		for (int d = 0; d < 2; d++) {
+			snprintf(what, sizeof(what), "flow %zu dir %d packets",
+				 i, d);
+			if (!ASSERT_EQ(np_dir_packets(&a->v[i].dir[d]),
+				       np_dir_packets(&b->v[i].dir[d]), what))
+				return false;
+			snprintf(what, sizeof(what), "flow %zu dir %d", i, d);
+			if (!ASSERT_MEMEQ(&a->v[i].dir[d], &b->v[i].dir[d],
+					  sizeof(struct np_dir), what))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The mixed capture through replay and frame by frame: same flows, same
+ * counters (the runt counted by hand on the direct side, as replay does).
+ */
+void test_replay_same_as_test_run(void)
+{
+	static struct capture c;
+	struct np_prog_opts po = { .max_flows = 64 };
+	struct np_replay_result res = {};
+	struct nbdpath_bpf *skel = NULL;
+	__u64 rs[NP_STAT_MAX], want[NP_STAT_MAX];
+	struct tprog t = {};
+	struct np_maps m;
+	int err;
+
+	c.n = 0;
+	c.path[0] = 0;
+	if (!cap_mixed(&c) || !cap_write(&c))
+		goto out;
+	/* both on one CPU: each slot then holds a whole flow */
+	if (!tp_pin(0))
+		goto out;
+
+	if (!tp_load(&t, &po))
+		goto out;
+	memset(t.stats, 0, sizeof(t.stats));
+	for (int i = 0; i < c.n; i++) {
+		__u32 len = c.caplen[i] ? c.caplen[i] : c.f[i].len;
+		__u32 ret;
+
+		if (len < 14) {
+			t.stats[NP_STAT_PACKETS]++;
+			t.stats[NP_STAT_TRUNCATED]++;
+			continue;
+		}
+		tp_set_clock(&t, c.ts[i]);
+		if (!ASSERT_OK(tp_run_raw(&t, c.f[i].data, len, &ret),
+			       "bpf_prog_test_run_opts"))
+			goto out;
+	}
+	if (!tp_read(&t))
+		goto out;
+	if (!ASSERT_OK(np_read_stats(t.maps.stats, want), "np_read_stats"))
+		goto out;
+	for (int i = 0; i < NP_STAT_MAX; i++)
+		want[i] += t.stats[i];
+
+	err = np_replay_file(c.path, &po, &skel, &res);
+	if (!ASSERT_OK(err, "np_replay_file"))
+		goto out;
+	ASSERT_EQ(res.frames, (__u64)c.n, "frames");
+	ASSERT_EQ(res.truncated, false, "truncated");
+	ASSERT_EQ(res.first_ns, c.ts[0], "first_ns");
+	ASSERT_EQ(res.last_ns, c.ts[c.n - 1], "last_ns");
+	np_prog_maps(skel, &m);
+	if (!ASSERT_OK(np_read_stats(m.stats, rs), "np_read_stats"))
+		goto out;
+	for (int i = 0; i < NP_STAT_MAX; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "stats.%s", np_stat_names[i]);
+		ASSERT_EQ(rs[i] + res.extra_stats[i], want[i], name);
+	}
+	ASSERT_EQ(want[NP_STAT_PACKETS], (__u64)c.n, "every frame counted");
+	ASSERT_EQ(want[NP_STAT_TRUNCATED], 2, "truncated frames");
+	ASSERT_EQ(want[NP_STAT_MALFORMED], 1, "malformed frames");
+	ASSERT_EQ(want[NP_STAT_OTHER_PORT], 1, "other_port frames");
+	same_flows(&res.flows, &t.flows);
+	ASSERT_EQ(res.flows.n, 4, "flows: seed, IPv6, jumbo, ERSPAN");
+out:
+	np_replay_result_free(&res);
+	nbdpath_bpf__destroy(skel);
+	tp_close(&t);
+	cap_remove(&c);
+}
+
+struct retired_sum {
+	__u64 packets[2];
+	__u64 bytes[2];
+};
+
+static bool sum_retired(int fd, struct retired_sum *s)
+{
+	struct np_retired_key k, next;
+	struct np_retired v;
+	void *prev = NULL;
+
+	memset(s, 0, sizeof(*s));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &next, &v), "retired"))
+			return false;
+		if (next.dir < 2) {
+			s->packets[next.dir] += v.packets;
+			s->bytes[next.dir] += v.bytes;
+		}
+		k = next;
+		prev = &k;
+	}
+	return true;
+}
+
+/*
+ * Eight flows, then eight others 400 s later in capture time (past the
+ * 300 s idle timeout) in a table of eight slots: the program reclaims
+ * every slot of the first batch, and replay must have read their counts
+ * first, so that table plus retired map still hold every packet.
+ */
+void test_replay_idle_expiry(void)
+{
+	static struct capture c;
+	/* 5 flows x 1.5 slots: the 8-slot minimum table */
+	struct np_prog_opts po = { .max_flows = 5 };
+	struct np_replay_result res = {};
+	struct nbdpath_bpf *skel = NULL;
+	struct retired_sum rt;
+	struct np_meta meta;
+	__u64 st[NP_STAT_MAX], live[2] = {};
+	__u32 zero = 0;
+	__u64 ts = T0;
+	struct np_maps m;
+	char client[32];
+	__u32 hdrs = 0;
+	int err;
+
+	c.n = 0;
+	c.path[0] = 0;
+	for (int batch = 0; batch < 2; batch++) {
+		for (int i = 0; i < 8; i++) {
+			struct seg s = {
+				.dmac = MAC_VMK0, .smac = MAC_GW,
+				.daddr = IP_ESX, .sport = 40000 + i,
+				.dport = NBD_PORT, .flags = FRAME_TH_SYN,
+			};
+
+			snprintf(client, sizeof(client), "10.0.%d.%d",
+				 28 + batch, 50 + i);
+			s.saddr = client;
+			hdrs = seg_hdrs(&s);
+			if (!cap_seg(&c, ts += MS, 0, &s))
+				goto out;
+			s.flags = FRAME_TH_ACK;
+			s.payload = 100;
+			if (!cap_seg(&c, ts += MS, 0, &s))
+				goto out;
+		}
+		ts += 400 * 1000000000ull;
+	}
+	if (!cap_write(&c))
+		goto out;
+
+	err = np_replay_file(c.path, &po, &skel, &res);
+	if (!ASSERT_OK(err, "np_replay_file"))
+		goto out;
+	np_prog_maps(skel, &m);
+	if (!ASSERT_OK(np_read_stats(m.stats, st), "np_read_stats"))
+		goto out;
+	ASSERT_EQ(st[NP_STAT_MATCHED], 32, "matched");
+	ASSERT_EQ(st[NP_STAT_RECLAIMED], 8, "reclaimed");
+	ASSERT_EQ(st[NP_STAT_TABLE_FULL], 0, "table_full");
+	ASSERT_TRUE(res.reads >= 2, "a read before the second batch");
+	ASSERT_EQ(res.flows.n, 8, "flows left in the table");
+	for (size_t i = 0; i < res.flows.n; i++)
+		for (int d = 0; d < 2; d++)
+			live[d] += np_dir_packets(&res.flows.v[i].dir[d]);
+	if (!sum_retired(m.retired, &rt))
+		goto out;
+	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 16, "retired to_server packets");
+	/* per flow: a bare SYN and a segment of 100 bytes */
+	ASSERT_EQ(rt.bytes[NP_DIR_TO_SERVER], 8 * (2 * hdrs + 100),
+		  "retired to_server bytes");
+	ASSERT_EQ(live[NP_DIR_TO_SERVER] + rt.packets[NP_DIR_TO_SERVER], 32,
+		  "every packet in table or retired");
+	if (!ASSERT_OK(bpf_map_lookup_elem(m.meta, &zero, &meta), "np_meta"))
+		goto out;
+	ASSERT_EQ(meta.flows_evicted, 8, "flows_evicted");
+	ASSERT_EQ(meta.clock, NP_CLOCK_REALTIME, "meta clock");
+out:
+	np_replay_result_free(&res);
+	nbdpath_bpf__destroy(skel);
+	cap_remove(&c);
+}
+
+/* A capture whose last record ends early: what it holds, and a flag. */
+void test_replay_cut_short(void)
+{
+	static struct capture c;
+	struct np_prog_opts po = { .max_flows = 64 };
+	struct np_replay_result res = {};
+	struct nbdpath_bpf *skel = NULL;
+	__u64 ts = T0;
+	struct stat st;
+	int err;
+
+	c.n = 0;
+	c.path[0] = 0;
+	if (!cap_session(&c, &ts, IP_RUBRIK, CLIENT_PORT, 1448, false) ||
+	    !cap_write(&c))
+		goto out;
+	/* the last frame is a 70-byte FIN: cut it in the middle */
+	if (!ASSERT_OK(stat(c.path, &st), "stat") ||
+	    !ASSERT_OK(truncate(c.path, st.st_size - 29), "truncate"))
+		goto out;
+	err = np_replay_file(c.path, &po, &skel, &res);
+	if (!ASSERT_OK(err, "np_replay_file"))
+		goto out;
+	ASSERT_EQ(res.truncated, true, "truncated");
+	ASSERT_EQ(res.frames, (__u64)c.n - 1, "frames before the cut");
+	if (ASSERT_EQ(res.flows.n, 1, "flows")) {
+		ASSERT_EQ(np_dir_packets(&res.flows.v[0].dir[0]), 3, "to_server");
+		ASSERT_EQ(np_dir_packets(&res.flows.v[0].dir[1]), 3,
+			  "from_server without the FIN");
+	}
+out:
+	np_replay_result_free(&res);
+	nbdpath_bpf__destroy(skel);
+	cap_remove(&c);
+}
+
+static bool write_file(char *path, size_t n, const void *data, size_t len)
+{
+	FILE *fp;
+	int fd;
+
+	snprintf(path, n, "/tmp/np-replay-XXXXXX");
+	fd = mkstemp(path);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
+		return false;
+	fp = fdopen(fd, "wb");
+	if (!ASSERT_TRUE(fp, "fdopen")) {
+		close(fd);
+		return false;
+	}
+	if (len && fwrite(data, len, 1, fp) != 1) {
+		fclose(fp);
+		return ASSERT_TRUE(false, "write");
+	}
+	return ASSERT_OK(fclose(fp), "fclose");
+}
+
+/* Input the engine refuses before loading anything: the file's fault. */
+void test_replay_bad_input(void)
+{
+	/* a pcap header of link type 113, Linux cooked (SLL) */
+	static const __u32 sll[6] = { 0xa1b2c3d4, 2 | 4 << 16, 0, 0, 65535, 113 };
+	static const char text[] = "this is not a capture\n";
+	struct np_prog_opts po = { .max_flows = 64 };
+	struct np_replay_result res;
+	struct nbdpath_bpf *skel = NULL;
+	char path[64] = "";
+	int err;
+
+	if (!write_file(path, sizeof(path), sll, sizeof(sll)))
+		goto out;
+	err = np_replay_file(path, &po, &skel, &res);
+	ASSERT_TRUE(err < 0, "cooked capture refused");
+	ASSERT_TRUE(res.input_error, "cooked capture: the file's fault");
+	ASSERT_TRUE(!skel, "nothing loaded");
+	np_replay_result_free(&res);
+	unlink(path);
+
+	if (!write_file(path, sizeof(path), text, sizeof(text) - 1))
+		goto out;
+	err = np_replay_file(path, &po, &skel, &res);
+	ASSERT_TRUE(err < 0, "text refused");
+	ASSERT_TRUE(res.input_error, "text: the file's fault");
+	np_replay_result_free(&res);
+	unlink(path);
+
+	if (!write_file(path, sizeof(path), NULL, 0))
+		goto out;
+	err = np_replay_file(path, &po, &skel, &res);
+	ASSERT_TRUE(err < 0, "empty file refused");
+	ASSERT_TRUE(res.input_error, "empty file: the file's fault");
+	np_replay_result_free(&res);
+	unlink(path);
+
+	err = np_replay_file(path, &po, &skel, &res);
+	ASSERT_EQ(err, -ENOENT, "missing file");
+	ASSERT_TRUE(res.input_error, "missing file: the file's fault");
+	np_replay_result_free(&res);
+	path[0] = 0;
+out:
+	nbdpath_bpf__destroy(skel);
+	if (path[0])
+		unlink(path);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The command line: one table of options, and one parser per type of
+ * value (interface, port, seconds, count, mode, address, file mode), each
+ * with the one message a user sees when the value is wrong.
+ */
+#ifndef NBDPATH_OPTS_H
+#define NBDPATH_OPTS_H
+
+#include <stdio.h>
+#include "cli.h"
+
+#ifndef NP_VERSION
+#define NP_VERSION	"0.1.0"
+#endif
+
+/* Typed values. 0, or -EINVAL after "nbdpath: OPT 'VALUE': expected ...". */
+int np_parse_iface(const char *opt, const char *s, unsigned int *ifindex);
+int np_parse_port(const char *opt, const char *s, __u16 *port);
+int np_parse_seconds(const char *opt, const char *s, double *sec);
+int np_parse_count(const char *opt, const char *s, __u32 min, __u32 max,
+		   __u32 *v);
+int np_parse_mode(const char *opt, const char *s, enum np_mode *mode);
+int np_parse_addr(const char *opt, const char *s, struct np_sockaddr *a);
+int np_parse_filemode(const char *opt, const char *s, unsigned int *mode);
+/* An input file that must be readable now ("-" is stdin). */
+int np_parse_infile(const char *opt, const char *s);
+
+/*
+ * Fill *o from argv. Returns 0 to run o->cmd, 1 when --help or --version
+ * was printed (exit 0), or -EINVAL after a usage message (exit 2).
+ */
+int np_opts_parse(int argc, char **argv, struct np_cli *o);
+
+/* The grammar, as --help prints it. */
+void np_usage(FILE *f);
+
+#endif /* NBDPATH_OPTS_H */

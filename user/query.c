@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The commands that look at a running instance from outside: the query
+ * views (hosts, flows, interfaces, stats), status and detach.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "flowtab.h"
+#include "log.h"
+#include "nic.h"
+#include "pin.h"
+#include "report.h"
+
+/* What np_instance_open's errors mean to a user (see pin.h). */
+static int exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return NP_EXIT_OK;
+	case -EPROTO:
+		return NP_EXIT_LAYOUT;
+	case -ENOENT:
+	case -ESTALE:
+		return NP_EXIT_NONE;
+	case -EINVAL:
+		return NP_EXIT_USAGE;
+	}
+	return NP_EXIT_FAIL;
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void fmt_time(char buf[32], __u64 unix_ns)
+{
+	time_t t = unix_ns / 1000000000ull;
+	struct tm tm;
+
+	if (!unix_ns || !gmtime_r(&t, &tm))
+		strcpy(buf, "never");
+	else
+		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- hosts, flows, interfaces, stats ---- */
+
+int cmd_query(struct np_cli *o)
+{
+	const char *ifaces[NP_MAX_IFACES];
+	struct np_report_opts ro = { .kind = "query" };
+	struct np_flowtab tab = { .fd = -1 };
+	struct np_flowset set = {};
+	struct np_report *rep = NULL;
+	struct np_instance in;
+	unsigned int view;
+	int err;
+
+	if (!strcmp(o->cmd, "hosts"))
+		view = NP_VIEW_HOSTS;
+	else if (!strcmp(o->cmd, "flows"))
+		view = NP_VIEW_FLOWS;
+	else if (!strcmp(o->cmd, "interfaces"))
+		view = NP_VIEW_IFACES;
+	else
+		view = NP_VIEW_STATS;
+
+	err = np_instance_open(&in, o->pin_dir, 0);
+	if (err)
+		return exit_code(err);
+
+	err = np_flowtab_init(&tab, in.maps.flows, in.maps.n_slots, false);
+	if (err) {
+		np_err("cannot set up the flow table reader: %s", strerror(-err));
+		goto out;
+	}
+	err = np_flowtab_read(&tab, &set, NULL, NULL);
+	if (err) {
+		np_err("cannot read %s/%s: %s", in.dir, NP_PIN_FLOWS,
+		       strerror(-err));
+		goto out;
+	}
+	for (__u32 i = 0; i < in.meta.n_ifaces && i < NP_MAX_IFACES; i++)
+		ifaces[i] = in.ifnames[i];
+	ro.ifaces = ifaces;
+	ro.n_ifaces = in.meta.n_ifaces < NP_MAX_IFACES ? in.meta.n_ifaces :
+			NP_MAX_IFACES;
+	ro.sample_rate = in.meta.sample_rate;
+	ro.idle_sec = in.meta.idle_sec;
+	ro.closed_sec = in.meta.closed_sec;
+	ro.clock_to_unix_ns = in.meta.clock_to_unix_ns;
+	ro.flows_evicted = in.meta.flows_evicted;
+	/* "now" on the clock the program stamps flows with */
+	if (in.meta.clock == NP_CLOCK_MONO_COARSE)
+		ro.now_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+	else
+		ro.now_ns = clock_ns(CLOCK_REALTIME) - in.meta.clock_to_unix_ns;
+
+	rep = np_report_build(&in.maps, &set, &ro);
+	if (!rep) {
+		err = errno ? -errno : -ENOMEM;
+		np_err("cannot build the report: %s", strerror(-err));
+		goto out;
+	}
+	if (o->json)
+		np_report_json(stdout, rep, NULL, view);
+	else
+		np_report_text(stdout, rep, NULL, view);
+	if (fflush(stdout)) {
+		err = -errno;
+		np_err("cannot write the report: %s", strerror(-err));
+	}
+out:
+	if (rep)
+		np_report_free(rep);
+	np_flowset_free(&set);
+	if (tab.batch_keys)
+		np_flowtab_free(&tab);
+	np_instance_close(&in);
+	return err ? NP_EXIT_FAIL : NP_EXIT_OK;
+}
+
+/* ---- status ---- */
+
+struct attached {
+	char ifname[IF_NAMESIZE];
+	__u32 ifindex;
+	struct np_xdp_att a;
+	int pid;			/* holding the link, 0 if unknown */
+};
+
+/* Every nbdpath program attached in this network namespace. */
+static int find_attached(struct attached **out, int *n_out)
+{
+	struct if_nameindex *ifs, *i;
+	struct attached *v = NULL;
+	int n = 0, cap = 0, err = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	ifs = if_nameindex();
+	if (!ifs) {
+		err = -errno;
+		np_err("cannot list the network interfaces: %s", strerror(-err));
+		return err;
+	}
+	for (i = ifs; i->if_index; i++) {
+		struct np_xdp_att a;
+
+		if (np_xdp_attached(i->if_index, &a) || !a.prog_id ||
+		    strcmp(a.name, NP_PROG_NAME))
+			continue;
+		if (n == cap) {
+			struct attached *nv;
+
+			cap = cap ? cap * 2 : 8;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		snprintf(v[n].ifname, sizeof(v[n].ifname), "%s", i->if_name);
+		v[n].ifindex = i->if_index;
+		v[n].a = a;
+		v[n].pid = a.link_id ? np_link_owner(a.link_id) : 0;
+		n++;
+	}
+	if_freenameindex(ifs);
+	if (err) {
+		free(v);
+		np_err("cannot list XDP programs: %s", strerror(-err));
+		return err;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* A JSON string: paths may hold quotes, backslashes, control bytes. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void status_json(const struct np_cli *o, const struct np_instance *in,
+			bool have, const struct attached *v, int n)
+{
+	printf("{\"version\":1,\"pin_dir\":");
+	json_str(in->dir[0] ? in->dir : o->pin_dir);
+	printf(",\"instance\":");
+	if (!have) {
+		printf("null");
+	} else {
+		const struct np_meta *m = &in->meta;
+
+		printf("{\"pid\":%u,\"running\":%s,\"started\":%.3f,\"last_poll\":%.3f,"
+		       "\"interval\":%.3f,\"idle_timeout\":%u,\"sample_rate\":%u,"
+		       "\"flow_slots\":%u,\"interfaces\":[",
+		       m->pid, in->live ? "true" : "false",
+		       m->started_ns / 1e9, m->last_poll_ns / 1e9,
+		       m->interval_ms / 1e3, m->idle_sec, m->sample_rate,
+		       m->n_slots);
+		for (__u32 i = 0; i < m->n_ifaces && i < NP_MAX_IFACES; i++) {
+			printf("%s{\"interface\":", i ? "," : "");
+			json_str(in->ifnames[i]);
+			printf(",\"ifindex\":%u,\"mode\":\"%s\"}",
+			       m->ifindex[i], np_xdp_mode_name(m->xdp_mode[i]));
+		}
+		printf("]}");
+	}
+	if (n < 0) {
+		printf(",\"attached\":null}\n");	/* cannot tell */
+		return;
+	}
+	printf(",\"attached\":[");
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"interface\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\","
+		       "\"prog_id\":%u,\"prog_name\":\"%s\",\"link_id\":",
+		       i ? "," : "", v[i].ifname, v[i].ifindex,
+		       np_xdp_mode_name(v[i].a.mode), v[i].a.prog_id,
+		       v[i].a.name);
+		if (v[i].a.link_id)
+			printf("%u", v[i].a.link_id);
+		else
+			printf("null");
+		if (v[i].pid)
+			printf(",\"pid\":%d}", v[i].pid);
+		else
+			printf(",\"pid\":null}");
+	}
+	printf("]}\n");
+}
+
+static void status_text(const struct np_instance *in, bool have,
+			const struct attached *v, int n)
+{
+	char t1[32], t2[32];
+
+	if (have) {
+		const struct np_meta *m = &in->meta;
+
+		fmt_time(t1, m->started_ns);
+		fmt_time(t2, m->last_poll_ns);
+		printf("%s: nbdpath run pid %u (%s), started %s, last poll %s\n",
+		       in->dir, m->pid, in->live ? "running" :
+		       "stopped: stale pins", t1, t2);
+		printf("  interval %g s, idle timeout %u s, sample rate %u, %u flow slots per CPU\n",
+		       m->interval_ms / 1e3, m->idle_sec, m->sample_rate,
+		       m->n_slots);
+		for (__u32 i = 0; i < m->n_ifaces && i < NP_MAX_IFACES; i++)
+			printf("  %s (%s)\n", in->ifnames[i],
+			       np_xdp_mode_name(m->xdp_mode[i]));
+	}
+	if (n < 0) {
+		printf("which XDP programs are nbdpath's: reading program names needs CAP_SYS_ADMIN\n");
+		return;
+	}
+	if (!n) {
+		printf("no %s program is attached in this network namespace\n",
+		       NP_PROG_NAME);
+		return;
+	}
+	printf("%-16s %-8s %8s %8s %8s\n", "INTERFACE", "MODE", "PROG_ID",
+	       "LINK_ID", "PID");
+	for (int i = 0; i < n; i++) {
+		char link[16] = "-", pid[16] = "-";
+
+		if (v[i].a.link_id)
+			snprintf(link, sizeof(link), "%u", v[i].a.link_id);
+		if (v[i].pid)
+			snprintf(pid, sizeof(pid), "%d", v[i].pid);
+		printf("%-16s %-8s %8u %8s %8s\n", v[i].ifname,
+		       np_xdp_mode_name(v[i].a.mode), v[i].a.prog_id, link, pid);
+	}
+}
+
+int cmd_status(struct np_cli *o)
+{
+	struct attached *v = NULL;
+	struct np_instance in;
+	int n, err = 0, ierr;
+	bool have;
+
+	ierr = np_instance_open(&in, o->pin_dir,
+				NP_INST_STALE_OK | NP_INST_QUIET_NONE);
+	have = !ierr;
+	/* an unreadable or foreign pin dir has been reported: stop there */
+	if (ierr && ierr != -ENOENT)
+		return exit_code(ierr);
+	/* program names by id are for CAP_SYS_ADMIN only: n < 0, unknown */
+	n = -1;
+	if (np_has_sys_admin()) {
+		err = find_attached(&v, &n);
+		if (err)
+			goto out;
+	}
+	/* with nothing at all to show, the one error line says it all */
+	if (o->json)
+		status_json(o, &in, have, v, n);
+	else if (have || n > 0)
+		status_text(&in, have, v, n);
+	if (n <= 0 && !(have && in.live)) {
+		if (have)
+			np_err("nothing is running under %s: its pins are left from nbdpath run pid %u; a new 'nbdpath run' clears them",
+			       in.dir, in.meta.pid);
+		else if (n < 0)
+			np_err("nothing is running under %s (whether an nbdpath program is attached elsewhere takes CAP_SYS_ADMIN to tell); start 'nbdpath run -i IFACE'",
+			       o->pin_dir);
+		else
+			np_err("nothing is running under %s and no %s program is attached here; start 'nbdpath run -i IFACE'",
+			       o->pin_dir, NP_PROG_NAME);
+		err = -ENOENT;
+	}
+out:
+	free(v);
+	np_instance_close(&in);
+	return exit_code(err);
+}
+
+/* ---- detach ---- */
+
+static int detach_one(const char *ifname, unsigned int ifindex)
+{
+	struct np_xdp_att a;
+	int err, fd, pid = 0;
+
+	err = np_xdp_attached(ifindex, &a);
+	if (err) {
+		np_err("%s: cannot query its XDP program: %s", ifname,
+		       strerror(-err));
+		return err;
+	}
+	if (!a.prog_id) {
+		np_err("nothing is attached to %s; 'nbdpath status' lists what is",
+		       ifname);
+		return -ENOENT;
+	}
+	if (strcmp(a.name, NP_PROG_NAME)) {
+		np_err("%s has XDP program '%s' (id %u), not nbdpath's; nbdpath leaves it alone",
+		       ifname, a.name[0] ? a.name : "?", a.prog_id);
+		return -EBUSY;
+	}
+	if (a.link_id) {
+		/* a live process holds this link; detaching leaves it
+		 * running but blind, which is what was asked for
+		 */
+		pid = np_link_owner(a.link_id);
+		fd = bpf_link_get_fd_by_id(a.link_id);
+		if (fd < 0 || bpf_link_detach(fd)) {
+			err = -errno;
+			np_err("%s: cannot detach bpf_link %u: %s", ifname,
+			       a.link_id, strerror(-err));
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
+		close(fd);
+	} else {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
+
+		/* replace-guarded: never remove a program swapped in since */
+		fd = bpf_prog_get_fd_by_id(a.prog_id);
+		if (fd < 0) {
+			err = -errno;
+			np_err("%s: cannot open program id %u: %s", ifname,
+			       a.prog_id, strerror(-err));
+			return err;
+		}
+		xo.old_prog_fd = fd;
+		err = bpf_xdp_detach(ifindex, a.mode | XDP_FLAGS_REPLACE, &xo);
+		close(fd);
+		if (err) {
+			np_err("%s: cannot detach program id %u: %s", ifname,
+			       a.prog_id, strerror(-err));
+			return err;
+		}
+	}
+	printf("%s: detached %s (id %u, %s mode", ifname, NP_PROG_NAME,
+	       a.prog_id, np_xdp_mode_name(a.mode));
+	if (a.link_id && pid)
+		printf(", bpf_link %u of pid %d, which keeps running", a.link_id,
+		       pid);
+	else if (a.link_id)
+		printf(", bpf_link %u", a.link_id);
+	printf(")\n");
+	return 0;
+}
+
+int cmd_detach(struct np_cli *o)
+{
+	int err, worst = 0;
+
+	/* reading whose program is attached takes CAP_SYS_ADMIN */
+	err = np_check_privileges("detach",
+				  NP_PRIV_NET_ADMIN | NP_PRIV_SYS_ADMIN);
+	if (err)
+		return NP_EXIT_FAIL;
+	for (int i = 0; i < o->n_ifaces; i++) {
+		err = exit_code(detach_one(o->ifaces[i], o->ifindex[i]));
+		/* a failure outranks "nothing there" */
+		if (err == NP_EXIT_FAIL || !worst)
+			worst = err;
+	}
+	return worst;
+}

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nbdpath replay: every frame of a capture through the same XDP program,
+ * one BPF_PROG_TEST_RUN per frame, with the capture's clock as "now".
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* sched_getcpu, CPU_SET */
+#endif
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+/* pcap/bpf.h defines struct bpf_insn (classic BPF) as linux/bpf.h does */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+struct bpf_program;
+#include <pcap/pcap.h>
+#include <pcap/dlt.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "log.h"
+#include "nic.h"
+#include "replay.h"
+#include "report.h"
+
+#define NS_PER_SEC	1000000000ull
+
+/*
+ * The kernel splits test-run data beyond one page into page-sized frags,
+ * at most MAX_SKB_FRAGS (17 or more) of them. Capped at 16 pages, every
+ * frame fits, including the 64 KiB segments that a capture taken on a
+ * TSO/GRO host holds; a larger one is passed as its first 16 pages,
+ * which is all a snaplen-cut mirror frame would carry anyway: the
+ * program reads headers only and takes sizes from the IP header.
+ */
+#define MAX_FRAME_PAGES	16
+
+/* Shorter than an Ethernet header: BPF_PROG_TEST_RUN refuses it. */
+#define MIN_FRAME	14
+
+struct replay {
+	const char *path;
+	const char *name;		/* for messages */
+	pcap_t *pcap;
+	struct nbdpath_bpf *skel;
+	struct np_maps maps;
+	struct np_flowtab tab;
+	bool tab_ready;
+	cpu_set_t saved_cpus;
+	bool pinned;
+};
+
+static bool is_header_cut(const char *msg)
+{
+	/* libpcap says so only in words: "truncated dump file; tried to
+	 * read N file header bytes", for a file too short to hold even
+	 * the pcap file header
+	 */
+	return strstr(msg, "file header") != NULL;
+}
+
+static int open_capture(struct replay *rp, struct np_replay_result *res)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const char *dlt_name, *dlt_desc;
+	struct stat st;
+	FILE *f;
+	int err, dlt;
+
+	res->input_error = true;
+	f = strcmp(rp->path, "-") ? fopen(rp->path, "rb") : stdin;
+	if (!f) {
+		err = -errno;
+		np_err("cannot open %s: %s; give the path of a pcap or pcapng capture",
+		       rp->path, strerror(-err));
+		return err;
+	}
+	if (fstat(fileno(f), &st)) {
+		err = -errno;
+		np_err("cannot read %s: %s", rp->name, strerror(-err));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		np_err("%s is a directory; give the path of a pcap or pcapng capture",
+		       rp->path);
+		goto fail;
+	}
+	if (f == stdin && isatty(fileno(f))) {
+		err = -EINVAL;
+		np_err("standard input is a terminal; pipe a capture in (nbdpath replay - < FILE) or give FILE");
+		goto fail;
+	}
+	rp->pcap = pcap_fopen_offline_with_tstamp_precision(f,
+			PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!rp->pcap) {
+		err = -EINVAL;
+		if (!strcmp(errbuf, "unknown file format") || is_header_cut(errbuf))
+			np_err("%s is not a pcap or pcapng capture; give a file written by `tcpdump -w` or Wireshark",
+			       rp->name);
+		else
+			np_err("cannot read %s as a capture: %s", rp->name,
+			       errbuf);
+		goto fail;
+	}
+	/* from here on pcap_close() closes f */
+
+	dlt = pcap_datalink(rp->pcap);
+	if (dlt != DLT_EN10MB) {
+		dlt_name = pcap_datalink_val_to_name(dlt);
+		dlt_desc = pcap_datalink_val_to_description(dlt);
+		np_err("%s has link type %s (%s), which carries no Ethernet MAC addresses to tell vmk interfaces apart; capture on the mirror NIC itself: `tcpdump -i MIRROR_NIC -w FILE`, not `-i any`",
+		       rp->name, dlt_name ? dlt_name : "unknown",
+		       dlt_desc ? dlt_desc : "unknown");
+		return -EPROTONOSUPPORT;
+	}
+	res->input_error = false;
+	return 0;
+fail:
+	if (f != stdin)
+		fclose(f);
+	return err;
+}
+
+/*
+ * A replay spread over CPUs would fill several per-CPU tables, and when
+ * the table is full or a slot is reclaimed would then depend on the
+ * scheduler: on one CPU a replay gives the same counts every time.
+ */
+static void pin_cpu(struct replay *rp)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(rp->saved_cpus),
+					 &rp->saved_cpus)) {
+		np_dbg("replay: not pinned to one CPU: %s", strerror(errno));
+		return;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		np_dbg("replay: not pinned to CPU %d: %s", cpu, strerror(errno));
+		return;
+	}
+	rp->pinned = true;
+}
+
+static void unpin_cpu(struct replay *rp)
+{
+	if (rp->pinned &&
+	    sched_setaffinity(0, sizeof(rp->saved_cpus), &rp->saved_cpus))
+		np_dbg("replay: CPU affinity not restored: %s", strerror(errno));
+	rp->pinned = false;
+}
+
+static int write_meta(struct replay *rp, const struct np_replay_result *res,
+		      bool update)
+{
+	const struct np_config *cfg = &rp->skel->data->cfg;
+	struct np_meta meta = {};
+	__u32 zero = 0;
+
+	/* at the end, keep what np_retire_to_maps() counted */
+	if (update && bpf_map_lookup_elem(rp->maps.meta, &zero, &meta))
+		return -errno;
+	meta.magic = NP_MAGIC;
+	meta.layout = NP_LAYOUT_VERSION;
+	meta.sz_key = sizeof(struct np_flow_key);
+	meta.sz_flow = sizeof(struct np_flow);
+	meta.sz_meta = sizeof(struct np_meta);
+	meta.n_slots = rp->maps.n_slots;
+	meta.pid = getpid();
+	meta.clock = NP_CLOCK_REALTIME;
+	meta.clock_to_unix_ns = 0;
+	meta.started_ns = res->first_ns;
+	meta.last_poll_ns = res->last_ns;
+	meta.idle_sec = cfg->idle_ns / NS_PER_SEC;
+	meta.closed_sec = cfg->closed_ns / NS_PER_SEC;
+	if (bpf_map_update_elem(rp->maps.meta, &zero, &meta, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int load(struct replay *rp, const struct np_prog_opts *po,
+		struct np_replay_result *res)
+{
+	int err;
+
+	err = np_check_privileges("replay", NP_PRIV_BPF | NP_PRIV_NET_ADMIN);
+	if (err)
+		return err;
+	rp->skel = np_prog_load(po, &err);
+	if (!rp->skel) {
+		np_err("cannot load the XDP program: %s%s", strerror(-err),
+		       np_verbose ? "" : " (-v shows libbpf's log)");
+		return err;
+	}
+	np_prog_maps(rp->skel, &rp->maps);
+	err = write_meta(rp, res, false);
+	if (err) {
+		np_err("cannot write the np_meta map: %s", strerror(-err));
+		return err;
+	}
+	err = np_flowtab_init(&rp->tab, rp->maps.flows, rp->maps.n_slots,
+			      true);
+	if (err) {
+		np_err("cannot allocate the flow table reader: %s",
+		       strerror(-err));
+		return err;
+	}
+	rp->tab_ready = true;
+	return 0;
+}
+
+/*
+ * Hand the counts of slots reclaimed since the last read to the retired
+ * map: the program reuses a slot only once it has been idle (or closed)
+ * long enough in capture time, and a read every half of the shorter of
+ * the two periods is sure to have seen its final counts.
+ */
+static int read_flows(struct replay *rp, struct np_replay_result *res)
+{
+	int err;
+
+	err = np_flowtab_read(&rp->tab, &res->flows, np_retire_to_maps,
+			      &rp->maps);
+	if (err) {
+		np_err("cannot read the flow table: %s", strerror(-err));
+		return err;
+	}
+	res->reads++;
+	return 0;
+}
+
+static int run_frames(struct replay *rp, struct np_replay_result *res)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 1);
+	struct np_config *cfg = &rp->skel->data->cfg;
+	int prog_fd = bpf_program__fd(rp->skel->progs.nbdpath_xdp);
+	__u64 period, last_read = 0;
+	size_t max_frame = (size_t)sysconf(_SC_PAGESIZE) * MAX_FRAME_PAGES;
+	bool dirty = false;
+	int rc, err;
+
+	period = (cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns :
+		  cfg->closed_ns) / 2;
+	if (!period)
+		period = 1;
+
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		__u64 now;
+
+		rc = pcap_next_ex(rp->pcap, &h, &data);
+		if (rc != 1)
+			break;
+		now = (__u64)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
+		if (!res->frames) {
+			res->first_ns = now;
+			last_read = now;
+		}
+		res->frames++;
+		/* a capture from several queues may step back a little:
+		 * the program gets each frame's own time, the reads go
+		 * by the latest
+		 */
+		if (now > res->last_ns) {
+			if (now - last_read >= period) {
+				/* nothing ran since the last read: the
+				 * table is as that read saw it
+				 */
+				if (dirty) {
+					err = read_flows(rp, res);
+					if (err)
+						return err;
+					dirty = false;
+				}
+				last_read = now;
+			}
+			res->last_ns = now;
+		}
+		if (h->caplen < MIN_FRAME) {
+			res->extra_stats[NP_STAT_PACKETS]++;
+			res->extra_stats[NP_STAT_TRUNCATED]++;
+			continue;
+		}
+		/* zero would mean "use the kernel clock" to the program */
+		cfg->clock_ns = now ? now : 1;
+		topts.data_in = data;
+		topts.data_size_in = h->caplen < max_frame ? h->caplen :
+				     max_frame;
+		/* the kernel writes back each frame's size here, and a
+		 * nonzero value caps the next frame's output (ENOSPC)
+		 */
+		topts.data_size_out = 0;
+		err = bpf_prog_test_run_opts(prog_fd, &topts);
+		if (err) {
+			np_err("frame %llu of %s: BPF_PROG_TEST_RUN failed: %s",
+			       (unsigned long long)res->frames, rp->name,
+			       strerror(-err));
+			return err;
+		}
+		dirty = true;
+	}
+	if (rc == PCAP_ERROR_BREAK) {
+		/* the end of the file */
+		if (!res->frames)
+			np_warn("%s holds no frames", rp->name);
+		return 0;
+	}
+
+	/* a read error: what came before it still counts */
+	res->truncated = true;
+	if (strstr(pcap_geterr(rp->pcap), "truncated"))
+		np_warn("%s is cut short after %llu frames; reporting what it holds",
+			rp->name, (unsigned long long)res->frames);
+	else
+		np_warn("%s is damaged after %llu frames (%s); reporting what it holds",
+			rp->name, (unsigned long long)res->frames,
+			pcap_geterr(rp->pcap));
+	return 0;
+}
+
+static void replay_close(struct replay *rp)
+{
+	unpin_cpu(rp);
+	if (rp->tab_ready)
+		np_flowtab_free(&rp->tab);
+	rp->tab_ready = false;
+	if (rp->pcap)
+		pcap_close(rp->pcap);
+	rp->pcap = NULL;
+}
+
+int np_replay_file(const char *path, const struct np_prog_opts *po,
+		   struct nbdpath_bpf **skel_out, struct np_replay_result *res)
+{
+	struct replay rp = {
+		.path = path,
+		.name = strcmp(path, "-") ? path : "standard input",
+	};
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	*skel_out = NULL;
+
+	err = open_capture(&rp, res);
+	if (err)
+		goto out;
+	err = load(&rp, po, res);
+	if (err)
+		goto out;
+	pin_cpu(&rp);
+	err = run_frames(&rp, res);
+	if (err)
+		goto out;
+	err = read_flows(&rp, res);
+	if (err)
+		goto out;
+	err = write_meta(&rp, res, true);
+	if (err) {
+		np_err("cannot write the np_meta map: %s", strerror(-err));
+		goto out;
+	}
+	*skel_out = rp.skel;
+	rp.skel = NULL;
+out:
+	replay_close(&rp);
+	nbdpath_bpf__destroy(rp.skel);
+	return err;
+}
+
+void np_replay_result_free(struct np_replay_result *res)
+{
+	np_flowset_free(&res->flows);
+}
+
+int cmd_replay(struct np_cli *o)
+{
+	struct np_prog_opts po = {
+		.ports = o->ports,
+		.n_ports = o->n_ports,
+		.max_flows = o->max_flows,
+		.idle_sec = o->idle_timeout,
+		/*
+		 * A capture's closed connections stay listed until they
+		 * go idle, as the operator came to see them; and the table
+		 * is read every idle/2 of capture time, not every couple
+		 * of seconds, which is what keeps long captures fast.
+		 */
+		.closed_sec = o->idle_timeout ? o->idle_timeout :
+						NP_DEFAULT_IDLE_SEC,
+	};
+	struct np_report_opts ro = {
+		.kind = "replay",
+		.path = o->file,
+		.sample_rate = o->sample_rate,
+	};
+	struct np_replay_result res;
+	struct nbdpath_bpf *skel = NULL;
+	struct np_report *r = NULL;
+	struct np_maps maps;
+	struct np_meta meta;
+	__u32 zero = 0;
+	int err, ret = NP_EXIT_FAIL;
+
+	err = np_replay_file(o->file, &po, &skel, &res);
+	if (err) {
+		ret = res.input_error ? NP_EXIT_USAGE : NP_EXIT_FAIL;
+		goto out;
+	}
+	np_prog_maps(skel, &maps);
+	if (o->vmks.n) {
+		err = np_vmk_store(&o->vmks, maps.names);
+		if (err) {
+			np_err("cannot store the vmk names in np_names: %s",
+			       strerror(-err));
+			goto out;
+		}
+	}
+	if (bpf_map_lookup_elem(maps.meta, &zero, &meta)) {
+		np_err("cannot read the np_meta map: %s", strerror(errno));
+		goto out;
+	}
+	ro.truncated = res.truncated;
+	ro.idle_sec = meta.idle_sec;
+	ro.closed_sec = meta.closed_sec;
+	ro.clock_to_unix_ns = 0;
+	ro.now_ns = res.last_ns;
+	ro.flows_evicted = meta.flows_evicted;
+	ro.extra_stats = res.extra_stats;
+	r = np_report_build(&maps, &res.flows, &ro);
+	if (!r) {
+		np_err("cannot build the report: %s", strerror(errno));
+		goto out;
+	}
+	if (o->json)
+		np_report_json(stdout, r, NULL, NP_VIEW_ALL);
+	else
+		np_report_text(stdout, r, NULL, NP_VIEW_ALL);
+	if (fflush(stdout) || ferror(stdout)) {
+		np_err("cannot write the report: %s", strerror(errno));
+		goto out;
+	}
+	ret = NP_EXIT_OK;
+out:
+	if (r)
+		np_report_free(r);
+	np_replay_result_free(&res);
+	nbdpath_bpf__destroy(skel);
+	return ret;
+}

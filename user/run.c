@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `nbdpath run`: check everything, load, attach through bpf_links, pin,
+ * then report every interval until stopped. Links die with the process,
+ * so even a SIGKILL leaves nothing attached; the pins it leaves are
+ * cleared by the next run.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "flowtab.h"
+#include "log.h"
+#include "metrics.h"
+#include "nic.h"
+#include "pin.h"
+#include "prog.h"
+#include "report.h"
+#include "vmk.h"
+
+struct run {
+	struct np_cli *o;
+	struct nbdpath_bpf *skel;
+	struct np_maps maps;
+	struct np_pins pins;
+	int link_fd[NP_MAX_IFACES];
+	__u32 mode[NP_MAX_IFACES];
+	struct np_flowtab tab;
+	struct np_flowset set;
+	struct np_report *prev;		/* the last report printed */
+	struct np_metrics *metrics;
+	__s64 clock_to_unix_ns;
+	__u32 closed_sec;
+	__u64 last_ns;			/* CLOCK_MONOTONIC of prev */
+	int reports;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+#define CLOCK_STEP_NS	50000000ll	/* 50 ms: far more than a coarse tick */
+
+/* What to add to the program's clock (bpf_ktime_get_coarse_ns) for Unix time. */
+static __s64 unix_minus_coarse(void)
+{
+	return (__s64)clock_ns(CLOCK_REALTIME) -
+	       (__s64)clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
+/* ---- before the kernel is touched ---- */
+
+/* Refuse a NIC that already has an XDP program: never replace it. */
+static int check_nic_free(const char *ifname, unsigned int ifindex)
+{
+	const char *off_cmd;
+	struct np_xdp_att a;
+	char owner[48] = "";
+	int err, pid;
+
+	err = np_xdp_attached(ifindex, &a);
+	if (err) {
+		np_err("%s: cannot query its XDP program: %s", ifname,
+		       strerror(-err));
+		return err;
+	}
+	if (!a.prog_id)
+		return 0;
+	off_cmd = a.mode == XDP_FLAGS_SKB_MODE ? "xdpgeneric" :
+		  a.mode == XDP_FLAGS_HW_MODE ? "xdpoffload" : "xdpdrv";
+	if (a.link_id) {
+		pid = np_link_owner(a.link_id);
+		if (pid)
+			snprintf(owner, sizeof(owner), ", held by pid %d", pid);
+		else
+			snprintf(owner, sizeof(owner), " through bpf_link %u",
+				 a.link_id);
+	}
+	if (!strcmp(a.name, NP_PROG_NAME)) {
+		np_err("%s already has an nbdpath program attached (id %u, %s%s); stop that run, or remove one left behind with 'nbdpath detach -i %s'",
+		       ifname, a.prog_id, np_xdp_mode_name(a.mode), owner,
+		       ifname);
+	} else if (a.link_id) {
+		np_err("%s already has XDP program '%s' (id %u%s) attached; nbdpath leaves it alone: stop its owner first",
+		       ifname, a.name[0] ? a.name : "?", a.prog_id, owner);
+	} else {
+		np_err("%s already has XDP program '%s' (id %u) attached; nbdpath leaves it alone: detach it first ('ip link set dev %s %s off')",
+		       ifname, a.name[0] ? a.name : "?", a.prog_id, ifname,
+		       off_cmd);
+	}
+	return -EBUSY;
+}
+
+/* ---- load, attach, publish ---- */
+
+static int load(struct run *r)
+{
+	struct np_cli *o = r->o;
+	struct np_prog_opts po = {
+		.ports = o->ports,
+		.n_ports = o->n_ports,
+		.max_flows = o->max_flows,
+		.pass = o->pass,
+		.idle_sec = o->idle_timeout,
+		.closed_sec = r->closed_sec,
+	};
+	int err, ncpu;
+
+	r->skel = np_prog_load(&po, &err);
+	if (r->skel) {
+		np_prog_maps(r->skel, &r->maps);
+		return 0;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	/* privileges were checked up front: EACCES here is the verifier */
+	if (err == -EACCES)
+		np_err("the kernel's verifier rejected the XDP program (%s); 'nbdpath -vv run ...' shows why",
+		       strerror(-err));
+	else if (err == -EPERM)
+		np_err("cannot load the XDP program: %s; it needs CAP_BPF and CAP_NET_ADMIN (run as root)",
+		       strerror(-err));
+	else if (err == -ENOMEM || err == -E2BIG)
+		np_err("cannot load the XDP program: %s: its flow table takes %u slots x %d CPUs x %zu bytes; lower --max-flows",
+		       strerror(-err), np_slots_for(o->max_flows), ncpu,
+		       sizeof(struct np_flow));
+	else
+		np_err("cannot load the XDP program: %s; 'nbdpath -vv run ...' shows the kernel's log",
+		       strerror(-err));
+	return err;
+}
+
+static int attach_one(struct run *r, int i)
+{
+	const char *ifname = r->o->ifaces[i];
+	unsigned int ifindex = r->o->ifindex[i];
+	int prog_fd = bpf_program__fd(r->skel->progs.nbdpath_xdp);
+	__u32 modes[2];
+	int n = 0, err = 0, mtu;
+
+	if (r->o->mode != NP_MODE_GENERIC)
+		modes[n++] = XDP_FLAGS_DRV_MODE;
+	if (r->o->mode != NP_MODE_NATIVE)
+		modes[n++] = XDP_FLAGS_SKB_MODE;
+	mtu = np_nic_mtu(ifname);
+	for (int k = 0; k < n; k++) {
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = modes[k]);
+		int fd;
+
+		fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
+		if (fd >= 0) {
+			r->link_fd[i] = fd;
+			r->mode[i] = modes[k];
+			if (k > 0 && mtu > NP_XDP_SINGLE_BUF_MTU &&
+			    (err == -ERANGE || err == -EINVAL))
+				np_warn("%s: MTU %d is too large for native XDP on this driver, so generic mode is used (slower); lower it with 'ip link set dev %s mtu %d' for native mode",
+					ifname, mtu, ifname,
+					NP_XDP_SINGLE_BUF_MTU);
+			else if (k > 0)
+				np_warn("%s: no native XDP (%s), so generic mode is used (slower)",
+					ifname, strerror(-err));
+			np_dbg("%s: attached in %s mode", ifname,
+			       np_xdp_mode_name(modes[k]));
+			return 0;
+		}
+		err = -errno;
+		np_dbg("%s: %s attach failed: %s", ifname,
+		       np_xdp_mode_name(modes[k]), strerror(-err));
+		/* someone attached meanwhile: falling back would not help */
+		if (err == -EBUSY || err == -EEXIST || err == -EPERM)
+			break;
+	}
+	if (err == -EBUSY || err == -EEXIST)
+		np_err("%s: another XDP program was attached meanwhile; 'nbdpath status' shows it",
+		       ifname);
+	else if (err == -EPERM || err == -EACCES)
+		np_err("%s: cannot attach XDP: %s; it needs CAP_BPF and CAP_NET_ADMIN (run as root)",
+		       ifname, strerror(-err));
+	else if (r->o->mode == NP_MODE_NATIVE && mtu > NP_XDP_SINGLE_BUF_MTU &&
+		 (err == -ERANGE || err == -EINVAL))
+		np_err("%s: MTU %d is too large for native XDP on this driver; lower it ('ip link set dev %s mtu %d') or use --mode generic",
+		       ifname, mtu, ifname, NP_XDP_SINGLE_BUF_MTU);
+	else if (r->o->mode == NP_MODE_NATIVE)
+		np_err("%s: cannot attach XDP in native mode: %s; use --mode generic (or auto)",
+		       ifname, strerror(-err));
+	else
+		np_err("%s: cannot attach XDP: %s", ifname, strerror(-err));
+	return err;
+}
+
+static int write_meta(struct run *r)
+{
+	struct np_cli *o = r->o;
+	struct np_meta meta = {
+		.magic = NP_MAGIC,
+		.layout = NP_LAYOUT_VERSION,
+		.sz_key = sizeof(struct np_flow_key),
+		.sz_flow = sizeof(struct np_flow),
+		.sz_meta = sizeof(struct np_meta),
+		.n_slots = r->maps.n_slots,
+		.pid = getpid(),
+		.clock = NP_CLOCK_MONO_COARSE,
+		.clock_to_unix_ns = r->clock_to_unix_ns,
+		.started_ns = np_unix_ns(),
+		.sample_rate = o->sample_rate,
+		.interval_ms = lround(o->interval * 1000),
+		.idle_sec = o->idle_timeout,
+		.closed_sec = r->closed_sec,
+		.n_ifaces = o->n_ifaces,
+	};
+	__u32 zero = 0;
+
+	meta.last_poll_ns = meta.started_ns;
+	for (int i = 0; i < o->n_ifaces; i++) {
+		meta.ifindex[i] = o->ifindex[i];
+		meta.xdp_mode[i] = r->mode[i];
+	}
+	if (bpf_map_update_elem(r->maps.meta, &zero, &meta, BPF_ANY)) {
+		int err = -errno;
+
+		np_err("cannot write %s: %s", NP_PIN_META, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+/* Wait until CLOCK_MONOTONIC deadline, serving metrics; signals end it. */
+static int wait_until(struct run *r, __u64 deadline, const sigset_t *open)
+{
+	struct pollfd pfd[NP_METRICS_MAX_FDS];
+
+	while (!stop_signal) {
+		__u64 now = clock_ns(CLOCK_MONOTONIC), left;
+		struct timespec ts;
+		int n, rc;
+
+		if (now >= deadline)
+			return 0;
+		left = deadline - now;
+		ts.tv_sec = left / 1000000000ull;
+		ts.tv_nsec = left % 1000000000ull;
+		n = np_metrics_pollfds(r->metrics, pfd, NP_METRICS_MAX_FDS);
+		rc = ppoll(pfd, n, &ts, open);
+		if (rc < 0 && errno != EINTR) {
+			int err = -errno;
+
+			np_err("cannot wait for the next interval: %s",
+			       strerror(-err));
+			return err;
+		}
+		if (rc > 0)
+			np_metrics_serve(r->metrics, pfd, n, r->prev);
+	}
+	return 0;
+}
+
+/* Read the maps, build a report; print it unless this is the baseline. */
+static int report(struct run *r, bool print)
+{
+	struct np_cli *o = r->o;
+	struct np_report_opts ro = {
+		.kind = "run",
+		.ifaces = o->ifaces,
+		.n_ifaces = o->n_ifaces,
+		.sample_rate = o->sample_rate,
+		.idle_sec = o->idle_timeout,
+		.closed_sec = r->closed_sec,
+	};
+	struct np_report *cur;
+	struct np_meta meta;
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u32 zero = 0;
+	__s64 offset;
+	int err;
+
+	err = np_flowtab_read(&r->tab, &r->set, np_retire_to_maps, &r->maps);
+	if (err) {
+		np_err("cannot read the flow table: %s", strerror(-err));
+		return err;
+	}
+	/* np_retire_to_maps counts evictions in np_meta: read it back */
+	if (bpf_map_lookup_elem(r->maps.meta, &zero, &meta)) {
+		err = -errno;
+		np_err("cannot read %s: %s", NP_PIN_META, strerror(-err));
+		return err;
+	}
+	/* A stepped wall clock (NTP, a resumed VM) would shift every
+	 * timestamp: follow a step, but not the jitter of one coarse tick
+	 * in measuring it, or the same flow's times would wobble.
+	 */
+	offset = unix_minus_coarse();
+	if (llabs(offset - r->clock_to_unix_ns) > CLOCK_STEP_NS)
+		r->clock_to_unix_ns = offset;
+	meta.clock_to_unix_ns = r->clock_to_unix_ns;
+	meta.last_poll_ns = np_unix_ns();
+	if (bpf_map_update_elem(r->maps.meta, &zero, &meta, BPF_ANY)) {
+		err = -errno;
+		np_err("cannot write %s: %s", NP_PIN_META, strerror(-err));
+		return err;
+	}
+	ro.flows_evicted = meta.flows_evicted;
+	ro.clock_to_unix_ns = r->clock_to_unix_ns;
+	ro.now_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+	ro.interval = r->last_ns ? (now - r->last_ns) / 1e9 : o->interval;
+	cur = np_report_build(&r->maps, &r->set, &ro);
+	if (!cur) {
+		err = errno ? -errno : -ENOMEM;
+		np_err("cannot build the report: %s", strerror(-err));
+		return err;
+	}
+	if (print) {
+		if (o->json) {
+			np_report_json(stdout, cur, r->prev, NP_VIEW_ALL);
+		} else {
+			if (r->reports)
+				fputs("\n", stdout);
+			np_report_text(stdout, cur, r->prev, NP_VIEW_ALL);
+		}
+		r->reports++;
+		/* a reader that went away (| head) is a reason to stop */
+		if (fflush(stdout) || ferror(stdout))
+			stop_signal = SIGPIPE;
+	}
+	if (r->prev)
+		np_report_free(r->prev);
+	r->prev = cur;
+	r->last_ns = now;
+	return 0;
+}
+
+static int loop(struct run *r, const sigset_t *open)
+{
+	__u64 start = clock_ns(CLOCK_MONOTONIC);
+	__u64 step = llround(r->o->interval * 1e9), end = 0, next;
+	int err;
+
+	if (r->o->duration > 0)
+		end = start + llround(r->o->duration * 1e9);
+	for (next = start + step; ; next += step) {
+		__u64 until = end && end < next ? end : next;
+
+		err = wait_until(r, until, open);
+		if (err)
+			return err;
+		/* a signal, or the end of --duration: one last report */
+		err = report(r, stop_signal != SIGPIPE);
+		if (err || stop_signal || (end && until == end))
+			return err;
+		/* stopped (SIGSTOP) or starved: resume from now, no burst */
+		if (clock_ns(CLOCK_MONOTONIC) > next + step)
+			next = clock_ns(CLOCK_MONOTONIC);
+	}
+}
+
+/* ---- the command ---- */
+
+static int exit_code(int err)
+{
+	if (!err)
+		return NP_EXIT_OK;
+	if (err == -EPROTO)
+		return NP_EXIT_LAYOUT;
+	return NP_EXIT_FAIL;
+}
+
+int cmd_run(struct np_cli *o)
+{
+	struct run r = { .o = o };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, open;
+	int err;
+
+	for (int i = 0; i < NP_MAX_IFACES; i++)
+		r.link_fd[i] = -1;
+	r.pins.dir_fd = -1;
+	/* a slot closed this long ago may be reused: 3 polls at least */
+	r.closed_sec = ceil(3 * o->interval);
+	if (r.closed_sec < 5)
+		r.closed_sec = 5;
+
+	err = np_check_privileges("run", NP_PRIV_BPF | NP_PRIV_NET_ADMIN);
+	if (err)
+		goto out;
+
+	/* Signals are held until the loop waits for them in ppoll(), so
+	 * that one arriving during setup still ends in a clean stop.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &block, &open) ||
+	    sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		err = -errno;
+		np_err("cannot set up signal handling: %s", strerror(-err));
+		goto out;
+	}
+	sigdelset(&open, SIGINT);
+	sigdelset(&open, SIGTERM);
+	sigdelset(&open, SIGHUP);
+
+	err = np_pins_claim(&r.pins, o->pin_dir, o->pin_mode);
+	if (err)
+		goto out;
+	for (int i = 0; i < o->n_ifaces && !err; i++)
+		err = check_nic_free(o->ifaces[i], o->ifindex[i]);
+	if (err)
+		goto out;
+	if (o->metrics) {
+		err = np_metrics_start(&r.metrics, o->metrics, &o->metrics_addr);
+		if (err)
+			goto out;
+	}
+	for (int i = 0; i < o->n_ifaces; i++)
+		np_nic_warn(o->ifaces[i]);
+
+	err = load(&r);
+	if (err)
+		goto out;
+	for (int i = 0; i < o->n_ifaces && !err; i++)
+		err = attach_one(&r, i);
+	if (err)
+		goto out;
+	r.clock_to_unix_ns = unix_minus_coarse();
+	err = write_meta(&r);
+	if (!err && o->vmks.n) {
+		err = np_vmk_store(&o->vmks, r.maps.names);
+		if (err)
+			np_err("cannot store the vmk names: %s", strerror(-err));
+	}
+	if (!err)
+		err = np_pins_add(&r.pins, &r.maps);
+	if (!err) {
+		err = np_flowtab_init(&r.tab, r.maps.flows, r.maps.n_slots, true);
+		if (err)
+			np_err("cannot set up the flow table reader: %s",
+			       strerror(-err));
+	}
+	if (err)
+		goto out;
+	for (int i = 0; i < o->n_ifaces; i++)
+		np_dbg("%s: nbdpath attached (%s), pins in %s", o->ifaces[i],
+		       np_xdp_mode_name(r.mode[i]), r.pins.dir);
+
+	err = report(&r, false);	/* the baseline for the first rates */
+	if (!err)
+		err = loop(&r, &open);
+out:
+	/* detach first, then unpin: a query never sees pins of a run
+	 * that is no longer attached, only ones that are going away
+	 */
+	for (int i = 0; i < NP_MAX_IFACES; i++)
+		if (r.link_fd[i] >= 0)
+			close(r.link_fd[i]);
+	np_pins_release(&r.pins);
+	np_metrics_stop(r.metrics);
+	if (r.tab.batch_keys)
+		np_flowtab_free(&r.tab);
+	np_flowset_free(&r.set);
+	if (r.prev)
+		np_report_free(r.prev);
+	nbdpath_bpf__destroy(r.skel);
+	return exit_code(err);
+}
