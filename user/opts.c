@@ -537,7 +537,8 @@ int np_opts_parse(int argc, char **argv, struct np_cli *o)
 
 	defaults(o);
 	if (argc < 2) {
-		np_usage(stderr);
+		/* a usage error like any other: one line, not the grammar */
+		np_err("no command given (run, replay, hosts, flows, interfaces, stats, status, detach); 'nbdpath --help' shows the grammar");
 		return -EINVAL;
 	}
 	/* a cluster such as -jvv is one option per letter */
