@@ -13,8 +13,12 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Flow slots per CPU minus one (a power of two); set by the loader. */
-const volatile __u32 slot_mask = NP_FLOW_PROBES - 1;
+/*
+ * Buckets per CPU: 1 << bucket_shift, a power of two; bucket_mask is
+ * that minus one. Set by the loader.
+ */
+const volatile __u32 bucket_shift = 1;
+const volatile __u32 bucket_mask = NP_FLOW_PROBES / NP_FLOW_BUCKET - 1;
 
 /* Runtime configuration, rewritten in place by the loader (mmap). */
 struct np_config cfg = {
@@ -24,8 +28,15 @@ struct np_config cfg = {
 	.action = XDP_DROP,
 };
 
+/*
+ * The flow table: one partition of slots per possible CPU, CPU c's at
+ * c << (bucket_shift + log2 NP_FLOW_BUCKET). Not a per-CPU array, so
+ * that the loader can mmap it and read only the slots in use (see
+ * bpf/flow.h).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, NP_FLOW_PROBES);	/* resized by the loader */
 	__type(key, __u32);
 	__type(value, struct np_flow);
@@ -263,56 +274,110 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		add_session(d, p->session);
 }
 
-static __always_inline struct np_flow *slot_at(__u32 h, __u32 i)
+/* bucket: this CPU's partition included (see flow_get()) */
+static __always_inline struct np_flow *slot_at(__u32 bucket, __u32 i)
 {
-	__u32 idx = (h + i) & slot_mask;
+	__u32 idx = bucket * NP_FLOW_BUCKET + i;
 
 	return bpf_map_lookup_elem(&np_flows, &idx);
 }
 
+/* What a search of one bucket found besides the key. */
+struct probe {
+	struct np_flow *empty;		/* the bucket's first free slot */
+	struct np_flow *old;		/* a reclaimable slot (any bucket) */
+	__u32 used;			/* slots in use before the free one */
+};
+
+static __always_inline struct np_flow *
+probe_bucket(__u32 bucket, int from, const struct np_flow_key *k, __u64 now,
+	     struct probe *pr)
+{
+	struct np_flow *f;
+	int i;
+
+	pr->empty = NULL;
+	pr->used = NP_FLOW_BUCKET;
+#pragma unroll
+	for (i = from; i < NP_FLOW_BUCKET; i++) {
+		f = slot_at(bucket, i);
+		if (!f)
+			break;
+		if (!f->in_use) {
+			/* used slots come first: the key is not further on */
+			pr->empty = f;
+			pr->used = i;
+			break;
+		}
+		if (key_eq(&f->key, k))
+			return f;
+		if (!pr->old && flow_reclaimable(f, now, cfg.idle_ns,
+						 cfg.closed_ns))
+			pr->old = f;
+	}
+	return NULL;
+}
+
+static __always_inline struct np_flow *claim(struct np_flow *f,
+					     const struct np_flow_key *k,
+					     struct np_pkt *p)
+{
+	if (f->in_use)
+		p->reclaimed = 1;
+	__builtin_memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->in_use = 1;
+	return f;
+}
+
 /*
- * Find the flow's slot on this CPU, or claim a free or reclaimable one in
- * the probe window. NULL when the window is full of live flows.
+ * Find the flow's slot on this CPU, or claim one: a free slot of the
+ * emptier of its two buckets, else a reclaimable one. NULL when both
+ * buckets are full of live flows. cpu: this CPU's first bucket.
  */
 static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 						__u64 now, struct np_pkt *p,
-						bool create)
+						bool create, __u32 cpu)
 {
-	struct np_flow *f, *free = NULL;
-	__u32 h = flow_hash(k);
-	int i;
+	__u32 mask = bucket_mask;
+	struct probe pa = {}, pb = {};
+	struct np_flow *f;
+	__u64 h = flow_hash(k);
+	__u32 a = flow_bucket_a(h, mask);
 
-	f = slot_at(h, 0);
+	/* first the first slot of the first bucket: a flow alone in its
+	 * bucket is found with one look-up
+	 */
+	f = slot_at(a | cpu, 0);
 	if (f && f->in_use && key_eq(&f->key, k))
 		return f;
-
-#pragma unroll
-	for (i = 0; i < NP_FLOW_PROBES; i++) {
-		f = slot_at(h, i);
-		if (!f)
-			break;
-		if (f->in_use) {
-			if (key_eq(&f->key, k))
-				return f;
-			if (!free && flow_reclaimable(f, now, cfg.idle_ns,
-						      cfg.closed_ns))
-				free = f;
-		} else if (!free) {
-			free = f;
-		}
+	if (!f)
+		return NULL;		/* cannot happen: a is in the table */
+	if (!f->in_use) {
+		/* an empty first bucket is the emptier one, and the key
+		 * went nowhere else: it would have come here
+		 */
+		return create ? claim(f, k, p) : NULL;
 	}
+	if (flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+		pa.old = f;
+	f = probe_bucket(a | cpu, 1, k, now, &pa);
+	if (f)
+		return f;
+	pb.old = pa.old;
+	f = probe_bucket(flow_bucket_b(h, a, mask) | cpu, 0, k, now, &pb);
+	if (f)
+		return f;
 	if (!create)
 		return NULL;
-	if (!free) {
+	f = pb.used < pa.used ? pb.empty : pa.empty;
+	if (!f)
+		f = pb.old;
+	if (!f) {
 		p->table_full = 1;
 		return NULL;
 	}
-	if (free->in_use)
-		p->reclaimed = 1;
-	__builtin_memset(free, 0, sizeof(*free));
-	free->key = *k;
-	free->in_use = 1;
-	return free;
+	return claim(f, k, p);
 }
 
 static __always_inline void make_key(struct np_flow_key *k,
@@ -383,11 +448,16 @@ __noinline int count_tcp(struct np_pkt *p)
 	bool to_srv, from_srv;
 	struct np_flow_key k;
 	struct np_flow *f;
+	__u32 cpu;
 	__u64 now;
 	int dir;
 
 	if (!p)
 		return NP_STAT_MALFORMED;
+	/* the first bucket of this CPU's partition; the verifier inlines
+	 * the helper into a per-CPU load
+	 */
+	cpu = bpf_get_smp_processor_id() << bucket_shift;
 	to_srv = p->to_server;
 	from_srv = p->from_server;
 	now = np_now();
@@ -398,12 +468,12 @@ __noinline int count_tcp(struct np_pkt *p)
 		 * packet seen is the server. Try this packet as a reply
 		 * before creating a flow in its direction.
 		 */
-		f = flow_get(&k, now, p, false);
+		f = flow_get(&k, now, p, false, cpu);
 		if (!f) {
 			struct np_flow_key r;
 
 			make_key(&r, p, false);
-			f = flow_get(&r, now, p, false);
+			f = flow_get(&r, now, p, false, cpu);
 			if (f) {
 				dir = NP_DIR_FROM_SERVER;
 			} else if (!dst_is_server(p, &r)) {
@@ -412,9 +482,9 @@ __noinline int count_tcp(struct np_pkt *p)
 			}
 		}
 		if (!f)
-			f = flow_get(&k, now, p, true);
+			f = flow_get(&k, now, p, true, cpu);
 	} else {
-		f = flow_get(&k, now, p, true);
+		f = flow_get(&k, now, p, true, cpu);
 	}
 	if (f)
 		count_dir(&f->dir[dir], p, dir, now, p->ifindex);

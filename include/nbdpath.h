@@ -12,11 +12,16 @@
 
 #include <linux/types.h>
 
-#define NP_LAYOUT_VERSION	1
+#define NP_LAYOUT_VERSION	2	/* 2: np_flows one array, a part per CPU */
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
-#define NP_DEFAULT_MAX_FLOWS	65536
+/*
+ * A backup sensor sees hundreds of NFC connections at a time, and every
+ * flow slot costs sizeof(struct np_flow) on every CPU: 16384 flows take
+ * 32768 slots, 13 MB per CPU.
+ */
+#define NP_DEFAULT_MAX_FLOWS	16384
 #define NP_DEFAULT_IDLE_SEC	300
 #define NP_DEFAULT_PIN_DIR	"/sys/fs/bpf/nbdpath"
 
@@ -135,10 +140,11 @@ struct np_dir {
 };
 
 /*
- * One slot of the flow table. The table is a per-CPU array probed by a
- * hash of the key (see bpf/flow.h): the same flow may sit in a different
- * slot on each CPU, and readers merge slots by key. A slot is free when
- * in_use is zero.
+ * One slot of the flow table. The table (np_flows) is a BPF_F_MMAPABLE
+ * array of n_slots slots per possible CPU, CPU c's at c * n_slots,
+ * probed by a hash of the key (see bpf/flow.h): the same flow may sit in
+ * a different slot on each CPU, and readers merge slots by key. A slot is
+ * free when in_use is zero.
  */
 struct np_flow {
 	struct np_flow_key key;
@@ -147,8 +153,12 @@ struct np_flow {
 	struct np_dir dir[2];
 };
 
-/* Probe window of the flow table; also its minimum size. */
-#define NP_FLOW_PROBES		8
+/*
+ * A flow may sit in either of two buckets of NP_FLOW_BUCKET slots: its
+ * probe window, also the table's minimum size.
+ */
+#define NP_FLOW_BUCKET		4
+#define NP_FLOW_PROBES		(2 * NP_FLOW_BUCKET)
 
 /* Neighbour map: MAC (padded to 8) -> owner IP learnt from ARP/ND. */
 struct np_neigh_key {
@@ -188,7 +198,9 @@ struct np_meta {
 	__u32	sz_key;
 	__u32	sz_flow;
 	__u32	sz_meta;
-	__u32	n_slots;		/* flow table slots per CPU */
+	__u32	n_slots;		/* flow table slots per CPU; np_flows
+					 * holds n_slots x possible CPUs
+					 */
 	__u32	pid;
 	__u32	clock;			/* NP_CLOCK_* */
 	__s64	clock_to_unix_ns;	/* add to an NP clock value */

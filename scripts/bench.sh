@@ -81,7 +81,7 @@ part_prog() {
 	     "in the same round; 1514-byte frames. New flow: bench_fresh" \
 	     "rewrites the client address and port every repetition and" \
 	     "tail-calls nbdpath (minus bench_fresh tail-calling bare); idle" \
-	     "timeout 0, so once the default 65536-slot table has filled every" \
+	     "timeout 0, so once the default 32768-slot table has filled every" \
 	     "new flow reclaims a slot; the 1024-slot figure is the same with" \
 	     "the table in cache."
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -117,12 +119,26 @@ void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 
 /* ---- merging slots by key: a small open-addressing index ---- */
 
-struct keyidx {
-	size_t *slot;			/* index into the set + 1; 0 = empty */
-	size_t mask;
+/*
+ * Each entry keeps 32 bits of the key's hash beside the record's index:
+ * a probe compares those first and reads the record (a cache miss, in a
+ * set of 100,000 flows) only when they match.
+ */
+struct keyent {
+	__u32 idx;			/* index into the set + 1; 0 = empty */
+	__u32 tag;			/* the hash's high half */
 };
 
-static size_t key_hash(const struct np_flow_key *k)
+struct keyidx {
+	struct keyent *slot;
+	size_t mask;
+	/* while merging: the records with counts, the ports seen */
+	size_t counted;
+	__u64 server_ports[65536 / 64];
+	__u64 client_ports[65536 / 64];
+};
+
+static __u64 key_hash(const struct np_flow_key *k)
 {
 	const __u64 *w = (const __u64 *)k;
 	__u64 h = 0x9e3779b97f4a7c15ull;
@@ -143,17 +159,24 @@ static int keyidx_init(struct keyidx *x, size_t want)
 		n <<= 1;
 	x->slot = calloc(n, sizeof(*x->slot));
 	x->mask = n - 1;
+	x->counted = 0;
+	memset(x->server_ports, 0, sizeof(x->server_ports));
+	memset(x->client_ports, 0, sizeof(x->client_ports));
 	return x->slot ? 0 : -ENOMEM;
 }
 
-/* Returns where the key's index entry lives (0 inside when absent). */
-static size_t *keyidx_find(struct keyidx *x, const struct np_flowset *s,
-			   const struct np_flow_key *k)
+/* Returns where the key's index entry lives (idx 0 inside when absent). */
+static struct keyent *keyidx_find(struct keyidx *x, const struct np_flowset *s,
+				  const struct np_flow_key *k, __u64 h)
 {
-	size_t i = key_hash(k) & x->mask;
+	size_t i = h & x->mask;
+	__u32 tag = h >> 32;
 
-	while (x->slot[i] && memcmp(&s->v[x->slot[i] - 1].key, k, sizeof(*k)))
-		i = (i + 1) & x->mask;
+	for (; x->slot[i].idx; i = (i + 1) & x->mask)
+		if (x->slot[i].tag == tag &&
+		    !memcmp(&s->v[x->slot[i].idx - 1].key, k, sizeof(*k)))
+			break;
+	x->slot[i].tag = tag;		/* for the caller's insert */
 	return &x->slot[i];
 }
 
@@ -202,36 +225,57 @@ static __u64 rec_first(const struct np_flow_rec *r)
  * The one seen first wins (SPEC: the destination of the first packet is
  * the server); the other is folded in with its directions swapped.
  */
+static bool rec_counted(const struct np_flow_rec *a)
+{
+	return a->dir[0].n_macs || a->dir[1].n_macs ||
+	       a->dir[0].other_packets || a->dir[1].other_packets;
+}
+
 static void fold_reversed(struct np_flowset *s, struct keyidx *x)
 {
-	size_t i, w = 0;
+	size_t i, w = 0, folded = 0;
+	__u64 both = 0;
 
-	for (i = 0; i < s->n; i++) {
+	/* a reversed key has our client port as its server port: a port
+	 * seen on both sides is needed for anything to fold (on a sensor
+	 * of port 902 alone, never)
+	 */
+	for (i = 0; i < 65536 / 64; i++)
+		both |= x->server_ports[i] & x->client_ports[i];
+	for (i = 0; both && i < s->n; i++) {
 		struct np_flow_rec *a = &s->v[i], *b;
+		__u16 cp = a->key.client_port;
 		struct np_flow_key r;
-		size_t *e;
+		struct keyent *e;
 
-		if (!a->dir[0].n_macs && !a->dir[1].n_macs &&
-		    !a->dir[0].other_packets && !a->dir[1].other_packets)
+		if (!(x->server_ports[cp / 64] & (1ull << (cp % 64))))
+			continue;
+		if (!rec_counted(a))
 			continue;	/* already folded away */
 		reverse_key(&r, &a->key);
-		e = keyidx_find(x, s, &r);
-		if (!*e)
+		e = keyidx_find(x, s, &r, key_hash(&r));
+		if (!e->idx)
 			continue;
-		b = &s->v[*e - 1];
+		b = &s->v[e->idx - 1];
 		if (rec_first(b) < rec_first(a) ||
 		    (rec_first(b) == rec_first(a) && b < a))
 			continue;	/* b absorbs a when its turn comes */
 		np_dir_merge(&a->dir[0], &b->dir[1]);
 		np_dir_merge(&a->dir[1], &b->dir[0]);
 		memset(b->dir, 0, sizeof(b->dir));
+		folded++;
 	}
+	/* drop the records without counts, if there are any */
+	if (!folded && x->counted == s->n)
+		return;
 	for (i = 0; i < s->n; i++) {
 		const struct np_flow_rec *a = &s->v[i];
 
-		if (a->dir[0].n_macs || a->dir[1].n_macs ||
-		    a->dir[0].other_packets || a->dir[1].other_packets)
-			s->v[w++] = *a;
+		if (!rec_counted(a))
+			continue;
+		if (w != i)
+			s->v[w] = *a;
+		w++;
 	}
 	s->n = w;
 }
@@ -241,6 +285,11 @@ static void fold_reversed(struct np_flowset *s, struct keyidx *x)
 int np_flowtab_init(struct np_flowtab *t, int fd, unsigned int n_slots,
 		    bool track)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t total, page = sysconf(_SC_PAGESIZE);
+	void *map;
+
 	memset(t, 0, sizeof(*t));
 	t->fd = fd;
 	t->n_slots = n_slots;
@@ -248,12 +297,44 @@ int np_flowtab_init(struct np_flowtab *t, int fd, unsigned int n_slots,
 	if (t->ncpu <= 0)
 		return t->ncpu ? t->ncpu : -EINVAL;
 	t->stride = (sizeof(struct np_flow) + 7) & ~(size_t)7;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	total = (size_t)n_slots * t->ncpu;
+	/* buckets never straddle two CPUs' partitions */
+	if (info.type != BPF_MAP_TYPE_ARRAY ||
+	    !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.value_size != sizeof(struct np_flow) ||
+	    info.max_entries != total || n_slots % NP_FLOW_BUCKET)
+		return -EPROTO;
+	/*
+	 * A read-only fd (a query's, BPF_F_RDONLY) cannot be mapped: mmap()
+	 * drops VM_SHARED for a file not open for writing, and the kernel
+	 * maps BPF maps shared only. Such a reader copies the table with
+	 * batch look-ups instead, as slow as a per-CPU array was.
+	 */
+	t->map_len = (total * t->stride + page - 1) / page * page;
+	map = mmap(NULL, t->map_len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		t->map_len = 0;
+	else
+		t->map = map;
 	t->batch_keys = calloc(BATCH_SLOTS, sizeof(__u32));
-	t->batch_vals = calloc((size_t)BATCH_SLOTS * t->ncpu, t->stride);
+	t->batch_vals = calloc(BATCH_SLOTS, t->stride);
 	t->track = track;
-	if (track)
-		t->prev = calloc((size_t)n_slots * t->ncpu, sizeof(*t->prev));
-	if (!t->batch_keys || !t->batch_vals || (track && !t->prev)) {
+	if (track) {
+		/*
+		 * Room for every slot, so that a read never runs out half
+		 * way; only the slots in use are ever written, and the rest
+		 * is never touched and takes no memory.
+		 */
+		t->cap = total;
+		t->prev = malloc(total * sizeof(*t->prev));
+		t->cur = malloc(total * sizeof(*t->cur));
+		t->prev_slot = malloc(total * sizeof(*t->prev_slot));
+		t->cur_slot = malloc(total * sizeof(*t->cur_slot));
+	}
+	if (!t->batch_keys || !t->batch_vals ||
+	    (track && (!t->prev || !t->cur || !t->prev_slot || !t->cur_slot))) {
 		np_flowtab_free(t);
 		return -ENOMEM;
 	}
@@ -262,9 +343,14 @@ int np_flowtab_init(struct np_flowtab *t, int fd, unsigned int n_slots,
 
 void np_flowtab_free(struct np_flowtab *t)
 {
+	if (t->map)
+		munmap((void *)t->map, t->map_len);
 	free(t->batch_keys);
 	free(t->batch_vals);
 	free(t->prev);
+	free(t->cur);
+	free(t->prev_slot);
+	free(t->cur_slot);
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 }
@@ -297,88 +383,208 @@ static bool slot_replaced(const struct np_flow *old, const struct np_flow *cur)
 static int merge_slot(struct np_flowset *s, struct keyidx *x,
 		      const struct np_flow *f)
 {
-	size_t *e = keyidx_find(x, s, &f->key);
+	struct keyent *e = keyidx_find(x, s, &f->key, key_hash(&f->key));
 	struct np_flow_rec *r;
+	bool counted;
 
-	if (!*e) {
+	if (!e->idx) {
+		__u16 sp = f->key.server_port, cp = f->key.client_port;
+
 		r = set_add(s);
 		if (!r)
 			return -ENOMEM;
 		r->key = f->key;
-		*e = s->n;
+		e->idx = s->n;
+		x->server_ports[sp / 64] |= 1ull << (sp % 64);
+		x->client_ports[cp / 64] |= 1ull << (cp % 64);
 		if (s->n * 2 > x->mask) {
 			/* grow the index: rebuild it at twice the size */
 			struct keyidx nx;
 
 			if (keyidx_init(&nx, s->n * 2))
 				return -ENOMEM;
-			for (size_t i = 0; i < s->n; i++)
-				*keyidx_find(&nx, s, &s->v[i].key) = i + 1;
+			for (size_t i = 0; i < s->n; i++) {
+				const struct np_flow_key *k = &s->v[i].key;
+
+				keyidx_find(&nx, s, k, key_hash(k))->idx = i + 1;
+			}
 			free(x->slot);
-			*x = nx;
+			x->slot = nx.slot;
+			x->mask = nx.mask;
 		}
 	} else {
-		r = &s->v[*e - 1];
+		r = &s->v[e->idx - 1];
 	}
+	counted = rec_counted(r);
 	np_dir_merge(&r->dir[0], &f->dir[0]);
 	np_dir_merge(&r->dir[1], &f->dir[1]);
+	x->counted += !counted && rec_counted(r);
+	return 0;
+}
+
+static const struct np_flow *map_slot(const struct np_flowtab *t, size_t i)
+{
+	return (const void *)((const char *)t->map + i * t->stride);
+}
+
+/* in_use of a slot the program may be writing: read it once, now */
+static __u8 slot_in_use(const struct np_flowtab *t, size_t i)
+{
+	return *(const volatile __u8 *)&map_slot(t, i)->in_use;
+}
+
+/*
+ * The slots of [*from, end) in use, up to BATCH_SLOTS of them, into
+ * batch_keys; *from moves to where the scan stopped (a bucket boundary).
+ * The program fills a bucket's slots in order and never empties one, so
+ * a bucket whose first slot is free is free: only that slot's in_use is
+ * read, one cache miss per bucket, fetched ahead.
+ */
+static __u32 scan_slots(struct np_flowtab *t, size_t *from, size_t end)
+{
+	enum { AHEAD = 16 * NP_FLOW_BUCKET };
+	size_t i = *from;
+	__u32 n = 0;
+
+	for (; i < end && n <= BATCH_SLOTS - NP_FLOW_BUCKET;
+	     i += NP_FLOW_BUCKET) {
+		if (i + AHEAD < end)
+			__builtin_prefetch(&map_slot(t, i + AHEAD)->in_use);
+		if (!slot_in_use(t, i))
+			continue;
+		t->batch_keys[n++] = i;
+		for (size_t j = i + 1; j < i + NP_FLOW_BUCKET; j++)
+			if (slot_in_use(t, j))
+				t->batch_keys[n++] = j;
+	}
+	*from = i;
+	return n;
+}
+
+/*
+ * Without the mapping: the next BATCH_SLOTS slots from *from, copied
+ * into batch_vals, their indexes into batch_keys; *m of them.
+ */
+static int fetch_slots(struct np_flowtab *t, size_t *from, size_t end,
+		       __u32 *m)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 in = *from - 1, out = 0, count = BATCH_SLOTS;
+
+	if (count > end - *from)
+		count = end - *from;
+	/* the batch starts after in: the slot before *from */
+	if (bpf_map_lookup_batch(t->fd, *from ? &in : NULL, &out,
+				 t->batch_keys, t->batch_vals, &count, &opts) &&
+	    errno != ENOENT)
+		return -errno;
+	if (!count)
+		return -EIO;		/* a table shorter than it says */
+	*m = count;
+	*from += count;
 	return 0;
 }
 
 int np_flowtab_read(struct np_flowtab *t, struct np_flowset *out,
 		    np_retire_fn retire, void *ctx)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t total = (size_t)t->n_slots * t->ncpu, next = 0;
+	size_t p = 0, n = 0;		/* in prev; in cur */
 	struct keyidx x;
-	__u32 in = 0, next = 0, done = 0;
-	bool first = true;
-	int err = 0;
+	int err = 0, ferr = 0;
 
 	out->n = 0;
+	if (!t->batch_keys)
+		return -EBADF;
 	if (keyidx_init(&x, out->cap ? out->cap : 1024))
 		return -ENOMEM;
 
-	while (done < t->n_slots) {
-		__u32 count = BATCH_SLOTS;
+	while (next < total) {
+		__u32 m = 0;
 
-		err = bpf_map_lookup_batch(t->fd, first ? NULL : &in, &next,
-					   t->batch_keys, t->batch_vals,
-					   &count, &opts);
-		if (err && errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			__u32 slot = t->batch_keys[i];
+		if (t->map)
+			m = scan_slots(t, &next, total);
+		else if ((ferr = fetch_slots(t, &next, total, &m)))
+			break;
+		for (__u32 j = 0; j < m; j++) {
+			__u32 i = t->batch_keys[j];
+			const struct np_flow *old = NULL, *src;
+			struct np_flow *f;
 
-			for (int cpu = 0; cpu < t->ncpu; cpu++) {
-				const struct np_flow *f = (const void *)
-					((char *)t->batch_vals +
-					 ((size_t)i * t->ncpu + cpu) * t->stride);
+			if (t->map) {
+				src = map_slot(t, i);
+				/* the slots in use are scattered over the map */
+				if (j + 4 < m) {
+					const char *a = (const char *)
+						map_slot(t, t->batch_keys[j + 4]);
 
-				if (t->track && slot < t->n_slots) {
-					struct np_flow *old =
-						&t->prev[(size_t)cpu * t->n_slots + slot];
-
-					if (slot_replaced(old, f))
-						retire_slot(old, retire, ctx);
-					*old = *f;
+					for (size_t o = 0; o < sizeof(*f); o += 64)
+						__builtin_prefetch(a + o);
 				}
-				if (f->in_use && merge_slot(out, &x, f)) {
+			} else {
+				src = (void *)((char *)t->batch_vals +
+					       j * t->stride);
+				if (!src->in_use)
+					continue;
+			}
+			if (!t->track) {
+				/* one copy of the live slot; all else reads it */
+				f = (void *)((char *)t->batch_vals + j * t->stride);
+				if (f != src)
+					memcpy(f, src, sizeof(*f));
+				if (!err && f->in_use && merge_slot(out, &x, f))
 					err = -ENOMEM;
-					goto out;
-				}
+				continue;
+			}
+			/* both lists are in slot order: walk them together */
+			for (; p < t->n_prev && t->prev_slot[p] < i; p++)
+				/* in use then, free now: cannot happen (a
+				 * slot is never emptied), but if it did its
+				 * counts would be kept
+				 */
+				retire_slot(&t->prev[p], retire, ctx);
+			if (p < t->n_prev && t->prev_slot[p] == i)
+				old = &t->prev[p++];
+			f = &t->cur[n];
+			memcpy(f, src, sizeof(*f));
+			if (old && slot_replaced(old, f))
+				retire_slot(old, retire, ctx);
+			if (!f->in_use)
+				continue;
+			t->cur_slot[n++] = i;
+			/* after a failure, only the tracking goes on: it
+			 * must stay in step with the table
+			 */
+			if (!err && merge_slot(out, &x, f))
+				err = -ENOMEM;
+		}
+	}
+	if (t->track) {
+		struct np_flow *v = t->prev;
+		__u32 *sl = t->prev_slot;
+
+		if (ferr) {
+			/* cut short: the slots not read keep their last
+			 * read, as if this one had never reached them
+			 */
+			for (; p < t->n_prev; p++, n++) {
+				t->cur[n] = t->prev[p];
+				t->cur_slot[n] = t->prev_slot[p];
 			}
 		}
-		done += count;
-		if (err || !count)
-			break;	/* ENOENT: that was the last batch */
-		in = next;
-		first = false;
+		for (; p < t->n_prev; p++)
+			retire_slot(&t->prev[p], retire, ctx);
+		/* this read is the last read now */
+		t->prev = t->cur;
+		t->cur = v;
+		t->prev_slot = t->cur_slot;
+		t->cur_slot = sl;
+		t->n_prev = n;
 	}
-	err = 0;
-	fold_reversed(out, &x);
-out:
+	if (ferr)
+		err = ferr;
+	if (!err)
+		fold_reversed(out, &x);
 	free(x.slot);
 	return err;
 }

@@ -28,14 +28,27 @@ struct np_flowset {
  */
 typedef void (*np_retire_fn)(const struct np_flow_rec *rec, void *ctx);
 
+/*
+ * The flow table (np_flows), mapped read-only: n_slots slots for each of
+ * ncpu CPUs, CPU c's from slot c * n_slots.
+ */
 struct np_flowtab {
 	int fd;
 	unsigned int n_slots;
 	int ncpu;
-	size_t stride;			/* per-CPU value size, rounded to 8 */
-	void *batch_vals;		/* one batch of slots x CPUs */
-	__u32 *batch_keys;
-	struct np_flow *prev;		/* last read, [cpu * n_slots + slot] */
+	size_t stride;			/* slot size in the map, rounded to 8 */
+	const void *map;		/* the mapping, map_len bytes */
+	size_t map_len;
+	void *batch_vals;		/* slots copied out of the map */
+	__u32 *batch_keys;		/* ...their indexes; set once ready */
+	/*
+	 * Tracking: the slots in use at the last read (prev) and at this
+	 * one (cur), in slot order, each copied once; swapped after a read.
+	 * Room for cap (every) slots.
+	 */
+	struct np_flow *prev, *cur;
+	__u32 *prev_slot, *cur_slot;
+	size_t n_prev, cap;
 	bool track;
 };
 
@@ -43,6 +56,11 @@ struct np_flowtab {
  * track: keep the previous read of every slot so that reclaimed slots are
  * handed to retire() exactly once (the daemon and replay do; a one-shot
  * query does not).
+ *
+ * Maps np_flows: fd must be readable (a BPF_F_RDONLY fd will do), and the
+ * map a BPF_F_MMAPABLE array of struct np_flow with n_slots entries per
+ * possible CPU; -EPROTO if it is not. np_flowtab_free() is safe on a
+ * table whose init failed.
  */
 int np_flowtab_init(struct np_flowtab *t, int fd, unsigned int n_slots,
 		    bool track);

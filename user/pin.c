@@ -609,7 +609,7 @@ int np_instance_open(struct np_instance *in, const char *dir,
 	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
 	const struct map_shape shapes[NP_N_PINS] = {
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_meta) },
-		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct np_flow) },
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_flow) },
 		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, NP_STAT_MAX * sizeof(__u64) },
 		{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct np_neigh_key),
 		  sizeof(struct np_neigh) },
@@ -686,7 +686,9 @@ int np_instance_open(struct np_instance *in, const char *dir,
 		}
 		*map_fd(&in->maps, i) = fd;
 		err = check_shape(fd, &shapes[i], &max);
-		if (!err && i == 1 && max != in->meta.n_slots)
+		/* np_flows holds n_slots slots for each possible CPU */
+		if (!err && i == 1 &&
+		    max != (__u64)in->meta.n_slots * libbpf_num_possible_cpus())
 			err = -EPROTO;
 		if (err) {
 			if (err == -EPROTO)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <linux/bpf.h>
 #include <bpf/libbpf.h>
@@ -8,11 +9,20 @@
 
 __u32 np_slots_for(__u32 max_flows)
 {
+	__u64 want;
 	__u32 n = NP_FLOW_PROBES;
 
 	if (!max_flows)
 		max_flows = NP_DEFAULT_MAX_FLOWS;
-	while (n < max_flows && n < (1u << 30))
+	/*
+	 * A new flow takes a free slot of the emptier of its two buckets
+	 * (bpf/flow.h). Up to half full, no bucket fills; at two thirds
+	 * full, one flow in a thousand finds both of its full. 1.5 slots
+	 * per flow, rounded up to a power of two (so 1.5 to 3), hold the
+	 * flows --max-flows promises.
+	 */
+	want = (__u64)max_flows + (max_flows + 1) / 2;
+	while (n < want && n < (1u << 30))
 		n <<= 1;
 	return n;
 }
@@ -42,15 +52,29 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	__u32 slots = np_slots_for(o->max_flows);
 	__u32 idle = o->idle_sec ? o->idle_sec : NP_DEFAULT_IDLE_SEC;
 	__u32 closed = o->closed_sec ? o->closed_sec : 5;
+	__u32 buckets = slots / NP_FLOW_BUCKET;
+	int ncpu = libbpf_num_possible_cpus();
 	int e;
 
+	if (ncpu <= 0) {
+		*err = ncpu ? ncpu : -EINVAL;
+		errno = -*err;
+		return NULL;
+	}
+	/* a partition of np_flows per CPU, indexed in 32 bits */
+	if ((__u64)slots * ncpu > UINT32_MAX) {
+		*err = -E2BIG;
+		errno = E2BIG;
+		return NULL;
+	}
 	skel = nbdpath_bpf__open();
 	if (!skel) {
 		*err = -errno;
 		return NULL;
 	}
-	skel->rodata->slot_mask = slots - 1;
-	e = bpf_map__set_max_entries(skel->maps.np_flows, slots);
+	skel->rodata->bucket_shift = __builtin_ctz(buckets);
+	skel->rodata->bucket_mask = buckets - 1;
+	e = bpf_map__set_max_entries(skel->maps.np_flows, slots * ncpu);
 	if (e)
 		goto fail;
 	np_prog_set_ports(skel, o->ports, o->n_ports);
@@ -77,5 +101,5 @@ void np_prog_maps(struct nbdpath_bpf *skel, struct np_maps *m)
 	m->meta = bpf_map__fd(skel->maps.np_meta);
 	m->names = bpf_map__fd(skel->maps.np_names);
 	m->retired = bpf_map__fd(skel->maps.np_retired);
-	m->n_slots = bpf_map__max_entries(skel->maps.np_flows);
+	m->n_slots = NP_FLOW_BUCKET << skel->rodata->bucket_shift;
 }

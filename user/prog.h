@@ -27,7 +27,11 @@ struct np_maps {
 	__u32 n_slots;			/* flow slots per CPU */
 };
 
-/* Flow table size for --max-flows: a power of two, at least the probe window. */
+/*
+ * Flow table slots per CPU for --max-flows N: the smallest power of two
+ * of at least 1.5 N slots (and at least the probe window), so that N
+ * flows fit.
+ */
 __u32 np_slots_for(__u32 max_flows);
 
 /* open + configure + load; NULL with errno set (negative in *err) on failure */

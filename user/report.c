@@ -6,7 +6,9 @@
  * retire callback are here.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -246,6 +248,10 @@ const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6])
 
 /* ---- hosts and interfaces: one record per (IP, MAC, direction) ---- */
 
+/*
+ * Counts of one (server IP, server MAC, direction), summed over flows
+ * and the retired map. The first 24 bytes are the key.
+ */
 struct contrib {
 	__u8	ip[16];
 	__u8	mac[6];
@@ -255,25 +261,95 @@ struct contrib {
 	__u64	bytes;
 };
 
-static int contrib_add(struct vec *c, const __u8 ip[16], const __u8 *mac,
-		       int dir, __u64 packets, __u64 bytes)
-{
-	struct contrib *x = vec_add(c);
+#define CONTRIB_KEY	offsetof(struct contrib, packets)
 
-	if (!x)
+/*
+ * Every flow adds to a handful of these: summing them in a hash as they
+ * come keeps the sorts below to one entry per (IP, MAC, direction), not
+ * one per flow.
+ */
+struct contribs {
+	struct vec c;
+	__u32	*idx;			/* index into c + 1; 0: empty */
+	size_t	mask;
+	size_t	last[2];		/* per direction, the last one + 1 */
+};
+
+static size_t contrib_hash(const struct contrib *x)
+{
+	__u64 w[3], h;
+
+	memcpy(w, x, sizeof(w));
+	h = (w[0] ^ w[2] * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+	h = (h ^ (h >> 29) ^ w[1]) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 32);
+}
+
+static __u32 *contrib_slot(__u32 *idx, size_t mask, const struct contrib *v,
+			   const struct contrib *x)
+{
+	size_t i = contrib_hash(x) & mask;
+
+	while (idx[i] && memcmp(&v[idx[i] - 1], x, CONTRIB_KEY))
+		i = (i + 1) & mask;
+	return &idx[i];
+}
+
+static int contribs_grow(struct contribs *a)
+{
+	size_t n = a->mask ? (a->mask + 1) * 2 : 256;
+	const struct contrib *v = a->c.v;
+	__u32 *idx = calloc(n, sizeof(*idx));
+
+	if (!idx)
 		return -ENOMEM;
-	memcpy(x->ip, ip, 16);
-	/* the all-zero MAC is where counts past a flow's set are kept */
-	if (mac)
-		memcpy(x->mac, mac, 6);
-	x->other = !mac;
-	x->dir = dir;
-	x->packets = packets;
-	x->bytes = bytes;
+	for (size_t i = 0; i < a->c.n; i++)
+		*contrib_slot(idx, n - 1, v, &v[i]) = i + 1;
+	free(a->idx);
+	a->idx = idx;
+	a->mask = n - 1;
 	return 0;
 }
 
-static int flow_contribs(struct vec *c, const struct np_flow_rec *f)
+static int contrib_add(struct contribs *a, const __u8 ip[16], const __u8 *mac,
+		       int dir, __u64 packets, __u64 bytes)
+{
+	struct contrib k, *x;
+	__u32 *e;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.ip, ip, 16);
+	/* the all-zero MAC is where counts past a flow's set are kept */
+	if (mac)
+		memcpy(k.mac, mac, 6);
+	k.other = !mac;
+	k.dir = dir;
+	/* a host's flows come in runs: try the direction's last first */
+	if (a->last[dir]) {
+		x = (struct contrib *)a->c.v + a->last[dir] - 1;
+		if (!memcmp(x, &k, CONTRIB_KEY))
+			goto add;
+	}
+	if ((a->c.n + 1) * 2 > a->mask && contribs_grow(a))
+		return -ENOMEM;
+	e = contrib_slot(a->idx, a->mask, a->c.v, &k);
+	if (*e) {
+		x = (struct contrib *)a->c.v + *e - 1;
+	} else {
+		x = vec_add(&a->c);
+		if (!x)
+			return -ENOMEM;
+		memcpy(x, &k, CONTRIB_KEY);
+		*e = a->c.n;
+	}
+	a->last[dir] = x - (struct contrib *)a->c.v + 1;
+add:
+	x->packets += packets;
+	x->bytes += bytes;
+	return 0;
+}
+
+static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 {
 	int err = 0;
 
@@ -428,55 +504,246 @@ static bool flow_listed(const struct np_flow_rec *f,
 	return !(closed && o->now_ns - last >= linger);
 }
 
-static int cmp_flow_bytes(const void *pa, const void *pb)
-{
-	const struct np_rflow *a = pa, *b = pb;
+/*
+ * Flows by bytes, descending, then by key. The key is kept beside the
+ * count as big-endian words (memcmp() order), so that the sort touches
+ * nothing else: on a quiet network most flows tie on bytes.
+ */
+struct fsort {
+	__u64	bytes;
+	__u64	k[5];
+	size_t	idx;			/* in the flow set */
+};
 
+_Static_assert(sizeof(struct np_flow_key) == 5 * 8, "key words");
+
+static bool fsort_before(const struct fsort *a, const struct fsort *b)
+{
 	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return memcmp(&a->rec.key, &b->rec.key, sizeof(a->rec.key));
+		return a->bytes > b->bytes;
+	for (int i = 0; i < 5; i++)
+		if (a->k[i] != b->k[i])
+			return a->k[i] < b->k[i];
+	return false;
 }
 
-static int cmp_flow_key(const void *pa, const void *pb)
+/* Word w of the sort key, most significant first: ~bytes, then the key. */
+static inline __u64 fsort_word(const struct fsort *x, int w)
 {
-	const struct np_rflow *a = *(const struct np_rflow *const *)pa;
-	const struct np_rflow *b = *(const struct np_rflow *const *)pb;
+	return w ? x->k[w - 1] : ~x->bytes;
+}
 
-	return memcmp(&a->rec.key, &b->rec.key, sizeof(a->rec.key));
+/*
+ * A stable LSD radix sort of a[0..n) by key words [w0, w1), a byte a
+ * pass; t: room for n. Only the bytes that differ somewhere in a are
+ * sorted on: flows share most of their key (the server, the port, most
+ * of the address), so a few passes do.
+ */
+static void fsort_radix(struct fsort *a, struct fsort *t, size_t n, int w0,
+			int w1)
+{
+	__u64 any[6] = {}, all[6];
+	struct fsort *src = a, *dst = t, *x;
+	size_t cnt[256];
+
+	for (int w = w0; w < w1; w++)
+		all[w] = ~0ull;
+	for (size_t i = 0; i < n; i++)
+		for (int w = w0; w < w1; w++) {
+			any[w] |= fsort_word(&a[i], w);
+			all[w] &= fsort_word(&a[i], w);
+		}
+	for (int w = w1 - 1; w >= w0; w--) {
+		for (int sh = 0; sh < 64; sh += 8) {
+			size_t pos = 0;
+
+			if (!(((any[w] ^ all[w]) >> sh) & 0xff))
+				continue;	/* the same in every entry */
+			memset(cnt, 0, sizeof(cnt));
+			for (size_t i = 0; i < n; i++)
+				cnt[fsort_word(&src[i], w) >> sh & 0xff]++;
+			for (int d = 0; d < 256; d++) {
+				size_t c = cnt[d];
+
+				cnt[d] = pos;
+				pos += c;
+			}
+			for (size_t i = 0; i < n; i++)
+				dst[cnt[fsort_word(&src[i], w) >> sh & 0xff]++] =
+					src[i];
+			x = src;
+			src = dst;
+			dst = x;
+		}
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+/*
+ * a[0..n) by bytes, descending, then by key; t: room for n. By bytes
+ * first; then each run of flows with the same bytes (on a quiet network,
+ * most of them) by key.
+ */
+static void fsort_sort(struct fsort *a, struct fsort *t, size_t n)
+{
+	size_t s = 0, e;
+
+	fsort_radix(a, t, n, 0, 1);
+	for (; s < n; s = e) {
+		for (e = s + 1; e < n && a[e].bytes == a[s].bytes; e++)
+			;
+		if (e - s > 32) {
+			fsort_radix(a + s, t, e - s, 1, 6);
+			continue;
+		}
+		for (size_t i = s + 1; i < e; i++) {
+			struct fsort x = a[i];
+			size_t j;
+
+			for (j = i; j > s && fsort_before(&x, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+	}
+}
+
+/*
+ * The big arrays of a report (and of building one) are kept for the
+ * next report. At 100,000 flows the flow array alone is 40 MB, which
+ * malloc() maps afresh each time, and the page faults of filling new
+ * pages cost more than the copy into them. One spare of each kind,
+ * swapped atomically: reports may be built on any thread.
+ */
+enum { SPARE_FLOWS, SPARE_SORT, SPARE_INDEX, N_SPARES };
+
+struct spare {
+	size_t	size;
+	max_align_t data[];
+};
+
+static struct spare *spares[N_SPARES];
+
+static void *spare_get(int kind, size_t size)
+{
+	struct spare *b = __atomic_exchange_n(&spares[kind], NULL,
+					      __ATOMIC_ACQ_REL);
+
+	if (b && b->size >= size)
+		return b->data;
+	free(b);
+	b = malloc(sizeof(*b) + (size ? size : 1));
+	if (!b)
+		return NULL;
+	b->size = size ? size : 1;
+	return b->data;
+}
+
+static void spare_put(int kind, void *p)
+{
+	struct spare *b, *old;
+
+	if (!p)
+		return;
+	b = (struct spare *)((char *)p - offsetof(struct spare, data));
+	old = __atomic_exchange_n(&spares[kind], b, __ATOMIC_ACQ_REL);
+	/* keep the bigger one */
+	if (old && old->size > b->size)
+		old = __atomic_exchange_n(&spares[kind], old, __ATOMIC_ACQ_REL);
+	free(old);
+}
+
+static __u64 key_hash(const struct np_flow_key *k)
+{
+	__u64 w[5], h;
+
+	memcpy(w, k, sizeof(w));
+	h = (w[4] + 0x9e3779b97f4a7c15ull) * (w[3] | 1);
+	h ^= (w[1] ^ (w[0] >> 7) ^ (w[2] << 3)) * 0xff51afd7ed558ccdull;
+	h ^= h >> 31;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+static int index_flows(struct np_report *r)
+{
+	size_t n = 16;
+
+	while (n < r->n_flows * 2)
+		n <<= 1;
+	r->by_key = spare_get(SPARE_INDEX, n * sizeof(*r->by_key));
+	if (!r->by_key)
+		return -ENOMEM;
+	memset(r->by_key, 0, n * sizeof(*r->by_key));
+	r->key_mask = n - 1;
+	for (size_t i = 0; i < r->n_flows; i++) {
+		__u64 h = key_hash(&r->flows[i].rec.key);
+		size_t j = h & r->key_mask;
+
+		while (r->by_key[j].idx)
+			j = (j + 1) & r->key_mask;
+		r->by_key[j].idx = i + 1;
+		r->by_key[j].tag = h >> 32;
+	}
+	return 0;
 }
 
 static int build_flows(struct np_report *r, const struct np_flowset *fs,
-		       struct vec *c)
+		       struct contribs *c)
 {
-	size_t n = fs ? fs->n : 0;
-	int err;
+	size_t n = fs ? fs->n : 0, m = 0;
+	struct fsort *srt, *tmp;
+	int err = 0;
 
-	r->flows = calloc(n ? n : 1, sizeof(*r->flows));
-	r->by_key = calloc(n ? n : 1, sizeof(*r->by_key));
-	if (!r->flows || !r->by_key)
-		return -ENOMEM;
+	r->flows = spare_get(SPARE_FLOWS, n * sizeof(*r->flows));
+	srt = spare_get(SPARE_SORT, 2 * n * sizeof(*srt));
+	tmp = srt ? srt + n : NULL;
+	if (!r->flows || !srt) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
-		struct np_rflow *f = &r->flows[r->n_flows];
+		const struct np_flow_rec *f = &fs->v[i];
+		struct fsort *x = &srt[m];
+		__u64 w[5];
 
-		f->rec = fs->v[i];
-		if (!np_dir_packets(&f->rec.dir[0]) &&
-		    !np_dir_packets(&f->rec.dir[1]))
+		if (!np_dir_packets(&f->dir[0]) && !np_dir_packets(&f->dir[1]))
 			continue;
-		r->n_flows++;
+		m++;
+		x->bytes = np_dir_bytes(&f->dir[0]) + np_dir_bytes(&f->dir[1]);
+		memcpy(w, &f->key, sizeof(w));
+		for (int k = 0; k < 5; k++)
+			x->k[k] = be64toh(w[k]);
+		x->idx = i;
+		err = flow_contribs(c, f);
+		if (err)
+			goto out;
+	}
+	fsort_sort(srt, tmp, m);
+	for (size_t i = 0; i < m; i++) {
+		struct np_rflow *f = &r->flows[i];
+
+		/* the records come in sort order, scattered over the set:
+		 * ask for one a few ahead, so it is in cache when copied
+		 */
+		if (i + 8 < m) {
+			const char *a = (const char *)&fs->v[srt[i + 8].idx];
+
+			for (size_t o = 0; o < sizeof(fs->v[0]); o += 64)
+				__builtin_prefetch(a + o);
+		}
+
+		f->rec = fs->v[srt[i].idx];
 		f->verdict = flow_verdict(&f->rec);
-		f->bytes = np_dir_bytes(&f->rec.dir[0]) +
-			   np_dir_bytes(&f->rec.dir[1]);
+		f->bytes = srt[i].bytes;
 		f->listed = flow_listed(&f->rec, &r->o);
 		r->n_listed += f->listed;
-		err = flow_contribs(c, &f->rec);
-		if (err)
-			return err;
 	}
-	qsort(r->flows, r->n_flows, sizeof(*r->flows), cmp_flow_bytes);
-	for (size_t i = 0; i < r->n_flows; i++)
-		r->by_key[i] = &r->flows[i];
-	qsort(r->by_key, r->n_flows, sizeof(*r->by_key), cmp_flow_key);
-	return 0;
+	r->n_flows = m;
+	err = index_flows(r);
+out:
+	spare_put(SPARE_SORT, srt);
+	return err;
 }
 
 struct np_report *np_report_build(const struct np_maps *m,
@@ -485,7 +752,7 @@ struct np_report *np_report_build(const struct np_maps *m,
 {
 	struct vec names = { .sz = sizeof(struct np_mac_name) };
 	struct vec owners = { .sz = sizeof(struct np_mac_owner) };
-	struct vec c = { .sz = sizeof(struct contrib) };
+	struct contribs c = { .c.sz = sizeof(struct contrib) };
 	struct np_report *r;
 	int err = 0;
 
@@ -539,16 +806,18 @@ struct np_report *np_report_build(const struct np_maps *m,
 		if (err)
 			goto fail;
 	}
-	err = build_hosts(r, c.v, c.n);
+	err = build_hosts(r, c.c.v, c.c.n);
 	if (err)
 		goto fail;
-	err = build_ifaces(r, c.v, c.n);
+	err = build_ifaces(r, c.c.v, c.c.n);
 	if (err)
 		goto fail;
-	free(c.v);
+	free(c.c.v);
+	free(c.idx);
 	return r;
 fail:
-	free(c.v);
+	free(c.c.v);
+	free(c.idx);
 	free(names.v);
 	free(owners.v);
 	np_report_free(r);
@@ -560,8 +829,8 @@ void np_report_free(struct np_report *r)
 {
 	if (!r)
 		return;
-	free(r->flows);
-	free(r->by_key);
+	spare_put(SPARE_FLOWS, r->flows);
+	spare_put(SPARE_INDEX, r->by_key);
 	free(r->hosts);
 	free(r->rmacs);
 	free(r->ifaces);
@@ -576,20 +845,97 @@ void np_report_free(struct np_report *r)
 const struct np_rflow *np_report_find_flow(const struct np_report *r,
 					   const struct np_flow_key *k)
 {
-	size_t lo = 0, hi = r->n_flows;
+	__u64 h = key_hash(k);
+	size_t i;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(&r->by_key[mid]->rec.key, k, sizeof(*k));
+	if (!r->by_key)
+		return NULL;
+	for (i = h & r->key_mask; r->by_key[i].idx;
+	     i = (i + 1) & r->key_mask) {
+		const struct np_rflow *f = &r->flows[r->by_key[i].idx - 1];
 
-		if (!c)
-			return r->by_key[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (r->by_key[i].tag == (__u32)(h >> 32) &&
+		    !memcmp(&f->rec.key, k, sizeof(*k)))
+			return f;
 	}
 	return NULL;
+}
+
+static void prefetch_flow(const struct np_rflow *f)
+{
+	for (size_t o = 0; o < sizeof(*f); o += 64)
+		__builtin_prefetch((const char *)f + o);
+}
+
+void np_report_match_flows(const struct np_report *r,
+			   const struct np_report *prev,
+			   const struct np_rflow **out)
+{
+	/*
+	 * Flows that moved no data keep their place in the order: try the
+	 * same place in prev first. The others are looked up in prev's
+	 * index, in a pipeline: hash D ahead and fetch the index entry;
+	 * read it D / 2 ahead and fetch the record whose tag matches;
+	 * compare the keys when both are in cache.
+	 */
+	enum { D = 16, H = 2 * D };
+	const struct np_rkey *x = prev->by_key;
+	size_t mask = prev->key_mask, n = r->n_flows, m = 0;
+	size_t *miss = NULL, k;
+	__u64 h[H];
+
+	for (k = 0; k < n; k++) {
+		const struct np_flow_key *key = &r->flows[k].rec.key;
+
+		if (k < prev->n_flows &&
+		    !memcmp(&prev->flows[k].rec.key, key, sizeof(*key))) {
+			out[k] = &prev->flows[k];
+			continue;
+		}
+		out[k] = NULL;
+		if (!miss) {
+			miss = malloc((n - k) * sizeof(*miss));
+			if (!miss)
+				break;
+		}
+		miss[m++] = k;
+	}
+	/* short of memory: one look-up at a time */
+	for (; k < n; k++)
+		out[k] = np_report_find_flow(prev, &r->flows[k].rec.key);
+
+	for (size_t i = 0; i < m + D; i++) {
+		if (i < m) {
+			h[i % H] = key_hash(&r->flows[miss[i]].rec.key);
+			__builtin_prefetch(&x[h[i % H] & mask]);
+		}
+		if (i >= D / 2 && i - D / 2 < m) {
+			__u64 hk = h[(i - D / 2) % H];
+
+			for (size_t j = hk & mask; x[j].idx; j = (j + 1) & mask)
+				if (x[j].tag == (__u32)(hk >> 32)) {
+					prefetch_flow(&prev->flows[x[j].idx - 1]);
+					break;
+				}
+		}
+		if (i >= D) {
+			__u64 hk = h[(i - D) % H];
+			const struct np_flow_key *key;
+
+			k = miss[i - D];
+			key = &r->flows[k].rec.key;
+			for (size_t j = hk & mask; x[j].idx; j = (j + 1) & mask) {
+				const struct np_rflow *f = &prev->flows[x[j].idx - 1];
+
+				if (x[j].tag == (__u32)(hk >> 32) &&
+				    !memcmp(&f->rec.key, key, sizeof(*key))) {
+					out[k] = f;
+					break;
+				}
+			}
+		}
+	}
+	free(miss);
 }
 
 static int cmp_host_ip(const void *key, const void *elem)

@@ -7,16 +7,75 @@
 
 #include "report_priv.h"
 
-/* ---- a minimal streaming writer: commas and escaping ---- */
+/*
+ * ---- a minimal streaming writer: commas and escaping ----
+ *
+ * A report of 100,000 flows is some 70 MB of JSON, written every
+ * interval: the writer fills a buffer of its own, formats numbers, MACs
+ * and IPv4 addresses by hand, and hands the buffer to stdio when it is
+ * full. No stdio call, no printf per value.
+ */
 
 #define JW_DEPTH	16
+#define JW_BUF		(256 * 1024)
+#define JW_MAX_ITEM	64		/* the longest key, number or time */
 
 struct jw {
 	FILE *f;
+	char *p, *end;			/* free space in buf */
+	char *buf;
 	int depth;
 	int count[JW_DEPTH];		/* items written at each depth */
 	bool after_key;
 };
+
+static void jw_flush(struct jw *w)
+{
+	if (w->p > w->buf)
+		fwrite(w->buf, 1, w->p - w->buf, w->f);
+	w->p = w->buf;
+}
+
+/* Room for n more bytes (n <= JW_MAX_ITEM + 4) without checking again. */
+static inline char *jw_room(struct jw *w, size_t n)
+{
+	if ((size_t)(w->end - w->p) < n)
+		jw_flush(w);
+	return w->p;
+}
+
+static void jw_write(struct jw *w, const void *s, size_t n)
+{
+	const char *c = s;
+
+	while (n) {
+		size_t k;
+
+		if (w->p == w->end)
+			jw_flush(w);
+		k = w->end - w->p;
+		if (k > n)
+			k = n;
+		memcpy(w->p, c, k);
+		w->p += k;
+		c += k;
+		n -= k;
+	}
+}
+
+static inline void jw_putc(struct jw *w, char c)
+{
+	*jw_room(w, 1) = c;
+	w->p++;
+}
+
+static inline void jw_lit(struct jw *w, const char *s, size_t n)
+{
+	memcpy(jw_room(w, n), s, n);
+	w->p += n;
+}
+
+#define JW_LIT(w, s)	jw_lit(w, s, sizeof(s) - 1)
 
 static void jw_pre(struct jw *w)
 {
@@ -25,13 +84,13 @@ static void jw_pre(struct jw *w)
 		return;
 	}
 	if (w->count[w->depth]++)
-		fputs(", ", w->f);
+		JW_LIT(w, ", ");
 }
 
 static void jw_open(struct jw *w, char c)
 {
 	jw_pre(w);
-	fputc(c, w->f);
+	jw_putc(w, c);
 	if (w->depth < JW_DEPTH - 1)
 		w->depth++;
 	w->count[w->depth] = 0;
@@ -39,10 +98,52 @@ static void jw_open(struct jw *w, char c)
 
 static void jw_close(struct jw *w, char c)
 {
-	fputc(c, w->f);
+	jw_putc(w, c);
 	if (w->depth)
 		w->depth--;
 }
+
+/* Decimal digits of v at p; returns the end. */
+/* "00" to "99" */
+static const char digits2[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* Decimal digits of v at p; returns the end. Two digits a step. */
+static char *fmt_u64(char *p, __u64 v)
+{
+	char t[20], *e = t + sizeof(t), *q = e;
+	size_t n;
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, digits2 + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, digits2 + v * 2, 2);
+	} else {
+		*--q = '0' + v;
+	}
+	n = e - q;
+	memcpy(p, q, n);
+	return p + n;
+}
+
+/* v in exactly `digits` digits, zeros in front */
+static char *fmt_fixed(char *p, unsigned int v, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--) {
+		p[i] = '0' + v % 10;
+		v /= 10;
+	}
+	return p + digits;
+}
+
+static const char hex[] = "0123456789abcdef";
 
 /* Length of the valid UTF-8 sequence at s, 0 if there is none. */
 static size_t utf8_len(const unsigned char *s)
@@ -77,93 +178,163 @@ static size_t utf8_len(const unsigned char *s)
  * characters are escaped, and bytes that are not UTF-8 become U+FFFD so
  * the line stays valid JSON whatever the input.
  */
-static void jw_strval(FILE *f, const char *s)
+static void jw_strval(struct jw *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *q;
 
-	/* the common case, plain printable ASCII: one write */
-	for (q = p; *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\'; q++)
-		;
-	if (!*q) {
-		fputc('"', f);
-		fwrite(p, 1, q - p, f);
-		fputc('"', f);
-		return;
-	}
-	fputc('"', f);
-	while (*p) {
+	jw_putc(w, '"');
+	for (;;) {
 		size_t n;
+		char *o;
 
+		/* a run of plain printable ASCII: one copy */
+		for (q = p; *q >= 0x20 && *q < 0x7f && *q != '"' &&
+			    *q != '\\'; q++)
+			;
+		jw_write(w, p, q - p);
+		p = q;
+		if (!*p)
+			break;
+		o = jw_room(w, 8);
 		switch (*p) {
 		case '"':
-			fputs("\\\"", f);
+			o[0] = '\\', o[1] = '"', n = 2;
 			break;
 		case '\\':
-			fputs("\\\\", f);
+			o[0] = '\\', o[1] = '\\', n = 2;
 			break;
 		case '\n':
-			fputs("\\n", f);
+			o[0] = '\\', o[1] = 'n', n = 2;
 			break;
 		case '\r':
-			fputs("\\r", f);
+			o[0] = '\\', o[1] = 'r', n = 2;
 			break;
 		case '\t':
-			fputs("\\t", f);
+			o[0] = '\\', o[1] = 't', n = 2;
 			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f) {
-				fprintf(f, "\\u%04x", *p);
+				memcpy(o, "\\u00", 4);
+				o[4] = hex[*p >> 4];
+				o[5] = hex[*p & 0xf];
+				n = 6;
 				break;
 			}
 			n = utf8_len(p);
 			if (!n) {
-				fputs("\\ufffd", f);
-				break;
+				memcpy(o, "\\ufffd", 6);
+				w->p += 6;
+				p++;
+				continue;
 			}
-			fwrite(p, 1, n, f);
+			memcpy(o, p, n);
+			w->p += n;
 			p += n;
 			continue;
 		}
+		w->p += n;
 		p++;
 	}
-	fputc('"', f);
+	jw_putc(w, '"');
 }
 
-static void jw_key(struct jw *w, const char *k)
+/*
+ * Keys are this file's own words, plain ASCII: nothing to escape. Inline
+ * everywhere: with the length of a literal known, the copy is a store or
+ * two, and a report writes 30 keys a flow.
+ */
+static inline __attribute__((always_inline))
+void jw_keyn(struct jw *w, const char *k, size_t n)
 {
+	char *o;
+
 	if (w->count[w->depth]++)
-		fputs(", ", w->f);
-	jw_strval(w->f, k);
-	fputs(": ", w->f);
+		JW_LIT(w, ", ");
+	if (n > JW_MAX_ITEM) {
+		jw_strval(w, k);
+		JW_LIT(w, ": ");
+	} else {
+		o = jw_room(w, n + 4);
+		*o++ = '"';
+		memcpy(o, k, n);
+		o += n;
+		memcpy(o, "\": ", 3);
+		w->p = o + 3;
+	}
 	w->after_key = true;
 }
+
+/* the length of a literal key is known when compiling */
+#define jw_key(w, k)	jw_keyn(w, k, __builtin_strlen(k))
 
 static void jw_str(struct jw *w, const char *s)
 {
 	jw_pre(w);
 	if (s)
-		jw_strval(w->f, s);
+		jw_strval(w, s);
 	else
-		fputs("null", w->f);
+		JW_LIT(w, "null");
 }
 
 static void jw_u64(struct jw *w, __u64 v)
 {
 	jw_pre(w);
-	fprintf(w->f, "%llu", (unsigned long long)v);
+	w->p = fmt_u64(jw_room(w, 20), v);
 }
 
 static void jw_bool(struct jw *w, bool v)
 {
 	jw_pre(w);
-	fputs(v ? "true" : "false", w->f);
+	if (v)
+		JW_LIT(w, "true");
+	else
+		JW_LIT(w, "false");
 }
 
+/*
+ * v as printf's "%.3f" writes it: the exact binary value rounded to
+ * thousandths, a tie to the even one. Done in integers for what rates
+ * are (finite, not negative, below 2^53), else left to snprintf().
+ */
 static void jw_rate(struct jw *w, double v)
 {
+	__u64 bits, mant, m, q, r, half;
+	char buf[400], *o;
+	int e, shift;
+
 	jw_pre(w);
-	fprintf(w->f, "%.3f", v);
+	memcpy(&bits, &v, sizeof(bits));
+	e = (bits >> 52) & 0x7ff;
+	if ((bits >> 63) || e == 0x7ff || v >= 9007199254740992.0) {
+		snprintf(buf, sizeof(buf), "%.3f", v);
+		jw_write(w, buf, strlen(buf));
+		return;
+	}
+	if (!e) {
+		q = 0;			/* zero, or subnormal: below 0.0005 */
+	} else {
+		/* v = mant * 2^(e - 1075), and v < 2^53: the exponent is
+		 * at most 0, so v * 1000 = m >> shift, m < 2^63
+		 */
+		mant = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+		m = mant * 1000;
+		shift = 1075 - e;
+		if (shift >= 64) {
+			q = 0;		/* m < 2^63 <= half */
+		} else if (!shift) {
+			q = m;
+		} else {
+			q = m >> shift;
+			r = m & ((1ull << shift) - 1);
+			half = 1ull << (shift - 1);
+			if (r > half || (r == half && (q & 1)))
+				q++;
+		}
+	}
+	o = fmt_u64(jw_room(w, 24), q / 1000);
+	*o++ = '.';
+	w->p = fmt_fixed(o, q % 1000, 3);
 }
 
 /* Unix ns as seconds with microseconds, exactly (no float rounding). */
@@ -171,49 +342,89 @@ static void jw_time(struct jw *w, __s64 ns)
 {
 	unsigned long long a = ns < 0 ? -(unsigned long long)ns :
 					 (unsigned long long)ns;
+	char *o;
 
 	jw_pre(w);
-	fprintf(w->f, "%s%llu.%06llu", ns < 0 ? "-" : "", a / 1000000000ull,
-		a % 1000000000ull / 1000);
+	o = jw_room(w, 28);
+	if (ns < 0)
+		*o++ = '-';
+	o = fmt_u64(o, a / 1000000000ull);
+	*o++ = '.';
+	w->p = fmt_fixed(o, a % 1000000000ull / 1000, 6);
 }
 
 static void jw_mac(struct jw *w, const __u8 *mac)
 {
-	char b[18];
+	char *o;
 
 	if (!mac) {
 		jw_str(w, NULL);
 		return;
 	}
-	np_fmt_mac(b, mac);
-	jw_str(w, b);
+	jw_pre(w);
+	o = jw_room(w, 19);
+	o[0] = '"';
+	for (int i = 0; i < 6; i++) {
+		o[1 + 3 * i] = hex[mac[i] >> 4];
+		o[2 + 3 * i] = hex[mac[i] & 0xf];
+		o[3 + 3 * i] = ':';
+	}
+	o[18] = '"';			/* over the last ':' */
+	w->p = o + 19;
+}
+
+static bool ip_is_v4(const __u8 ip[16])
+{
+	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(ip, prefix, sizeof(prefix));
 }
 
 static void jw_ip(struct jw *w, const __u8 *ip)
 {
-	char b[46];
+	char b[46], *o;
 
 	if (!ip) {
 		jw_str(w, NULL);
 		return;
 	}
-	np_fmt_ip(b, ip);
-	jw_str(w, b);
+	if (!ip_is_v4(ip)) {
+		np_fmt_ip(b, ip);
+		jw_str(w, b);
+		return;
+	}
+	/* a v4-mapped key is plain dotted IPv4, as np_fmt_ip() writes it */
+	jw_pre(w);
+	o = jw_room(w, 17);
+	*o++ = '"';
+	for (int i = 12; i < 16; i++) {
+		if (i > 12)
+			*o++ = '.';
+		o = fmt_u64(o, ip[i]);
+	}
+	*o++ = '"';
+	w->p = o;
 }
 
-static void jw_kstr(struct jw *w, const char *k, const char *v)
+/* inline: the key is a literal, its length known */
+static inline __attribute__((always_inline))
+void jw_kstr(struct jw *w, const char *k, const char *v)
 {
 	jw_key(w, k);
 	jw_str(w, v);
 }
 
-static void jw_ku64(struct jw *w, const char *k, __u64 v)
+/* inline: the key is a literal, its length known */
+static inline __attribute__((always_inline))
+void jw_ku64(struct jw *w, const char *k, __u64 v)
 {
 	jw_key(w, k);
 	jw_u64(w, v);
 }
 
-static void jw_krate(struct jw *w, const char *k, double v)
+/* inline: the key is a literal, its length known */
+static inline __attribute__((always_inline))
+void jw_krate(struct jw *w, const char *k, double v)
 {
 	jw_key(w, k);
 	jw_rate(w, v);
@@ -221,12 +432,39 @@ static void jw_krate(struct jw *w, const char *k, double v)
 
 /* ---- the report ---- */
 
+/* Mirror NIC names, looked up once per report (a syscall each). */
+#define IFN_CACHE	8
+
+struct ifn {
+	__u32 ifindex;
+	bool ok;
+	char name[IF_NAMESIZE];
+};
+
 struct ctx {
 	struct jw w;
 	const struct np_report *r;
 	const struct np_report *prev;
 	double el;			/* > 0: rates */
+	bool replay;			/* no mirror NIC names */
+	struct ifn ifn[IFN_CACHE];
+	int n_ifn;
 };
+
+static const char *mirror_name(struct ctx *c, __u32 ifindex, char *buf)
+{
+	struct ifn *x;
+
+	for (int i = 0; i < c->n_ifn; i++)
+		if (c->ifn[i].ifindex == ifindex)
+			return c->ifn[i].ok ? c->ifn[i].name : NULL;
+	if (c->n_ifn == IFN_CACHE)
+		return if_indextoname(ifindex, buf);
+	x = &c->ifn[c->n_ifn++];
+	x->ifindex = ifindex;
+	x->ok = if_indextoname(ifindex, x->name) != NULL;
+	return x->ok ? x->name : NULL;
+}
 
 static void put_source(struct ctx *c)
 {
@@ -337,25 +575,34 @@ static void put_hosts(struct ctx *c)
 	jw_close(w, ']');
 }
 
-static int cmp_mac(const void *a, const void *b)
+/* The small sets are at most NP_DIR_* long: insertion sorts. */
+static void sort_macs(__u8 (*m)[6], int n)
 {
-	return memcmp(a, b, 6);
+	for (int i = 1; i < n; i++) {
+		__u8 t[6];
+		int j;
+
+		memcpy(t, m[i], 6);
+		for (j = i; j > 0 && memcmp(m[j - 1], t, 6) > 0; j--)
+			memcpy(m[j], m[j - 1], 6);
+		memcpy(m[j], t, 6);
+	}
 }
 
-static int cmp_u16(const void *a, const void *b)
-{
-	return *(const __u16 *)a - *(const __u16 *)b;
-}
-
-static void put_u16_set(struct jw *w, const char *k, const __u16 *v, int n,
-			int max)
+static inline __attribute__((always_inline))
+void put_u16_set(struct jw *w, const char *k, const __u16 *v, int n, int max)
 {
 	__u16 s[16];
 
 	if (n > max)
 		n = max;
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_u16);
+	for (int i = 0; i < n; i++) {
+		int j;
+
+		for (j = i; j > 0 && s[j - 1] > v[i]; j--)
+			s[j] = s[j - 1];
+		s[j] = v[i];
+	}
 	jw_key(w, k);
 	jw_open(w, '[');
 	for (int i = 0; i < n; i++)
@@ -387,10 +634,10 @@ static void put_dir(struct ctx *c, const struct np_rflow *f,
 	for (int i = 0; i < d->n_macs && i < NP_DIR_MACS; i++)
 		if (d->macs[i].packets)
 			memcpy(macs[n++], d->macs[i].mac, 6);
-	qsort(macs, n, 6, cmp_mac);
+	sort_macs(macs, n);
 	/* replay runs frames through the program on no real NIC */
-	if (seen && d->ifindex && !(r->o.kind && !strcmp(r->o.kind, "replay")))
-		mirror = if_indextoname(d->ifindex, ifname);
+	if (seen && d->ifindex && !c->replay)
+		mirror = mirror_name(c, d->ifindex, ifname);
 
 	jw_key(w, dir == NP_DIR_TO_SERVER ? "to_server" : "from_server");
 	jw_open(w, '{');
@@ -447,7 +694,15 @@ static void put_dir(struct ctx *c, const struct np_rflow *f,
 static void put_flows(struct ctx *c)
 {
 	const struct np_report *r = c->r;
+	const struct np_rflow **pfs = NULL;
 	struct jw *w = &c->w;
+
+	/* the previous report's flows for the rates, found all at once */
+	if (c->prev && c->el > 0) {
+		pfs = malloc((r->n_flows ? r->n_flows : 1) * sizeof(*pfs));
+		if (pfs)
+			np_report_match_flows(r, c->prev, pfs);
+	}
 
 	jw_key(w, "flows");
 	jw_open(w, '[');
@@ -459,7 +714,12 @@ static void put_flows(struct ctx *c)
 
 		if (!f->listed)
 			continue;
-		pf = c->prev ? np_report_find_flow(c->prev, &f->rec.key) : NULL;
+		if (pfs)
+			pf = pfs[i];
+		else if (c->prev && c->el > 0)
+			pf = np_report_find_flow(c->prev, &f->rec.key);
+		else
+			pf = NULL;
 		first = !a->first_ns ? b->first_ns :
 			(!b->first_ns || a->first_ns < b->first_ns) ?
 			a->first_ns : b->first_ns;
@@ -482,14 +742,17 @@ static void put_flows(struct ctx *c)
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
+	free(pfs);
 }
 
 static void put_ifaces(struct ctx *c)
 {
-	static const char *const pfx[2] = { "rx", "tx" };
+	static const char *const k_packets[2] = { "rx_packets", "tx_packets" };
+	static const char *const k_bytes[2] = { "rx_bytes", "tx_bytes" };
+	static const char *const k_pps[2] = { "rx_pps", "tx_pps" };
+	static const char *const k_bps[2] = { "rx_bps", "tx_bps" };
 	const struct np_report *r = c->r;
 	struct jw *w = &c->w;
-	char k[16];
 
 	jw_key(w, "interfaces");
 	jw_open(w, '[');
@@ -503,19 +766,15 @@ static void put_ifaces(struct ctx *c)
 		jw_mac(w, x->mac);
 		put_mac_names(c, x->mac);
 		for (int d = 0; d < 2; d++) {
-			snprintf(k, sizeof(k), "%s_packets", pfx[d]);
-			jw_ku64(w, k, x->packets[d] * r->sample);
-			snprintf(k, sizeof(k), "%s_bytes", pfx[d]);
-			jw_ku64(w, k, x->bytes[d] * r->sample);
+			jw_ku64(w, k_packets[d], x->packets[d] * r->sample);
+			jw_ku64(w, k_bytes[d], x->bytes[d] * r->sample);
 		}
 		put_sampled(c);
 		for (int d = 0; c->el > 0 && d < 2; d++) {
-			snprintf(k, sizeof(k), "%s_pps", pfx[d]);
-			jw_krate(w, k, np_rate(r, x->packets[d],
-					       px ? px->packets[d] : 0, c->el));
-			snprintf(k, sizeof(k), "%s_bps", pfx[d]);
-			jw_krate(w, k, 8 * np_rate(r, x->bytes[d],
-						   px ? px->bytes[d] : 0, c->el));
+			jw_krate(w, k_pps[d], np_rate(r, x->packets[d],
+					px ? px->packets[d] : 0, c->el));
+			jw_krate(w, k_bps[d], 8 * np_rate(r, x->bytes[d],
+					px ? px->bytes[d] : 0, c->el));
 		}
 		/* SPEC §6 names plain "pps"/"bps" on every interface: both
 		 * directions together, beside the per-direction split
@@ -540,7 +799,17 @@ void np_report_json(FILE *f, const struct np_report *r,
 		    const struct np_report *prev, unsigned int views)
 {
 	struct ctx c = { .w.f = f, .r = r, .prev = prev };
+	char small[4096];
 
+	c.w.buf = malloc(JW_BUF);
+	c.w.end = c.w.buf ? c.w.buf + JW_BUF : NULL;
+	if (!c.w.buf) {
+		/* short of memory: the same line in smaller writes */
+		c.w.buf = small;
+		c.w.end = small + sizeof(small);
+	}
+	c.w.p = c.w.buf;
+	c.replay = r->o.kind && !strcmp(r->o.kind, "replay");
 	/* rates only for run --json: o->interval > 0 */
 	if (r->o.interval > 0)
 		c.el = np_report_elapsed(r, prev);
@@ -562,6 +831,9 @@ void np_report_json(FILE *f, const struct np_report *r,
 	if (views & NP_VIEW_IFACES)
 		put_ifaces(&c);
 	jw_close(&c.w, '}');
-	fputc('\n', f);
+	jw_putc(&c.w, '\n');
+	jw_flush(&c.w);
+	if (c.w.buf != small)
+		free(c.w.buf);
 	fflush(f);
 }

@@ -3,9 +3,17 @@
  * The flow table: its capacity, how keys spread over it, and the slots
  * the program reclaims from idle and closed flows.
  */
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include "test_progs.h"
 
 #define SEC_NS	1000000000ull
+
+/*
+ * --max-flows of the smallest table, NP_FLOW_PROBES slots: the table
+ * takes at least 1.5 slots per flow, and 5 x 1.5 rounds up to 8.
+ */
+#define MAX_FLOWS_8_SLOTS	5
 
 /* Flow i: a data mover of its own, 10.0.28.(100 + i), to vmk0. */
 static void flow_frame(struct frame *f, int i, bool to_server, __u8 flags)
@@ -58,7 +66,7 @@ static __u64 present(struct tprog *t, int n)
  */
 void test_table_full(void)
 {
-	struct np_prog_opts o = { .max_flows = 8 };
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS };
 	__u64 want[NP_STAT_MAX] = {};
 	const struct np_flow_rec *r;
 	struct frame f;
@@ -176,7 +184,7 @@ static int which(const struct np_flow_rec *r, int n)
  */
 void test_idle_reclaim(void)
 {
-	struct np_prog_opts o = { .max_flows = 8, .idle_sec = 300 };
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300 };
 	__u64 want[NP_STAT_MAX] = {};
 	struct retired ret = {};
 	struct frame f;
@@ -294,7 +302,7 @@ out:
  */
 void test_closed_reclaim(void)
 {
-	struct np_prog_opts o = { .max_flows = 8, .idle_sec = 300,
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300,
 				  .closed_sec = 5 };
 	__u64 want[NP_STAT_MAX] = {};
 	struct retired ret = {};
@@ -355,6 +363,128 @@ void test_closed_reclaim(void)
 	b = which(&ret.rec[1], 3);
 	ASSERT_EQ((1 << a) | (1 << b), 0x3, "retired flows 0 and 1");
 	ASSERT_EQ(present(&t, 11), 0x3fcull, "flows 2..9 in the table");
+out:
+	tp_close(&t);
+}
+
+struct retire_log {
+	int n;
+	struct np_flow_rec rec[8];
+};
+
+static void log_retire(const struct np_flow_rec *r, void *ctx)
+{
+	struct retire_log *l = ctx;
+
+	if (l->n < 8)
+		l->rec[l->n] = *r;
+	l->n++;
+}
+
+/*
+ * A query holds only a read-only fd of the table, which cannot be
+ * mmapped: its reader copies the table with batch look-ups instead, and
+ * must find exactly what the mapped reader finds, retired slots included.
+ */
+void test_table_read_only(void)
+{
+	LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS,
+				  .idle_sec = 300 };
+	struct retire_log la = {}, lb = {};
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct np_flowset set = {};
+	struct np_flowtab tab;
+	struct frame f;
+	struct tprog t;
+	int fd = -1, i;
+
+	memset(&tab, 0, sizeof(tab));
+	if (!tp_load_track(&t, &o))
+		goto out;
+	if (!ASSERT_TRUE(t.tab.map, "the loader's fd is mapped") ||
+	    !ASSERT_OK(bpf_obj_get_info_by_fd(t.maps.flows, &info, &len),
+		       "map info"))
+		goto out;
+	fd = bpf_map_get_fd_by_id_opts(info.id, &ro);
+	if (!ASSERT_TRUE(fd >= 0, "read-only fd") ||
+	    !ASSERT_OK(np_flowtab_init(&tab, fd, t.maps.n_slots, true),
+		       "np_flowtab_init (read-only)") ||
+	    !ASSERT_TRUE(!tab.map, "a read-only fd is not mapped"))
+		goto out;
+	/* eight flows fill CPU 0's slots, four of them seen on CPU 1 too;
+	 * then a new flow reclaims one of CPU 0's
+	 */
+	for (i = 0; i < 8; i++) {
+		flow_frame(&f, i, true, FRAME_TH_SYN);
+		if (!tp_run_on(&t, &f, 0, 0))
+			goto out;
+		flow_frame(&f, i, false, FRAME_TH_SYN | FRAME_TH_ACK);
+		if (i < 4 && !tp_run_on(&t, &f, 0, 1))
+			goto out;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		if (!tp_read_retire(&t, log_retire, &la) ||
+		    !ASSERT_OK(np_flowtab_read(&tab, &set, log_retire, &lb),
+			       "np_flowtab_read (read-only)"))
+			goto out;
+		if (!ASSERT_EQ(set.n, t.flows.n, "flows") ||
+		    !ASSERT_TRUE(!memcmp(set.v, t.flows.v,
+					 set.n * sizeof(set.v[0])),
+				 "the same flows, in the same order") ||
+		    !ASSERT_EQ(lb.n, la.n, "retired") ||
+		    !ASSERT_TRUE(!memcmp(lb.rec, la.rec,
+					 (la.n < 8 ? la.n : 8) * sizeof(la.rec[0])),
+				 "the same retired counts"))
+			goto out;
+		tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
+		flow_frame(&f, 8, true, FRAME_TH_SYN);
+		if (!tp_run_on(&t, &f, 0, 0))
+			goto out;
+	}
+	ASSERT_EQ(la.n, 1, "one slot reclaimed and retired");
+out:
+	np_flowset_free(&set);
+	if (tab.batch_keys)
+		np_flowtab_free(&tab);
+	if (fd >= 0)
+		close(fd);
+	tp_close(&t);
+}
+
+/*
+ * --max-flows N holds N flows: the table takes at least 1.5 slots a
+ * flow, and a new flow goes to the emptier of its two buckets. Keys as a
+ * backup job makes them: a few appliances, runs of client ports.
+ */
+void test_table_capacity(void)
+{
+	struct np_prog_opts o = { .max_flows = 1000 };
+	__u64 want[NP_STAT_MAX] = {};
+	struct frame f;
+	struct tprog t;
+	char ip[24];
+	int i;
+
+	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 2048, "slots"))
+		goto out;
+	for (i = 0; i < 1000; i++) {
+		snprintf(ip, sizeof(ip), "10.0.28.%d", 50 + i % 4);
+		frame_seg(&f, &(struct seg){
+			.dmac = MAC_VMK0, .smac = MAC_GW,
+			.saddr = ip, .daddr = IP_ESX,
+			.sport = 40000 + i / 4, .dport = NBD_PORT,
+			.flags = FRAME_TH_SYN,
+		});
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_PACKETS] = 1000;
+	want[NP_STAT_MATCHED] = 1000;
+	if (!tp_stats_delta(&t, want) || !tp_read(&t))
+		goto out;
+	ASSERT_EQ(t.flows.n, 1000, "every flow in the table");
 out:
 	tp_close(&t);
 }
