@@ -487,6 +487,52 @@ out:
 	return ok;
 }
 
+struct want_dir want_plain(int dir, const __u8 *src, const __u8 *dst,
+			   __u64 packets, __u64 bytes, __u64 payload,
+			   __u8 tcp_flags)
+{
+	return (struct want_dir){
+		.packets = packets, .bytes = bytes, .payload = payload,
+		.macs = { { dir == NP_DIR_TO_SERVER ? dst : src,
+			    packets, bytes } },
+		.src_mac = src, .dst_mac = dst,
+		.tcp_flags = tcp_flags, .flags = NP_DIRF_UNTAGGED,
+	};
+}
+
+bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
+	       const __u8 *dst, __u64 packets, __u64 bytes, __u64 payload,
+	       __u8 tcp_flags)
+{
+	char s[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], what[128];
+	struct want_dir w = want_plain(dir, src, dst, packets, bytes, payload,
+				       tcp_flags);
+
+	if (!ASSERT_TRUE(r, "flow present"))
+		return false;
+	snprintf(what, sizeof(what), "%s:%u <- %s:%u %s",
+		 fmt_ip(s, sizeof(s), r->key.server_ip),
+		 ntohs(r->key.server_port),
+		 fmt_ip(c, sizeof(c), r->key.client_ip),
+		 ntohs(r->key.client_port),
+		 dir == NP_DIR_TO_SERVER ? "to_server" : "from_server");
+	return tp__dir(&r->dir[dir], &w, what);
+}
+
+bool tp__read_n(struct tprog *t, size_t n)
+{
+	return tp__read(t, NULL, NULL) && ASSERT_EQ(t->flows.n, n, "flows");
+}
+
+const struct np_flow_rec *tp__read_flow(struct tprog *t, const char *server,
+					__u16 sport, const char *client,
+					__u16 cport)
+{
+	if (!tp__read(t, NULL, NULL))
+		return NULL;
+	return tp__flow(t, server, sport, client, cport);
+}
+
 bool tp_neigh(struct tprog *t, const __u8 mac[6], struct np_neigh *out)
 {
 	struct np_neigh_key k = {};
@@ -496,6 +542,26 @@ bool tp_neigh(struct tprog *t, const __u8 mac[6], struct np_neigh *out)
 }
 
 /* ---- frames ---- */
+
+struct seg seed_req(__u16 cport, __u8 flags, __u32 payload)
+{
+	return (struct seg){
+		.dmac = MAC_VMK0, .smac = MAC_GW,
+		.saddr = IP_RUBRIK, .daddr = IP_ESX,
+		.sport = cport, .dport = NBD_PORT,
+		.flags = flags, .payload = payload,
+	};
+}
+
+struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload)
+{
+	return (struct seg){
+		.dmac = MAC_RUBRIK, .smac = MAC_VMK4,
+		.saddr = IP_ESX, .daddr = IP_RUBRIK,
+		.sport = NBD_PORT, .dport = cport,
+		.flags = flags, .payload = payload,
+	};
+}
 
 void frame_seg_inner(struct frame *f, const struct seg *s)
 {
@@ -622,6 +688,15 @@ void frame_encap(struct frame *f, const struct encap *e)
 		frame_gre(f, &gre);
 		break;
 	}
+}
+
+void frame_encap_seg(struct frame *f, const struct encap *e,
+		     const struct seg *g)
+{
+	frame_init(f);
+	frame_encap(f, e);
+	frame_seg_inner(f, g);
+	frame_end(f);
 }
 
 /* ---- the runner ---- */

@@ -201,6 +201,29 @@ struct want_dir {
 bool tp__dir(const struct np_dir *d, const struct want_dir *w,
 	     const char *what);
 
+/*
+ * A direction of plain, untagged frames, every one sent from src to dst:
+ * one MAC bucket, the server's side (dst to the server, src from it),
+ * holding all of them. Set what else the direction holds (tags, sessions,
+ * encap, times) in the result before passing it to tp_dir().
+ */
+struct want_dir want_plain(int dir, const __u8 *src, const __u8 *dst,
+			   __u64 packets, __u64 bytes, __u64 payload,
+			   __u8 tcp_flags);
+/*
+ * tp_dir() of r's direction dir against want_plain(): a failure names the
+ * flow and the direction.
+ */
+bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
+	       const __u8 *dst, __u64 packets, __u64 bytes, __u64 payload,
+	       __u8 tcp_flags);
+/* Read the table; assert it holds n flows. */
+bool tp__read_n(struct tprog *t, size_t n);
+/* The flow after reading the table; asserts both. */
+const struct np_flow_rec *tp__read_flow(struct tprog *t, const char *server,
+					__u16 sport, const char *client,
+					__u16 cport);
+
 /* The owner IP np_neigh holds for mac; false if none. */
 bool tp_neigh(struct tprog *t, const __u8 mac[6], struct np_neigh *out);
 
@@ -219,6 +242,12 @@ void tp_addr(__u8 out[16], const char *text);
 #define tp_read_retire(...)	TEST_AT(tp__read(__VA_ARGS__))
 #define tp_flow(...)		TEST_AT(tp__flow(__VA_ARGS__))
 #define tp_dir(...)		TEST_AT(tp__dir(__VA_ARGS__))
+#define tp_plain(...)		TEST_AT(tp__plain(__VA_ARGS__))
+#define tp_read_n(...)		TEST_AT(tp__read_n(__VA_ARGS__))
+#define tp_read_flow(...)	TEST_AT(tp__read_flow(__VA_ARGS__))
+/* the seed write-up's connection, IP_ESX:NBD_PORT <- IP_RUBRIK:CLIENT_PORT */
+#define tp_read_seed(t)							\
+	tp_read_flow((t), IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT)
 
 /* ---- the hosts of the seed write-up ---- */
 
@@ -260,6 +289,14 @@ struct seg {
 	__u16 vid[3];
 };
 
+/*
+ * The seed connection's segments over IPv4: a request from the data mover
+ * through the router to vmk0, a reply from vmk4 straight back to it.
+ * Change what a test needs otherwise in the result.
+ */
+struct seg seed_req(__u16 cport, __u8 flags, __u32 payload);
+struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload);
+
 /* Ethernet, tags, IP, TCP and payload, appended to f (no frame_end). */
 void frame_seg_inner(struct frame *f, const struct seg *s);
 /* The plain frame: frame_init, frame_seg_inner, frame_end. */
@@ -292,6 +329,9 @@ struct encap {
 
 /* Outer Ethernet, tags, IP, GRE and ERSPAN: the inner frame goes next. */
 void frame_encap(struct frame *f, const struct encap *e);
+/* The whole frame: e's outer headers, then the segment g. */
+void frame_encap_seg(struct frame *f, const struct encap *e,
+		     const struct seg *g);
 /* Bytes frame_encap() writes before the inner frame. */
 __u32 encap_len(const struct encap *e);
 /* The NP_ENCAP_* bit a flow direction records for it. */

@@ -41,19 +41,12 @@ void test_ipv4_options(void)
 	/* options cut by the capture: the header is not all there */
 	if (!tp_outcome(&t, &f, 14 + 59, NP_STAT_TRUNCATED, 0, "IHL 15 cut"))
 		goto out;
-	if (!tp_read(&t))
-		goto out;
-	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT);
+	r = tp_read_seed(&t);
 	if (!r)
 		goto out;
 	/* 28 + 32 + 100 and 60 + 32 + 200 */
-	tp_dir(&r->dir[NP_DIR_TO_SERVER], &(struct want_dir){
-		.packets = 2, .bytes = 160 + 292, .payload = 300,
-		.macs = { { MAC_VMK0, 2, 452 } },
-		.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
-		.tcp_flags = FRAME_TH_PSH | FRAME_TH_ACK,
-		.flags = NP_DIRF_UNTAGGED,
-	}, "to_server");
+	tp_plain(r, NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 2, 160 + 292, 300,
+		 FRAME_TH_PSH | FRAME_TH_ACK);
 	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &(struct want_dir){}, "from_server");
 out:
 	tp_close(&t);
@@ -77,52 +70,49 @@ void test_ipv4_ihl_short(void)
 		if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, 0, what))
 			goto out;
 	}
-	if (!tp_read(&t))
-		goto out;
-	ASSERT_EQ(t.flows.n, 0, "flows");
+	tp_read_n(&t, 0);
 out:
 	tp_close(&t);
 }
 
 void test_ipv4_malformed(void)
 {
+	static const struct {
+		const char *what;
+		struct frame_ip4 ip;
+		__u8 ver_ihl;		/* written over the first byte if set */
+		int outcome;
+	} cases[] = {
+		/* total length shorter than the header */
+		{ "tot_len 19", { .set_tot_len = true, .tot_len = 19 },
+		  0, NP_STAT_MALFORMED },
+		{ "tot_len 27, IHL 7", { .opt_len = 8, .set_tot_len = true,
+					 .tot_len = 27 }, 0, NP_STAT_MALFORMED },
+		/* a header alone, the TCP bytes behind it only padding */
+		{ "tot_len 20", { .set_tot_len = true, .tot_len = 20 },
+		  0, NP_STAT_MALFORMED },
+		/* TCP header longer than what the IP packet leaves for it */
+		{ "doff past tot_len", { .set_tot_len = true, .tot_len = 20 + 31 },
+		  0, NP_STAT_MALFORMED },
+		/* ...exactly fitting is fine */
+		{ "doff fits tot_len", { .set_tot_len = true, .tot_len = 20 + 32 },
+		  0, NP_STAT_MATCHED },
+		/* IPv6 behind EtherType 0x0800 */
+		{ "version 6", {}, 0x65, NP_STAT_MALFORMED },
+	};
 	struct frame f;
 	struct tprog t;
 
 	if (!tp_load(&t, NULL))
 		goto out;
-	/* total length shorter than the header */
-	seg4(&f, &(struct frame_ip4){ .set_tot_len = true, .tot_len = 19 },
-	     &req, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, 0, "tot_len 19"))
-		goto out;
-	seg4(&f, &(struct frame_ip4){ .opt_len = 8, .set_tot_len = true,
-				      .tot_len = 27 }, &req, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, 0, "tot_len 27, IHL 7"))
-		goto out;
-	/* a header alone, the TCP bytes behind it only padding */
-	seg4(&f, &(struct frame_ip4){ .set_tot_len = true, .tot_len = 20 },
-	     &req, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, 0, "tot_len 20"))
-		goto out;
-	/* TCP header longer than what the IP packet leaves for it */
-	seg4(&f, &(struct frame_ip4){ .set_tot_len = true, .tot_len = 20 + 31 },
-	     &req, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, 0, "doff past tot_len"))
-		goto out;
-	/* ...exactly fitting is fine */
-	seg4(&f, &(struct frame_ip4){ .set_tot_len = true, .tot_len = 20 + 32 },
-	     &req, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "doff fits tot_len"))
-		goto out;
-	/* IPv6 behind EtherType 0x0800 */
-	seg4(&f, &(struct frame_ip4){}, &req, 0);
-	f.data[14] = 0x65;
-	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, 0, "version 6"))
-		goto out;
-	if (!tp_read(&t))
-		goto out;
-	ASSERT_EQ(t.flows.n, 1, "flows");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		seg4(&f, &cases[i].ip, &req, 0);
+		if (cases[i].ver_ihl)
+			f.data[14] = cases[i].ver_ihl;
+		if (!tp_outcome(&t, &f, 0, cases[i].outcome, 0, cases[i].what))
+			goto out;
+	}
+	tp_read_n(&t, 1);
 out:
 	tp_close(&t);
 }
@@ -160,19 +150,11 @@ void test_tcp_doff(void)
 	seg4(&f, &(struct frame_ip4){}, &tcp, 100);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "doff 5"))
 		goto out;
-	if (!tp_read(&t))
-		goto out;
-	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT);
-	if (!r)
-		goto out;
+	r = tp_read_seed(&t);
 	/* 20 + 60 + 100 and 20 + 20 + 100 */
-	tp_dir(&r->dir[NP_DIR_TO_SERVER], &(struct want_dir){
-		.packets = 2, .bytes = 180 + 140, .payload = 200,
-		.macs = { { MAC_VMK0, 2, 320 } },
-		.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
-		.tcp_flags = FRAME_TH_PSH | FRAME_TH_ACK,
-		.flags = NP_DIRF_UNTAGGED,
-	}, "to_server");
+	if (r)
+		tp_plain(r, NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 2, 180 + 140,
+			 200, FRAME_TH_PSH | FRAME_TH_ACK);
 out:
 	tp_close(&t);
 }
@@ -216,20 +198,12 @@ void test_ipv4_fragments(void)
 	f.data[14 + 6] |= 0x80;
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "DF + reserved bit"))
 		goto out;
-	if (!tp_read(&t))
-		goto out;
-	if (!ASSERT_EQ(t.flows.n, 1, "flows"))
+	if (!tp_read_n(&t, 1))
 		goto out;
 	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT);
-	if (!r)
-		goto out;
-	tp_dir(&r->dir[NP_DIR_TO_SERVER], &(struct want_dir){
-		.packets = 2, .bytes = 1500 + 52, .payload = 1448,
-		.macs = { { MAC_VMK0, 2, 1552 } },
-		.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
-		.tcp_flags = FRAME_TH_PSH | FRAME_TH_ACK,
-		.flags = NP_DIRF_UNTAGGED,
-	}, "to_server");
+	if (r)
+		tp_plain(r, NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 2, 1500 + 52,
+			 1448, FRAME_TH_PSH | FRAME_TH_ACK);
 out:
 	tp_close(&t);
 }

@@ -22,6 +22,7 @@ void test_jumbo(void)
 	const struct np_flow_rec *r;
 	struct encap e = { .type = ENCAP_ERSPAN2, .session = 3 };
 	struct seg cut = data;
+	struct want_dir w;
 	struct tprog t;
 
 	if (!tp_load(&t, NULL))
@@ -32,10 +33,7 @@ void test_jumbo(void)
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "jumbo"))
 		goto out;
 	/* the same inside ERSPAN: 9064 bytes */
-	frame_init(&f);
-	frame_encap(&f, &e);
-	frame_seg_inner(&f, &data);
-	frame_end(&f);
+	frame_encap_seg(&f, &e, &data);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, F(GRE) | F(ERSPAN),
 			"jumbo in ERSPAN"))
 		goto out;
@@ -47,21 +45,15 @@ void test_jumbo(void)
 		goto out;
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "jumbo cut"))
 		goto out;
-	if (!tp_read(&t))
-		goto out;
-	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT);
+	r = tp_read_seed(&t);
 	if (!r)
 		goto out;
-	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &(struct want_dir){
-		.packets = 3, .bytes = 3 * JUMBO_IP,
-		.payload = 3 * (JUMBO_IP - 52),
-		.macs = { { MAC_VMK4, 3, 3 * JUMBO_IP } },
-		.src_mac = MAC_VMK4, .dst_mac = MAC_RUBRIK,
-		.tcp_flags = FRAME_TH_ACK,
-		.flags = NP_DIRF_UNTAGGED,
-		.n_sessions = 1, .sessions = { 3 },
-		.encap = 1 << NP_ENCAP_NONE | 1 << NP_ENCAP_ERSPAN2,
-	}, "from_server");
+	w = want_plain(NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 3,
+		       3 * JUMBO_IP, 3 * (JUMBO_IP - 52), FRAME_TH_ACK);
+	w.n_sessions = 1;
+	w.sessions[0] = 3;
+	w.encap = 1 << NP_ENCAP_NONE | 1 << NP_ENCAP_ERSPAN2;
+	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &w, "from_server");
 	tp_dir(&r->dir[NP_DIR_TO_SERVER], &(struct want_dir){}, "to_server");
 out:
 	tp_close(&t);
@@ -83,18 +75,10 @@ void test_jumbo_64k(void)
 	frame_seg(&f, &big);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "64k"))
 		goto out;
-	if (!tp_read(&t))
-		goto out;
-	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT);
-	if (!r)
-		goto out;
-	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &(struct want_dir){
-		.packets = 1, .bytes = 65535, .payload = 65535 - 52,
-		.macs = { { MAC_VMK4, 1, 65535 } },
-		.src_mac = MAC_VMK4, .dst_mac = MAC_RUBRIK,
-		.tcp_flags = FRAME_TH_ACK,
-		.flags = NP_DIRF_UNTAGGED,
-	}, "from_server");
+	r = tp_read_seed(&t);
+	if (r)
+		tp_plain(r, NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 1, 65535,
+			 65535 - 52, FRAME_TH_ACK);
 out:
 	tp_close(&t);
 }

@@ -351,7 +351,15 @@ static struct np_report *report(struct scen *s, const struct np_report_opts *o,
 	return r;
 }
 
-static char *text_of(const struct np_report *r, const struct np_report *prev)
+enum form {
+	FORM_TEXT,		/* against prev, every view */
+	FORM_PROM,
+	FORM_HOSTS,		/* JSON, the hosts view alone */
+};
+
+/* r written in form, as a string to free. */
+static char *form_of(const struct np_report *r, const struct np_report *prev,
+		     enum form form)
 {
 	char *buf = NULL;
 	size_t len;
@@ -359,10 +367,65 @@ static char *text_of(const struct np_report *r, const struct np_report *prev)
 
 	if (!ASSERT_TRUE(f, "open_memstream"))
 		return NULL;
-	np_report_text(f, r, prev, NP_VIEW_ALL);
+	switch (form) {
+	case FORM_TEXT:
+		np_report_text(f, r, prev, NP_VIEW_ALL);
+		break;
+	case FORM_PROM:
+		np_report_prom(f, r);
+		break;
+	case FORM_HOSTS:
+		np_report_json(f, r, NULL, NP_VIEW_HOSTS);
+		break;
+	}
 	fclose(f);
 	printf("%s", buf);
 	return buf;
+}
+
+/* A report test's state; rt_done() frees whatever it got to. */
+struct rtest {
+	struct scen s;
+	struct np_report_opts o;
+	struct np_report *r;
+	char *json;
+	char *out;		/* the report in another form */
+};
+
+/* Load (names: with vmk0 and vmk4 named), run c if any, default options. */
+static bool rt_start(struct rtest *rt, bool names, const struct conv *c)
+{
+	rt->r = NULL;
+	rt->json = rt->out = NULL;
+	if (!scen_load(&rt->s, names) || (c && !converse(&rt->s, c)))
+		return false;
+	scen_opts(&rt->s, &rt->o);
+	return true;
+}
+
+/* The report with rt->o, in place of an earlier one. */
+static bool rt_report(struct rtest *rt)
+{
+	np_report_free(rt->r);
+	free(rt->json);
+	rt->r = report(&rt->s, &rt->o, NULL, &rt->json);
+	return rt->r;
+}
+
+/* rt->out: the report in form. */
+static bool rt_form(struct rtest *rt, enum form form)
+{
+	free(rt->out);
+	rt->out = form_of(rt->r, NULL, form);
+	return rt->out;
+}
+
+static void rt_done(struct rtest *rt)
+{
+	free(rt->out);
+	free(rt->json);
+	np_report_free(rt->r);
+	tp_close(&rt->s.t);
 }
 
 static const char *u64s(__u64 v)
@@ -389,17 +452,17 @@ static const struct conv seed = {
 
 void test_report_seed(void)
 {
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL, *text = NULL;
-	struct scen s;
+	struct rtest rt;
+	struct scen *s = &rt.s;
+	const char *json, *text;
 
-	if (!scen_load(&s, true) || !arp_vmk4(&s) || !converse(&s, &seed))
+	if (!rt_start(&rt, true, NULL) || !arp_vmk4(s) || !converse(s, &seed))
 		goto out;
-	scen_opts(&s, &o);
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	/* the options' time after the conversation */
+	scen_opts(s, &rt.o);
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 
 	JEQ(json, "version", "1");
 	JEQ(json, "source", "{\"kind\": \"replay\", \"path\": \"seed.pcap\"}");
@@ -419,14 +482,14 @@ void test_report_seed(void)
 	JEQ(json, "hosts.0.rx.0.mac", "\"00:25:b5:00:00:0a\"");
 	JEQ(json, "hosts.0.rx.0.interface", "\"vmk0\"");
 	JEQ(json, "hosts.0.rx.0.owner_ip", "null");
-	JEQ(json, "hosts.0.rx.0.packets", u64s(s.packets[0]));
-	JEQ(json, "hosts.0.rx.0.bytes", u64s(s.bytes[0]));
+	JEQ(json, "hosts.0.rx.0.packets", u64s(s->packets[0]));
+	JEQ(json, "hosts.0.rx.0.bytes", u64s(s->bytes[0]));
 	JEQ(json, "hosts.0.rx.1", "<missing>");
 	JEQ(json, "hosts.0.tx.0.mac", "\"00:50:56:6b:28:04\"");
 	JEQ(json, "hosts.0.tx.0.interface", "\"vmk4\"");
 	JEQ(json, "hosts.0.tx.0.owner_ip", "\"10.0.28.10\"");
-	JEQ(json, "hosts.0.tx.0.packets", u64s(s.packets[1]));
-	JEQ(json, "hosts.0.tx.0.bytes", u64s(s.bytes[1]));
+	JEQ(json, "hosts.0.tx.0.packets", u64s(s->packets[1]));
+	JEQ(json, "hosts.0.tx.0.bytes", u64s(s->bytes[1]));
 	JEQ(json, "hosts.0.tx.1", "<missing>");
 	JEQ(json, "hosts.1", "<missing>");
 
@@ -438,7 +501,7 @@ void test_report_seed(void)
 	JEQ(json, "flows.0.first_seen", "1763900000.001000");
 	JEQ(json, "flows.0.last_seen", "1763900000.008000");
 	JEQ(json, "flows.0.to_server.packets", "4");
-	JEQ(json, "flows.0.to_server.bytes", u64s(s.bytes[0]));
+	JEQ(json, "flows.0.to_server.bytes", u64s(s->bytes[0]));
 	JEQ(json, "flows.0.to_server.payload_bytes", "200");
 	JEQ(json, "flows.0.to_server.src_mac", "\"00:00:5e:00:01:01\"");
 	JEQ(json, "flows.0.to_server.dst_mac", "\"00:25:b5:00:00:0a\"");
@@ -449,7 +512,7 @@ void test_report_seed(void)
 	JEQ(json, "flows.0.to_server.tcp_flags", "[\"SYN\", \"PSH\", \"ACK\"]");
 	JEQ(json, "flows.0.to_server.mirror", "null");
 	JEQ(json, "flows.0.from_server.packets", "4");
-	JEQ(json, "flows.0.from_server.bytes", u64s(s.bytes[1]));
+	JEQ(json, "flows.0.from_server.bytes", u64s(s->bytes[1]));
 	JEQ(json, "flows.0.from_server.payload_bytes", "4200");
 	JEQ(json, "flows.0.from_server.src_mac", "\"00:50:56:6b:28:04\"");
 	JEQ(json, "flows.0.from_server.dst_mac", "\"00:0c:29:28:00:50\"");
@@ -464,7 +527,7 @@ void test_report_seed(void)
 	JEQ(json, "interfaces.0.interface", "\"vmk0\"");
 	JEQ(json, "interfaces.0.owner_ip", "null");
 	JEQ(json, "interfaces.0.rx_packets", "4");
-	JEQ(json, "interfaces.0.rx_bytes", u64s(s.bytes[0]));
+	JEQ(json, "interfaces.0.rx_bytes", u64s(s->bytes[0]));
 	JEQ(json, "interfaces.0.tx_packets", "0");
 	JEQ(json, "interfaces.0.tx_bytes", "0");
 	JEQ(json, "interfaces.0.server_ips", "[\"10.0.0.10\"]");
@@ -473,13 +536,13 @@ void test_report_seed(void)
 	JEQ(json, "interfaces.1.owner_ip", "\"10.0.28.10\"");
 	JEQ(json, "interfaces.1.rx_packets", "0");
 	JEQ(json, "interfaces.1.tx_packets", "4");
-	JEQ(json, "interfaces.1.tx_bytes", u64s(s.bytes[1]));
+	JEQ(json, "interfaces.1.tx_bytes", u64s(s->bytes[1]));
 	JEQ(json, "interfaces.1.server_ips", "[\"10.0.0.10\"]");
 	JEQ(json, "interfaces.2", "<missing>");
 
-	text = text_of(r, NULL);
-	if (!text)
+	if (!rt_form(&rt, FORM_TEXT))
 		goto out;
+	text = rt.out;
 	ASSERT_TRUE(strstr(text, "10.0.0.10  ASYMMETRIC  receives on vmk0 (00:25:b5:00:00:0a)  transmits on vmk4 (00:50:56:6b:28:04)"),
 		    "the host line");
 	ASSERT_TRUE(strstr(text, "esxcli network ip interface tag add -i vmk4 -t vSphereBackupNFC"),
@@ -490,44 +553,33 @@ void test_report_seed(void)
 		    "the routing table");
 	ASSERT_TRUE(strstr(text, "PKTRX  MbRX  PKTTX  MbTX"), "totals headings");
 out:
-	free(text);
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* Without names: MACs stand alone, JSON says null. */
 void test_report_unnamed(void)
 {
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL, *text = NULL;
-	struct scen s;
+	struct rtest rt;
+	const char *json, *text;
 
-	if (!scen_load(&s, false) || !converse(&s, &seed))
+	if (!rt_start(&rt, false, &seed) || !rt_report(&rt))
 		goto out;
-	scen_opts(&s, &o);
-	r = report(&s, &o, NULL, &json);
-	if (!r)
-		goto out;
+	json = rt.json;
 	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
 	JEQ(json, "hosts.0.rx.0.interface", "null");
 	JEQ(json, "hosts.0.tx.0.interface", "null");
 	JEQ(json, "hosts.0.tx.0.owner_ip", "null");
 	JEQ(json, "flows.0.to_server.interface", "null");
 	JEQ(json, "interfaces.1.interface", "null");
-	text = text_of(r, NULL);
-	if (!text)
+	if (!rt_form(&rt, FORM_TEXT))
 		goto out;
+	text = rt.out;
 	ASSERT_TRUE(strstr(text, "receives on 00:25:b5:00:00:0a  transmits on 00:50:56:6b:28:04"),
 		    "the host line");
 	ASSERT_TRUE(strstr(text, "-i vmkN -t vSphereBackupNFC"), "a placeholder");
 	ASSERT_TRUE(strstr(text, "--vmk-file"), "how to name them");
 out:
-	free(text);
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* Controls: symmetric on vmk4, and one direction only each way. */
@@ -549,18 +601,16 @@ void test_report_verdicts(void)
 		.from_mac = MAC_VMK4, .from_dst = MAC_RUBRIK,
 		.n_from = 50, .from_payload = 1400,
 	};
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL, *text = NULL;
-	struct scen s;
+	struct rtest rt;
+	const char *json, *text;
 
-	if (!scen_load(&s, true) || !converse(&s, &sym) ||
-	    !converse(&s, &to_only) || !converse(&s, &from_only))
+	if (!rt_start(&rt, true, &sym) || !converse(&rt.s, &to_only) ||
+	    !converse(&rt.s, &from_only))
 		goto out;
-	scen_opts(&s, &o);
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	scen_opts(&rt.s, &rt.o);
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	/* hosts by IP */
 	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
 	JEQ(json, "hosts.0.verdict", "\"from_server_only\"");
@@ -586,51 +636,44 @@ void test_report_verdicts(void)
 	/* vmk4 carries the two hosts' replies and 10.0.28.10's requests */
 	JEQ(json, "interfaces.1.server_ips", "[\"10.0.0.10\", \"10.0.28.10\"]");
 	JEQ(json, "interfaces.0.server_ips", "[\"10.0.0.20\"]");
-	text = text_of(r, NULL);
-	if (!text)
+	if (!rt_form(&rt, FORM_TEXT))
 		goto out;
+	text = rt.out;
 	ASSERT_TRUE(strstr(text, "FROM_SERVER_ONLY"), "from_server_only");
 	ASSERT_TRUE(strstr(text, "only requests seen"), "a to_server_only hint");
 	ASSERT_TRUE(strstr(text, "10.0.28.10  SYMMETRIC"), "symmetric");
 out:
-	free(text);
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* One packet in N mirrored: every count x N, and said so. */
 void test_report_sampled(void)
 {
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL;
-	struct scen s;
+	struct rtest rt;
+	struct scen *s = &rt.s;
+	const char *json;
 
-	if (!scen_load(&s, true) || !converse(&s, &seed))
+	if (!rt_start(&rt, true, &seed))
 		goto out;
-	scen_opts(&s, &o);
-	o.sample_rate = 8;
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	rt.o.sample_rate = 8;
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	JEQ(json, "sampled", "8");
 	JEQ(json, "stats.matched", "8");	/* what the sensor saw */
 	JEQ(json, "hosts.0.rx.0.packets", "32");
-	JEQ(json, "hosts.0.rx.0.bytes", u64s(8 * s.bytes[0]));
+	JEQ(json, "hosts.0.rx.0.bytes", u64s(8 * s->bytes[0]));
 	JEQ(json, "hosts.0.rx.0.sampled", "8");
 	JEQ(json, "flows.0.from_server.packets", "32");
-	JEQ(json, "flows.0.from_server.bytes", u64s(8 * s.bytes[1]));
-	JEQ(json, "flows.0.from_server.payload_bytes", u64s(8 * s.payload[1]));
+	JEQ(json, "flows.0.from_server.bytes", u64s(8 * s->bytes[1]));
+	JEQ(json, "flows.0.from_server.payload_bytes", u64s(8 * s->payload[1]));
 	JEQ(json, "flows.0.from_server.sampled", "8");
 	JEQ(json, "flows.0.to_server.sampled", "8");
 	JEQ(json, "interfaces.1.tx_packets", "32");
-	JEQ(json, "interfaces.1.tx_bytes", u64s(8 * s.bytes[1]));
+	JEQ(json, "interfaces.1.tx_bytes", u64s(8 * s->bytes[1]));
 	JEQ(json, "interfaces.1.sampled", "8");
 out:
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* run --json: rates against the previous report, over the measured time. */
@@ -678,7 +721,7 @@ void test_report_rates(void)
 	/* the first report: counts since the start, over 1 s */
 	JEQ(j1, "interval", "1.000");
 	JEQ(j1, "flows.0.from_server.pps", "4.000");
-	text = text_of(r2, r1);
+	text = form_of(r2, r1, FORM_TEXT);
 	if (!text)
 		goto out;
 	ASSERT_TRUE(strstr(text, "PKTRX/s  MbRX/s  PKTTX/s  MbTX/s"),
@@ -701,65 +744,57 @@ void test_report_expiry(void)
 		.from_mac = MAC_VMK0, .from_dst = MAC_GW,
 		.n_to = 1, .to_payload = 10, .close = FRAME_TH_FIN,
 	};
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL;
-	struct scen s;
+	struct rtest rt;
+	struct np_report_opts *o = &rt.o;
+	struct scen *s = &rt.s;
+	const char *json;
 
-	if (!scen_load(&s, true) || !converse(&s, &closed))
+	if (!rt_start(&rt, true, &closed))
 		goto out;
-	scen_opts(&s, &o);
-	o.closed_sec = 5;
-	o.idle_sec = 60;
+	o->closed_sec = 5;
+	o->idle_sec = 60;
 	/* closed 4 s ago: still listed */
-	o.now_ns = s.now + 4000 * MS;
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	o->now_ns = s->now + 4000 * MS;
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	JEQ(json, "stats.flows", "1");
 	JEQ(json, "flows.0.to_server.tcp_flags", "[\"FIN\", \"SYN\", \"PSH\", \"ACK\"]");
-	np_report_free(r);
-	free(json);
 	/* 5 s: gone from the list, not from the host or the interface */
-	o.now_ns = s.now + 5000 * MS;
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	o->now_ns = s->now + 5000 * MS;
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	JEQ(json, "stats.flows", "0");
 	JEQ(json, "flows", "[]");
 	JEQ(json, "hosts.0.verdict", "\"symmetric\"");
-	JEQ(json, "hosts.0.rx.0.packets", u64s(s.packets[0]));
-	JEQ(json, "interfaces.0.rx_packets", u64s(s.packets[0]));
-	np_report_free(r);
-	free(json);
+	JEQ(json, "hosts.0.rx.0.packets", u64s(s->packets[0]));
+	JEQ(json, "interfaces.0.rx_packets", u64s(s->packets[0]));
 	/* an open flow idle for idle_sec leaves too */
-	if (!converse(&s, &seed))
+	if (!converse(s, &seed))
 		goto out;
-	o.now_ns = s.now + 60000 * MS;
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	o->now_ns = s->now + 60000 * MS;
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	JEQ(json, "stats.flows", "0");
 	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
 	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
 out:
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* Retired counts reach the host and interface totals, once each. */
 void test_report_retired(void)
 {
 	struct np_flow_rec rec = {};
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL;
 	struct np_meta meta;
 	__u32 zero = 0;
-	struct scen s;
+	struct rtest rt;
+	struct scen *s = &rt.s;
+	const char *json;
 
-	if (!scen_load(&s, true) || !converse(&s, &seed))
+	if (!rt_start(&rt, true, &seed))
 		goto out;
 	/* a flow of 10.0.0.10 that already left the table, on vmk0 and
 	 * with one frame past its MAC set
@@ -771,30 +806,27 @@ void test_report_retired(void)
 	rec.dir[0].n_macs = 1;
 	rec.dir[0].other_packets = 1;
 	rec.dir[0].other_bytes = 60;
-	np_retire_to_maps(&rec, &s.t.maps);
-	np_retire_to_maps(&rec, &s.t.maps);
-	if (!ASSERT_OK(bpf_map_lookup_elem(s.t.maps.meta, &zero, &meta), "meta") ||
+	np_retire_to_maps(&rec, &s->t.maps);
+	np_retire_to_maps(&rec, &s->t.maps);
+	if (!ASSERT_OK(bpf_map_lookup_elem(s->t.maps.meta, &zero, &meta), "meta") ||
 	    !ASSERT_EQ(meta.flows_evicted, 2, "flows_evicted"))
 		goto out;
-	scen_opts(&s, &o);
-	o.flows_evicted = meta.flows_evicted;
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	rt.o.flows_evicted = meta.flows_evicted;
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	JEQ(json, "stats.flows", "1");
 	JEQ(json, "stats.flows_evicted", "2");
 	JEQ(json, "hosts.0.rx.0.mac", "\"00:25:b5:00:00:0a\"");
-	JEQ(json, "hosts.0.rx.0.packets", u64s(s.packets[0] + 14));
-	JEQ(json, "hosts.0.rx.0.bytes", u64s(s.bytes[0] + 1400));
+	JEQ(json, "hosts.0.rx.0.packets", u64s(s->packets[0] + 14));
+	JEQ(json, "hosts.0.rx.0.bytes", u64s(s->bytes[0] + 1400));
 	JEQ(json, "hosts.0.rx.1.mac", "null");
 	JEQ(json, "hosts.0.rx.1.other", "true");
 	JEQ(json, "hosts.0.rx.1.packets", "2");
-	JEQ(json, "interfaces.0.rx_packets", u64s(s.packets[0] + 14));
+	JEQ(json, "interfaces.0.rx_packets", u64s(s->packets[0] + 14));
 	JEQ(json, "interfaces.2", "<missing>");
 out:
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* IPv6, and text that must be escaped. */
@@ -806,63 +838,46 @@ void test_report_v6_escaping(void)
 		.from_mac = MAC_VMK0, .from_dst = MAC_GW,
 		.n_to = 1, .to_payload = 10,
 	};
-	struct np_report_opts o;
-	struct np_report *r = NULL;
 	struct np_vmk_list l = {};
-	char *json = NULL;
-	struct scen s;
+	const char *json;
+	struct rtest rt;
 	struct seg g;
 	struct frame f;
 
-	if (!scen_load(&s, false))
+	if (!rt_start(&rt, false, NULL))
 		goto out;
 	if (!ASSERT_OK(np_vmk_parse_arg(&l, "v\"k\\0=00:25:b5:00:00:0a"), "name") ||
-	    !ASSERT_OK(np_vmk_store(&l, s.t.maps.names), "np_vmk_store"))
+	    !ASSERT_OK(np_vmk_store(&l, rt.s.t.maps.names), "np_vmk_store"))
 		goto out;
 	g = (struct seg){ .dmac = v6.to_mac, .smac = v6.to_src, .v6 = true,
 			  .saddr = v6.client, .daddr = v6.server,
 			  .sport = v6.cport, .dport = NBD_PORT,
 			  .flags = FRAME_TH_SYN };
 	frame_seg(&f, &g);
-	if (!tp_run(&s.t, &f, 0))
+	if (!tp_run(&rt.s.t, &f, 0))
 		goto out;
-	scen_opts(&s, &o);
-	o.path = "a \"b\"\\\x01\xff.pcap";
-	r = report(&s, &o, NULL, &json);
-	if (!r)
+	rt.o.path = "a \"b\"\\\x01\xff.pcap";
+	if (!rt_report(&rt))
 		goto out;
+	json = rt.json;
 	JEQ(json, "source.path", "\"a \\\"b\\\"\\\\\\u0001\\ufffd.pcap\"");
 	JEQ(json, "hosts.0.ip", "\"fd00::10\"");
 	JEQ(json, "flows.0.client", "\"fd00:28::50\"");
 	JEQ(json, "hosts.0.rx.0.interface", "\"v\\\"k\\\\0\"");
 	JEQ(json, "stats.ipv6", "1");
 out:
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 void test_report_prom(void)
 {
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL, *prom = NULL;
-	size_t len;
-	struct scen s;
-	FILE *f;
+	struct rtest rt;
+	const char *prom;
 
-	if (!scen_load(&s, true) || !converse(&s, &seed))
+	if (!rt_start(&rt, true, &seed) || !rt_report(&rt) ||
+	    !rt_form(&rt, FORM_PROM))
 		goto out;
-	scen_opts(&s, &o);
-	r = report(&s, &o, NULL, &json);
-	if (!r)
-		goto out;
-	f = open_memstream(&prom, &len);
-	if (!ASSERT_TRUE(f, "open_memstream"))
-		goto out;
-	np_report_prom(f, r);
-	fclose(f);
-	printf("%s", prom);
+	prom = rt.out;
 	ASSERT_TRUE(strstr(prom, "# TYPE nbdpath_packets_total counter\n"), "TYPE");
 	ASSERT_TRUE(strstr(prom, "\nnbdpath_packets_total{outcome=\"matched\"} 8\n"),
 		    "matched");
@@ -873,33 +888,19 @@ void test_report_prom(void)
 	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_bytes_total{mac=\"00:50:56:6b:28:04\",interface=\"vmk4\",direction=\"tx\"} "),
 		    "vmk4 tx bytes");
 out:
-	free(prom);
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }
 
 /* Views: only the chosen keys, version/source/time always. */
 void test_report_views(void)
 {
-	struct np_report_opts o;
-	struct np_report *r = NULL;
-	char *json = NULL, *buf = NULL;
-	size_t len;
-	struct scen s;
-	FILE *f;
+	struct rtest rt;
+	const char *buf;
 
-	if (!scen_load(&s, true) || !converse(&s, &seed))
+	if (!rt_start(&rt, true, &seed) || !rt_report(&rt) ||
+	    !rt_form(&rt, FORM_HOSTS))
 		goto out;
-	scen_opts(&s, &o);
-	r = report(&s, &o, NULL, &json);
-	if (!r)
-		goto out;
-	f = open_memstream(&buf, &len);
-	if (!ASSERT_TRUE(f, "open_memstream"))
-		goto out;
-	np_report_json(f, r, NULL, NP_VIEW_HOSTS);
-	fclose(f);
+	buf = rt.out;
 	ASSERT_TRUE(json_valid(buf), "valid JSON");
 	JEQ(buf, "version", "1");
 	JEQ(buf, "time", "1763900000.008000");
@@ -908,8 +909,5 @@ void test_report_views(void)
 	JEQ(buf, "flows", "<missing>");
 	JEQ(buf, "interfaces", "<missing>");
 out:
-	free(buf);
-	free(json);
-	np_report_free(r);
-	tp_close(&s.t);
+	rt_done(&rt);
 }

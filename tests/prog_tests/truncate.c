@@ -148,10 +148,7 @@ void test_truncate_erspan(void)
 	g.n_tags = 1;
 	g.tpid[0] = FRAME_ETH_P_8021Q;
 	g.vid[0] = 28;
-	frame_init(&f);
-	frame_encap(&f, &e);
-	frame_seg_inner(&f, &g);
-	frame_end(&f);
+	frame_encap_seg(&f, &e, &g);
 	if (!ASSERT_EQ(encap_len(&e), 50, "outer headers"))
 		return;
 	sweep(&(struct sweep){
@@ -178,10 +175,7 @@ void test_truncate_erspan3(void)
 	struct frame f;
 	__u32 hdr;
 
-	frame_init(&f);
-	frame_encap(&f, &e);
-	frame_seg_inner(&f, &req);
-	frame_end(&f);
+	frame_encap_seg(&f, &e, &req);
 	hdr = encap_len(&e);
 	if (!ASSERT_EQ(hdr, 14 + 40 + 12 + 20, "outer headers"))
 		return;

@@ -170,7 +170,7 @@ void test_tshark_crosscheck(void)
 	if (!ASSERT_OK(fclose(fp), "fclose pcap"))
 		goto out_nofp;
 	fp = NULL;
-	if (!tp_read(&t) || !ASSERT_EQ(t.flows.n, N_FRAMES, "flows"))
+	if (!tp_read_n(&t, N_FRAMES))
 		goto out;
 
 	n = read_rows(pcap, rows, N_FRAMES, errlog);
