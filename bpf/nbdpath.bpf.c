@@ -597,8 +597,8 @@ static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
 	return out == NP_LEVEL_GRE ? parse_encap(ctx, p) : out;
 }
 
-SEC("xdp.frags")
-int nbdpath_xdp(struct xdp_md *ctx)
+/* Classify one frame and count its outcome; returns the XDP action. */
+static __always_inline int np_frame(struct xdp_md *ctx)
 {
 	struct np_pkt p;
 	struct np_counters *cnt;
@@ -633,4 +633,66 @@ int nbdpath_xdp(struct xdp_md *ctx)
 	if (p.neigh)
 		cnt->c[NP_STAT_NEIGH]++;
 	return cfg.action;
+}
+
+SEC("xdp.frags")
+int nbdpath_xdp(struct xdp_md *ctx)
+{
+	return np_frame(ctx);
+}
+
+/*
+ * Replay: several frames of a capture in one BPF_PROG_TEST_RUN, each
+ * classified by np_frame() exactly as nbdpath_xdp classifies a frame on
+ * the wire. On a virtual machine the syscall costs ten times what the
+ * classification does, so a frame per call would bound replay by the
+ * syscall.
+ *
+ * The test-run data holds the frames last to first (frame 0 at the
+ * end), so that each is reached by moving the data start back
+ * (bpf_xdp_adjust_head) and cutting the previous frame off the end
+ * (bpf_xdp_adjust_tail): a tail can only grow zero-filled, a head moves
+ * over the bytes already there. replay_batch gives each frame's length
+ * and capture time; done says how many were classified.
+ */
+struct np_replay_batch replay_batch;
+
+/* a global function: verified once, not once per frame of the loop */
+__noinline int np_replay_frame(struct xdp_md *ctx)
+{
+	if (!ctx)
+		return XDP_DROP;
+	return np_frame(ctx);
+}
+
+SEC("xdp.frags")
+int nbdpath_replay(struct xdp_md *ctx)
+{
+	__u32 n = replay_batch.n, i, len, prev = 0;
+	long size = (long)ctx->data_end - (long)ctx->data;
+
+	replay_batch.done = 0;
+	/* all of it in the linear part: adjust_tail would cut frags first */
+	if (n > NP_REPLAY_BATCH || size != replay_batch.size)
+		return XDP_DROP;
+	for (i = 0; i < NP_REPLAY_BATCH; i++) {
+		if (i >= n)
+			break;
+		len = replay_batch.len[i];
+		if (!i) {
+			if (bpf_xdp_adjust_head(ctx, size - len))
+				break;
+		} else if (bpf_xdp_adjust_head(ctx, -(int)len) ||
+			   bpf_xdp_adjust_tail(ctx, -(int)prev)) {
+			break;
+		}
+		if ((long)ctx->data_end - (long)ctx->data != len)
+			break;
+		/* zero would mean "use the kernel clock" */
+		cfg.clock_ns = replay_batch.ts[i] ? replay_batch.ts[i] : 1;
+		np_replay_frame(ctx);
+		replay_batch.done = i + 1;
+		prev = len;
+	}
+	return XDP_DROP;
 }

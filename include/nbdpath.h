@@ -185,6 +185,22 @@ struct np_config {
 };
 
 /*
+ * One call of the replay program (bpf/nbdpath.bpf.c, nbdpath_replay):
+ * n frames laid out last to first in size bytes of test-run data, in
+ * the program's global data (.bss, mmapped by replay, never pinned).
+ */
+#define NP_REPLAY_BATCH		64
+
+struct np_replay_batch {
+	__u32	n;			/* frames in this call */
+	__u32	size;			/* bytes of test-run data */
+	__u32	done;			/* frames classified, set by the program */
+	__u32	pad;
+	__u32	len[NP_REPLAY_BATCH];	/* frame i's length */
+	__u64	ts[NP_REPLAY_BATCH];	/* frame i's capture time, ns */
+};
+
+/*
  * Written by `nbdpath run`/`replay` into the pinned np_meta array so that
  * a query can tell a live, compatible instance from a stale or foreign
  * one before it decodes any other map.

@@ -81,6 +81,8 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	skel->data->cfg.action = o->pass ? XDP_PASS : XDP_DROP;
 	skel->data->cfg.idle_ns = idle * 1000000000ull;
 	skel->data->cfg.closed_ns = closed * 1000000000ull;
+	/* a second copy of the classifier for the verifier: only if used */
+	bpf_program__set_autoload(skel->progs.nbdpath_replay, o->replay);
 	e = nbdpath_bpf__load(skel);
 	if (e)
 		goto fail;

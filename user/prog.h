@@ -14,6 +14,7 @@ struct np_prog_opts {
 	bool pass;			/* XDP_PASS instead of XDP_DROP */
 	__u32 idle_sec;			/* 0: NP_DEFAULT_IDLE_SEC */
 	__u32 closed_sec;		/* 0: 5 */
+	bool replay;			/* also load nbdpath_replay */
 };
 
 /* Map fds of a loaded program or of a running instance's pins. */

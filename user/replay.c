@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nbdpath replay: every frame of a capture through the same XDP program,
- * one BPF_PROG_TEST_RUN per frame, with the capture's clock as "now".
+ * nbdpath replay: every frame of a capture through the same XDP
+ * classifier as the live path, by BPF_PROG_TEST_RUN, with the capture's
+ * clock as "now": frames that fit together in the first page go through
+ * nbdpath_replay several to a call, larger ones alone through nbdpath_xdp.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* sched_getcpu, CPU_SET */
@@ -39,8 +41,30 @@ struct bpf_program;
  */
 #define MAX_FRAME_PAGES	16
 
+#define READ_BUFFER	(1 << 20)
+
 /* Shorter than an Ethernet header: BPF_PROG_TEST_RUN refuses it. */
 #define MIN_FRAME	14
+
+/*
+ * What of a page the kernel keeps linear for test-run data: the page
+ * less XDP_PACKET_HEADROOM (256) and struct skb_shared_info (320 bytes
+ * on x86-64, aligned; 512 leaves room for larger builds). The program
+ * checks the data came whole, and a batch it refuses goes frame by frame.
+ */
+#define BATCH_RESERVED	(256 + 512)
+
+/*
+ * Frames waiting for one call of nbdpath_replay: frame i ends where
+ * frame i - 1 begins, frame 0 at the end of buf (see bpf/nbdpath.bpf.c).
+ * Their lengths and times go straight into the program's replay_batch.
+ */
+struct batch {
+	__u8 *buf;
+	size_t cap;			/* bytes of buf */
+	size_t used;			/* bytes at its end holding frames */
+	bool off;			/* the kernel refused one: frame by frame */
+};
 
 struct replay {
 	const char *path;
@@ -50,6 +74,8 @@ struct replay {
 	struct np_maps maps;
 	struct np_flowtab tab;
 	bool tab_ready;
+	struct batch batch;
+	struct np_replay_result *res;
 	cpu_set_t saved_cpus;
 	bool pinned;
 };
@@ -95,6 +121,10 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 		np_err("standard input is a terminal; pipe a capture in (nbdpath replay - < FILE) or give FILE");
 		goto fail;
 	}
+	/* libpcap reads through stdio: a page per read(2) by default,
+	 * and a syscall costs more than the classification of a frame
+	 */
+	setvbuf(f, NULL, _IOFBF, READ_BUFFER);
 	rp->pcap = pcap_fopen_offline_with_tstamp_precision(f,
 			PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!rp->pcap) {
@@ -189,12 +219,22 @@ static int write_meta(struct replay *rp, const struct np_replay_result *res,
 static int load(struct replay *rp, const struct np_prog_opts *po,
 		struct np_replay_result *res)
 {
+	struct np_prog_opts opts = *po;
+	long page = sysconf(_SC_PAGESIZE);
 	int err;
 
 	err = np_check_privileges("replay", NP_PRIV_BPF | NP_PRIV_NET_ADMIN);
 	if (err)
 		return err;
-	rp->skel = np_prog_load(po, &err);
+	rp->batch.cap = page > BATCH_RESERVED + 2 * MIN_FRAME ?
+			(size_t)page - BATCH_RESERVED : 0;
+	rp->batch.buf = rp->batch.cap ? malloc(rp->batch.cap) : NULL;
+	if (!rp->batch.buf) {
+		rp->batch.cap = 0;
+		rp->batch.off = true;
+	}
+	opts.replay = !rp->batch.off;
+	rp->skel = np_prog_load(&opts, &err);
 	if (!rp->skel) {
 		np_err("cannot load the XDP program: %s%s", strerror(-err),
 		       np_verbose ? "" : " (-v shows libbpf's log)");
@@ -237,13 +277,100 @@ static int read_flows(struct replay *rp, struct np_replay_result *res)
 	return 0;
 }
 
-static int run_frames(struct replay *rp, struct np_replay_result *res)
+/* One frame by itself through nbdpath_xdp; the kernel caps its size. */
+static int run_one(struct replay *rp, const void *data, size_t len, __u64 now,
+		   __u64 nr)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 1);
-	struct np_config *cfg = &rp->skel->data->cfg;
-	int prog_fd = bpf_program__fd(rp->skel->progs.nbdpath_xdp);
-	__u64 period, last_read = 0;
 	size_t max_frame = (size_t)sysconf(_SC_PAGESIZE) * MAX_FRAME_PAGES;
+	int err;
+
+	/* zero would mean "use the kernel clock" to the program */
+	rp->skel->data->cfg.clock_ns = now ? now : 1;
+	topts.data_in = data;
+	topts.data_size_in = len < max_frame ? len : max_frame;
+	err = bpf_prog_test_run_opts(bpf_program__fd(rp->skel->progs.nbdpath_xdp),
+				     &topts);
+	rp->res->calls++;
+	if (err)
+		np_err("frame %llu of %s: BPF_PROG_TEST_RUN failed: %s",
+		       (unsigned long long)nr, rp->name, strerror(-err));
+	return err;
+}
+
+/*
+ * Classify the frames waiting in the batch: one call of nbdpath_replay,
+ * then frame by frame whatever it did not take. nr: the number of the
+ * last frame read, for messages.
+ */
+static int flush(struct replay *rp, __u64 nr)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 1);
+	struct np_replay_batch *rb = &rp->skel->bss->replay_batch;
+	struct batch *b = &rp->batch;
+	__u32 n = rb->n, done = 0;
+	size_t end = b->cap;
+	int err;
+
+	if (!n)
+		return 0;
+	rb->size = b->used;
+	topts.data_in = b->buf + b->cap - b->used;
+	topts.data_size_in = b->used;
+	err = bpf_prog_test_run_opts(bpf_program__fd(rp->skel->progs.nbdpath_replay),
+				     &topts);
+	rp->res->calls++;
+	if (!err)
+		done = rb->done < n ? rb->done : n;
+	rp->res->batched += done;
+	if (done < n) {
+		/* the kernel did not give the program the batch whole */
+		np_dbg("replay: %u of %u frames in one call (%s); one by one from now on",
+		       done, n, err ? strerror(-err) : "refused");
+		b->off = true;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		end -= rb->len[i];
+		if (i < done)
+			continue;
+		err = run_one(rp, b->buf + end, rb->len[i], rb->ts[i],
+			      nr - (n - 1 - i));
+		if (err)
+			return err;
+	}
+	rb->n = 0;
+	b->used = 0;
+	return 0;
+}
+
+/* Queue a frame for the next call of nbdpath_replay, or run it now. */
+static int feed(struct replay *rp, const void *data, size_t len, __u64 now,
+		__u64 nr)
+{
+	struct np_replay_batch *rb;
+	struct batch *b = &rp->batch;
+	int err;
+
+	if (b->off || len > b->cap)
+		return flush(rp, nr - 1) ?: run_one(rp, data, len, now, nr);
+	rb = &rp->skel->bss->replay_batch;
+	if (b->used + len > b->cap || rb->n == NP_REPLAY_BATCH) {
+		err = flush(rp, nr - 1);
+		if (err)
+			return err;
+	}
+	b->used += len;
+	memcpy(b->buf + b->cap - b->used, data, len);
+	rb->len[rb->n] = len;
+	rb->ts[rb->n] = now;
+	rb->n++;
+	return 0;
+}
+
+static int run_frames(struct replay *rp, struct np_replay_result *res)
+{
+	struct np_config *cfg = &rp->skel->data->cfg;
+	__u64 period, last_read = 0;
 	bool dirty = false;
 	int rc, err;
 
@@ -276,7 +403,9 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 				 * table is as that read saw it
 				 */
 				if (dirty) {
-					err = read_flows(rp, res);
+					err = flush(rp, res->frames - 1);
+					if (!err)
+						err = read_flows(rp, res);
 					if (err)
 						return err;
 					dirty = false;
@@ -290,24 +419,14 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 			res->extra_stats[NP_STAT_TRUNCATED]++;
 			continue;
 		}
-		/* zero would mean "use the kernel clock" to the program */
-		cfg->clock_ns = now ? now : 1;
-		topts.data_in = data;
-		topts.data_size_in = h->caplen < max_frame ? h->caplen :
-				     max_frame;
-		/* the kernel writes back each frame's size here, and a
-		 * nonzero value caps the next frame's output (ENOSPC)
-		 */
-		topts.data_size_out = 0;
-		err = bpf_prog_test_run_opts(prog_fd, &topts);
-		if (err) {
-			np_err("frame %llu of %s: BPF_PROG_TEST_RUN failed: %s",
-			       (unsigned long long)res->frames, rp->name,
-			       strerror(-err));
+		err = feed(rp, data, h->caplen, now, res->frames);
+		if (err)
 			return err;
-		}
 		dirty = true;
 	}
+	err = flush(rp, res->frames);
+	if (err)
+		return err;
 	if (rc == PCAP_ERROR_BREAK) {
 		/* the end of the file */
 		if (!res->frames)
@@ -336,6 +455,8 @@ static void replay_close(struct replay *rp)
 	if (rp->pcap)
 		pcap_close(rp->pcap);
 	rp->pcap = NULL;
+	free(rp->batch.buf);
+	rp->batch.buf = NULL;
 }
 
 int np_replay_file(const char *path, const struct np_prog_opts *po,
@@ -344,6 +465,7 @@ int np_replay_file(const char *path, const struct np_prog_opts *po,
 	struct replay rp = {
 		.path = path,
 		.name = strcmp(path, "-") ? path : "standard input",
+		.res = res,
 	};
 	int err;
 

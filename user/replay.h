@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Replay: run every frame of a pcap or pcapng capture through the loaded
- * XDP program with BPF_PROG_TEST_RUN, in capture time. `nbdpath replay`
+ * XDP classifier with BPF_PROG_TEST_RUN, in capture time, several frames
+ * to a call where they fit in a page. `nbdpath replay`
  * prints a report from the result; the tests compare its maps with those
  * of frames run directly.
  */
@@ -18,6 +19,8 @@ struct np_replay_result {
 	__u64 first_ns;			/* capture time of the first, unix ns */
 	__u64 last_ns;			/* latest capture time, unix ns */
 	__u64 reads;			/* flow table reads for idle expiry */
+	__u64 calls;			/* BPF_PROG_TEST_RUN calls */
+	__u64 batched;			/* frames classified several to a call */
 	/* frames the kernel refuses to run (shorter than Ethernet) */
 	__u64 extra_stats[NP_STAT_MAX];
 	bool truncated;			/* the capture ends mid-record */

@@ -17,7 +17,7 @@
 
 #define T0		1763900000000000000ull
 #define MS		1000000ull
-#define MAX_FRAMES	64
+#define MAX_FRAMES	160
 
 struct capture {
 	struct frame f[MAX_FRAMES];
@@ -203,33 +203,26 @@ static bool same_flows(struct np_flowset *a, struct np_flowset *b)
 }
 
 /*
- * The mixed capture through replay and frame by frame: same flows, same
- * counters (the runt counted by hand on the direct side, as replay does).
+ * c through replay and frame by frame, both on CPU 0 (each slot then
+ * holds a whole flow): the same flows and the same counters, the runts
+ * counted by hand on the direct side as replay does. want: the counters.
+ * The caller frees res and destroys *skel.
  */
-void test_replay_same_as_test_run(void)
+static bool replay_as_test_run(struct capture *c, const struct np_prog_opts *po,
+			       struct np_replay_result *res,
+			       struct nbdpath_bpf **skel, __u64 *want)
 {
-	static struct capture c;
-	struct np_prog_opts po = { .max_flows = 64 };
-	struct np_replay_result res = {};
-	struct nbdpath_bpf *skel = NULL;
-	__u64 rs[NP_STAT_MAX], want[NP_STAT_MAX];
+	__u64 rs[NP_STAT_MAX];
 	struct tprog t = {};
 	struct np_maps m;
+	bool ok = false;
 	int err;
 
-	c.n = 0;
-	c.path[0] = 0;
-	if (!cap_mixed(&c) || !cap_write(&c))
-		goto out;
-	/* both on one CPU: each slot then holds a whole flow */
-	if (!tp_pin(0))
-		goto out;
-
-	if (!tp_load(&t, &po))
+	if (!cap_write(c) || !tp_pin(0) || !tp_load(&t, po))
 		goto out;
 	memset(t.stats, 0, sizeof(t.stats));
-	for (int i = 0; i < c.n; i++) {
-		__u32 len = c.caplen[i] ? c.caplen[i] : c.f[i].len;
+	for (int i = 0; i < c->n; i++) {
+		__u32 len = c->caplen[i] ? c->caplen[i] : c->f[i].len;
 		__u32 ret;
 
 		if (len < 14) {
@@ -237,8 +230,8 @@ void test_replay_same_as_test_run(void)
 			t.stats[NP_STAT_TRUNCATED]++;
 			continue;
 		}
-		tp_set_clock(&t, c.ts[i]);
-		if (!ASSERT_OK(tp_run_raw(&t, c.f[i].data, len, &ret),
+		tp_set_clock(&t, c->ts[i]);
+		if (!ASSERT_OK(tp_run_raw(&t, c->f[i].data, len, &ret),
 			       "bpf_prog_test_run_opts"))
 			goto out;
 	}
@@ -249,32 +242,121 @@ void test_replay_same_as_test_run(void)
 	for (int i = 0; i < NP_STAT_MAX; i++)
 		want[i] += t.stats[i];
 
-	err = np_replay_file(c.path, &po, &skel, &res);
+	err = np_replay_file(c->path, po, skel, res);
 	if (!ASSERT_OK(err, "np_replay_file"))
 		goto out;
-	ASSERT_EQ(res.frames, (__u64)c.n, "frames");
-	ASSERT_EQ(res.truncated, false, "truncated");
-	ASSERT_EQ(res.first_ns, c.ts[0], "first_ns");
-	ASSERT_EQ(res.last_ns, c.ts[c.n - 1], "last_ns");
-	np_prog_maps(skel, &m);
-	if (!ASSERT_OK(np_read_stats(m.stats, rs), "np_read_stats"))
+	ok = ASSERT_EQ(res->frames, (__u64)c->n, "frames");
+	ok &= ASSERT_EQ(res->truncated, false, "truncated");
+	ok &= ASSERT_EQ(res->first_ns, c->ts[0], "first_ns");
+	ok &= ASSERT_EQ(res->last_ns, c->ts[c->n - 1], "last_ns");
+	np_prog_maps(*skel, &m);
+	if (!ASSERT_OK(np_read_stats(m.stats, rs), "np_read_stats")) {
+		ok = false;
 		goto out;
+	}
 	for (int i = 0; i < NP_STAT_MAX; i++) {
 		char name[48];
 
 		snprintf(name, sizeof(name), "stats.%s", np_stat_names[i]);
-		ASSERT_EQ(rs[i] + res.extra_stats[i], want[i], name);
+		ok &= ASSERT_EQ(rs[i] + res->extra_stats[i], want[i], name);
 	}
-	ASSERT_EQ(want[NP_STAT_PACKETS], (__u64)c.n, "every frame counted");
+	ok &= ASSERT_EQ(want[NP_STAT_PACKETS], (__u64)c->n,
+			"every frame counted");
+	ok &= same_flows(&res->flows, &t.flows);
+out:
+	tp_close(&t);
+	return ok;
+}
+
+/* The mixed capture through replay and frame by frame. */
+void test_replay_same_as_test_run(void)
+{
+	static struct capture c;
+	struct np_prog_opts po = { .max_flows = 64 };
+	struct np_replay_result res = {};
+	struct nbdpath_bpf *skel = NULL;
+	__u64 want[NP_STAT_MAX];
+
+	c.n = 0;
+	c.path[0] = 0;
+	if (!cap_mixed(&c) ||
+	    !replay_as_test_run(&c, &po, &res, &skel, want))
+		goto out;
 	ASSERT_EQ(want[NP_STAT_TRUNCATED], 2, "truncated frames");
 	ASSERT_EQ(want[NP_STAT_MALFORMED], 1, "malformed frames");
 	ASSERT_EQ(want[NP_STAT_OTHER_PORT], 1, "other_port frames");
-	same_flows(&res.flows, &t.flows);
 	ASSERT_EQ(res.flows.n, 4, "flows: seed, IPv6, jumbo, ERSPAN");
 out:
 	np_replay_result_free(&res);
 	nbdpath_bpf__destroy(skel);
-	tp_close(&t);
+	cap_remove(&c);
+}
+
+/*
+ * Frames go several to a call while they fit in what the kernel keeps
+ * linear of a page (4096 - 768 = 3328 bytes here) and number at most
+ * NP_REPLAY_BATCH; a larger frame goes alone, after those before it.
+ * 70 requests of 100 bytes (32 of them TCP header with timestamps):
+ * calls of 33, 33 and 4; a 9000-byte reply
+ * alone; 65 ARP replies of 42 bytes: 64 (the most a call takes), then 1.
+ */
+void test_replay_batches(void)
+{
+	static struct capture c;
+	struct np_prog_opts po = { .max_flows = 64 };
+	struct np_replay_result res = {};
+	struct nbdpath_bpf *skel = NULL;
+	struct seg req = seed_req(CLIENT_PORT, FRAME_TH_ACK, 34);
+	struct seg rep = seed_rep(CLIENT_PORT, FRAME_TH_ACK, 8934);
+	const struct np_flow_rec *r;
+	__u64 want[NP_STAT_MAX], ts = T0;
+	struct want_dir w;
+	bool ok = true;
+	struct frame *f;
+
+	if (sysconf(_SC_PAGESIZE) != 4096) {
+		test__skip("the batch sizes below are for 4 KiB pages");
+		return;
+	}
+	c.n = 0;
+	c.path[0] = 0;
+	for (int i = 0; i < 70; i++)
+		ok &= cap_seg(&c, ts += MS, 0, &req);
+	ok &= cap_seg(&c, ts += MS, 0, &rep);
+	for (int i = 0; ok && i < 65; i++) {
+		f = cap_next(&c, ts += MS, 0);
+		if (!f)
+			goto out;
+		frame_eth(f, MAC_RUBRIK, MAC_VMK4);
+		frame_arp(f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+		frame_end(f);
+	}
+	if (!ok || !ASSERT_EQ(c.f[0].len, 100, "request frame") ||
+	    !ASSERT_EQ(c.f[70].len, 9000, "reply frame") ||
+	    !ASSERT_EQ(c.f[71].len, 42, "ARP frame"))
+		goto out;
+	if (!replay_as_test_run(&c, &po, &res, &skel, want))
+		goto out;
+	ASSERT_EQ(res.calls, 6, "test-run calls");
+	ASSERT_EQ(res.batched, 135, "frames in batches");
+	ASSERT_EQ(want[NP_STAT_MATCHED], 71, "matched");
+	ASSERT_EQ(want[NP_STAT_NOT_IP], 65, "not_ip");
+	ASSERT_EQ(want[NP_STAT_NEIGH], 65, "neigh");
+	if (!ASSERT_EQ(res.flows.n, 1, "flows"))
+		goto out;
+	r = &res.flows.v[0];
+	w = want_plain(NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 70, 70 * 86,
+		       70 * 34, FRAME_TH_ACK);
+	w.first_ns = T0 + MS;
+	w.last_ns = T0 + 70 * MS;
+	tp_dir(&r->dir[NP_DIR_TO_SERVER], &w, "requests");
+	w = want_plain(NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 1, 8986,
+		       8934, FRAME_TH_ACK);
+	w.first_ns = w.last_ns = T0 + 71 * MS;
+	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &w, "reply");
+out:
+	np_replay_result_free(&res);
+	nbdpath_bpf__destroy(skel);
 	cap_remove(&c);
 }
 
