@@ -5,7 +5,9 @@
  *
  * Every struct is explicitly padded to a multiple of 8 so that both sides,
  * and per-CPU value buffers (rounded up to 8 bytes by the kernel), agree
- * on every offset. Bump NP_LAYOUT_VERSION whenever anything here changes.
+ * on every offset. Bump NP_LAYOUT_VERSION whenever anything that reaches
+ * a pinned map changes (a query decodes pins of another build by it);
+ * np_config and np_replay_batch live in one process's global data only.
  */
 #ifndef NBDPATH_H
 #define NBDPATH_H
