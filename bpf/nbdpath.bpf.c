@@ -125,35 +125,55 @@ static __always_inline bool ip_eq(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-static __always_inline void learn_neigh(const __u8 *mac, const __u8 *ip)
+/*
+ * family: NP_NEIGH_IPV4 or NP_NEIGH_IPV6, one owner of each per MAC.
+ * request: from an ordinary ARP request (see struct np_neigh).
+ */
+static __always_inline void learn_neigh(const __u8 *mac, const __u8 *ip,
+					__u8 family, __u8 request)
 {
 	struct np_neigh_key k = {};
 	struct np_neigh *old, n = {};
 
 	__builtin_memcpy(k.mac, mac, 6);
+	k.family = family;
 	old = bpf_map_lookup_elem(&np_neigh, &k);
-	if (old && ip_eq(old->ip, ip))
+	if (old && ((request && !old->from_request) ||
+		    (ip_eq(old->ip, ip) && old->from_request == request)))
 		return;
 	__builtin_memcpy(n.ip, ip, 16);
 	n.seen_ns = np_now();
+	n.from_request = request;
 	bpf_map_update_elem(&np_neigh, &k, &n, BPF_ANY);
 }
 
-/* ARP for IPv4 over Ethernet: the sender owns its sender address. */
+/*
+ * ARP for IPv4 over Ethernet: the sender owns its sender address. A
+ * reply or an announcement (a request for the sender's own address)
+ * says so firmly; an ordinary request only until one of those comes.
+ */
 static __always_inline bool parse_arp(struct cursor *c)
 {
-	__u8 *a = c->pos, ip[16];
+	__u8 *a = c->pos, ip[16], request = 0;
 
-	/* htype(2) ptype(2) hlen plen op(2) sha(6) spa(4) */
+	/* htype(2) ptype(2) hlen plen op(2) sha(6) spa(4) tha(6) tpa(4) */
 	if ((void *)(a + 18) > c->end)
 		return false;
 	if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0x00 ||
-	    a[4] != 6 || a[5] != 4)
+	    a[4] != 6 || a[5] != 4 || a[6] != 0)
 		return false;
+	if (a[7] == 1) {
+		/* which kind of request it is lies in the target address */
+		if ((void *)(a + 28) > c->end)
+			return false;
+		request = *(__u32 *)(a + 14) != *(__u32 *)(a + 24);
+	} else if (a[7] != 2) {
+		return false;
+	}
 	if (!(a[14] | a[15] | a[16] | a[17]))
 		return false;		/* probe: 0.0.0.0 owns nothing */
 	map_ipv4(ip, *(__be32 *)(a + 14));
-	learn_neigh(a + 8, ip);
+	learn_neigh(a + 8, ip, NP_NEIGH_IPV4, request);
 	return true;
 }
 
@@ -172,7 +192,7 @@ static __always_inline bool parse_nd(struct cursor *c, const struct np_hdrs *h)
 		return false;
 	if ((void *)(icmp + 32) <= c->end && icmp[24] == 2 && icmp[25] == 1)
 		mac = icmp + 26;
-	learn_neigh(mac, icmp + 8);
+	learn_neigh(mac, icmp + 8, NP_NEIGH_IPV6, 0);
 	return true;
 }
 
@@ -259,9 +279,11 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 	count_mac(d, smac, p->ip_len);
 	if (p->l4_len > hlen)
 		d->payload_bytes += p->l4_len - hlen;
-	if (!d->first_ns)
+	/* min and max: a capture merged from several may step back */
+	if (!d->first_ns || now < d->first_ns)
 		d->first_ns = now;
-	d->last_ns = now;
+	if (now > d->last_ns)
+		d->last_ns = now;
 	__builtin_memcpy(d->dst_mac, p->dmac, 6);
 	__builtin_memcpy(d->src_mac, p->smac, 6);
 	d->tcp_flags |= p->tcp_flags;

@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define NP_LAYOUT_VERSION	2	/* 2: np_flows one array, a part per CPU */
+#define NP_LAYOUT_VERSION	3	/* 3: np_neigh by family, np_meta.ifname */
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
@@ -162,15 +162,32 @@ struct np_flow {
 #define NP_FLOW_BUCKET		4
 #define NP_FLOW_PROBES		(2 * NP_FLOW_BUCKET)
 
-/* Neighbour map: MAC (padded to 8) -> owner IP learnt from ARP/ND. */
+/*
+ * Neighbour map: (MAC, address family) -> owner IP learnt from ARP
+ * (NP_NEIGH_IPV4) or neighbour advertisements (NP_NEIGH_IPV6), so that
+ * a dual-stack vmk keeps one owner of each. np_names uses the same key
+ * with family 0.
+ */
+#define NP_NEIGH_IPV4		4
+#define NP_NEIGH_IPV6		6
+
 struct np_neigh_key {
 	__u8	mac[6];
-	__u16	pad;
+	__u8	family;
+	__u8	pad;
 };
 
 struct np_neigh {
 	__u8	ip[16];			/* IPv4-mapped for ARP */
 	__u64	seen_ns;
+	/*
+	 * Learnt from an ordinary ARP request, the weakest evidence: a
+	 * host sending from one interface's address out of another asks
+	 * "tell" that address. A reply's (or an announcement's) binding
+	 * is never replaced by a request's.
+	 */
+	__u8	from_request;
+	__u8	pad[7];
 };
 
 /*
@@ -233,6 +250,11 @@ struct np_meta {
 	__u32	pad;
 	__u32	ifindex[NP_MAX_IFACES];
 	__u32	xdp_mode[NP_MAX_IFACES];	/* XDP_FLAGS_*_MODE */
+	/*
+	 * The -i names: a query from another network namespace, or after
+	 * the NIC is gone, cannot turn the ifindexes back into them.
+	 */
+	char	ifname[NP_MAX_IFACES][16];
 };
 
 /* Loader-written: vmk names of server-side MACs. */

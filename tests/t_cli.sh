@@ -92,6 +92,8 @@ check 2 no_arguments				-- $NB
 check_msg "vmk0=00:50:56:6b:28'" 2 bad_mac_short -- $NB run -i va --vmk vmk0=00:50:56:6b:28 "${P[@]}"
 check 2 bad_mac_hex				-- $NB run -i va --vmk vmk4=00:50:56:6b:28:zz "${P[@]}"
 check 2 bad_mac_no_name				-- $NB run -i va --vmk 00:50:56:6b:28:04 "${P[@]}"
+# a newline in a quoted argument stays on the one line, written \n
+check_msg "'v\\\\nk0=00:50:56:6b:28:04'" 2 bad_name_newline -- $NB run -i va --vmk $'v\nk0=00:50:56:6b:28:04' "${P[@]}"
 check_msg "expected a TCP port 1-65535" 2 bad_port_0 -- $NB run -i va --port 0 "${P[@]}"
 check_msg "--port '65536'" 2 bad_port_65536	-- $NB run -i va --port 65536 "${P[@]}"
 check_msg "--port 'abc'" 2 bad_port_abc		-- $NB run -i va -p abc "${P[@]}"

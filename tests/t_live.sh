@@ -176,6 +176,12 @@ test_count_exact() {
 		"[('$VMK0', 20, 2800)]" || return 1
 	t_expect host_tx "$(jget "$j" "[(m['mac'], m['packets'], m['bytes']) for m in d['hosts'][0]['tx']]")" \
 		"[('$VMK4', 7, 7280)]" || return 1
+	# from another network namespace (here the test's own), where va's
+	# ifindex is some other device or none: the run's names still
+	j=$("$NP" flows --pin-dir "$PIN" --json) || return 1
+	t_expect "mirror NIC from outside" \
+		"$(jget "$j" "(d['source']['interfaces'], d['flows'][0]['to_server']['mirror'], d['flows'][0]['from_server']['mirror'])")" \
+		"(['va'], 'va', 'va')" || return 1
 	stop_run
 	t_expect "run exit" "$STOP_RC" 0
 }
@@ -410,8 +416,10 @@ test_idle_expiry() {
 	j=$(nb stats --pin-dir "$PIN" --json) || return 1
 	echo "$j" >>"$_t_log"
 	jcheck "$j" "d['stats']['reclaimed'] >= 1" || return 1
-	t_expect "flows_evicted" "$(jget "$j" "d['stats']['flows_evicted']")" \
-		"$(jget "$j" "d['stats']['reclaimed']")" || return 1
+	# 16 connections: each listed, or evicted (its slot reclaimed, or
+	# idle in the table by now)
+	t_expect "flows + flows_evicted" \
+		"$(jget "$j" "d['stats']['flows'] + d['stats']['flows_evicted']")" 16 || return 1
 	stop_run
 	t_expect "run exit" "$STOP_RC" 0
 }
@@ -434,6 +442,80 @@ test_default_pin_dir() {
 	nb run -i va --mode "$MODE" --duration 0.3 >/dev/null 2>>"$_t_log"
 	t_expect "exit code" "$?" 0 || return 1
 	! xdp_attached
+}
+
+# A pin dir on no bpffs, in a directory with files in it: run makes it,
+# mounts a bpffs on it alone, and takes both away when it ends. In the
+# netns by nsenter, not `ip netns exec`, whose private mounts no query
+# from another shell would see.
+test_pin_dir_elsewhere() {
+	local i j
+	local ne=(nsenter "--net=/run/netns/$NS")
+	PIN=$WORK/deep/er/pins
+	"${ne[@]}" "$NP" run -i va --mode "$MODE" --pin-dir "$PIN" \
+		--interval 0.2 >"$WORK/else.out" 2>"$WORK/else.err" &
+	RUN_PID=$!
+	t_cleanup "kill -9 $RUN_PID"
+	for ((i = 0; i < 100; i++)); do
+		"$NP" stats --pin-dir "$PIN" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	mountpoint -q "$PIN" || { echo "no bpffs on $PIN" >>"$_t_log"; return 1; }
+	inject 3 $CLIENT_MAC $VMK0 $CLI $SRV 47000 902 10 || return 1
+	for ((i = 0; i < 100; i++)); do
+		j=$("$NP" stats --pin-dir "$PIN" --json 2>>"$_t_log")
+		[[ -n $j ]] && jcheck "$j" "d['stats']['matched'] == 3" && break
+		sleep 0.05
+	done
+	t_expect "matched" "$(jget "$j" "d['stats']['matched']")" 3 || return 1
+	[[ -e $WORK/count.json ]] || { echo "the files beside it are gone" >>"$_t_log"; return 1; }
+	stop_run
+	cat "$WORK/else.err" >>"$_t_log"
+	t_expect "run exit" "$STOP_RC" 0 || return 1
+	! mountpoint -q "$PIN" 2>/dev/null || { echo "the bpffs is left on $PIN" >>"$_t_log"; return 1; }
+	[[ ! -e $WORK/deep ]] || { echo "$WORK/deep is left" >>"$_t_log"; return 1; }
+}
+
+# The mirror NIC deleted under a live run: said once, and with nothing
+# left attached the run stops (exit 1) after a last report, its pins gone.
+test_nic_removed() {
+	local i rc
+	ip -n "$NS" link add vc type veth peer name vd || return 1
+	ip netns exec "$NS" ethtool -K vc rxvlan off rx-vlan-stag-hw-parse off >/dev/null 2>&1
+	ip -n "$NS" link set vc up && ip -n "$NS" link set vd up || return 1
+	ip netns exec "$NS" "$NP" run -i vc --mode "$MODE" --pin-dir "$PIN" \
+		--interval 0.2 >"$WORK/gone.out" 2>"$WORK/gone.err" &
+	RUN_PID=$!
+	t_cleanup "kill -9 $RUN_PID"
+	for ((i = 0; i < 100; i++)); do
+		nb stats --pin-dir "$PIN" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	ip -n "$NS" link del vc || return 1
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$RUN_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$RUN_PID"
+	rc=$?
+	cat "$WORK/gone.err" >>"$_t_log"
+	t_expect "exit code" "$rc" 1 || return 1
+	t_expect "stderr" "$(cat "$WORK/gone.err")" \
+		"nbdpath: warning: vc: the XDP program is no longer attached (the NIC was removed or moved, or 'nbdpath detach' ran); its frames are not counted from now on
+nbdpath: no interface left attached; start 'nbdpath run' again once the mirror NIC is back" || return 1
+	no_pins
+}
+
+# A mirror NIC that is down: one warning, and the run goes on.
+test_nic_down() {
+	ip -n "$NS" link add vc type veth peer name vd || return 1
+	ip netns exec "$NS" ethtool -K vc rxvlan off rx-vlan-stag-hw-parse off >/dev/null 2>&1
+	nb run -i vc --mode "$MODE" --pin-dir "$PIN" --duration 0.3 \
+		>/dev/null 2>"$WORK/down.err"
+	t_expect "exit code" "$?" 0 || { cat "$WORK/down.err" >>"$_t_log"; return 1; }
+	ip -n "$NS" link del vc
+	t_expect "stderr" "$(cat "$WORK/down.err")" \
+		"nbdpath: warning: vc is down, so it receives nothing; bring it up with 'ip link set vc up'"
 }
 
 # http_get URL: the status code on the first line, then the body
@@ -518,6 +600,9 @@ for MODE in generic native; do
 	run_case idle_expiry test_idle_expiry
 	run_case duration test_duration
 	run_case default_pin_dir test_default_pin_dir
+	run_case pin_dir_elsewhere test_pin_dir_elsewhere
+	run_case nic_removed test_nic_removed
+	run_case nic_down test_nic_down
 	run_case metrics test_metrics
 done
 t_done

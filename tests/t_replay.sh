@@ -436,10 +436,15 @@ if mk idle && replay idle "$D/idle.pcap" --json "${VMKS[@]}" &&
    jcheck "$D/idle.json" "${IDLE_TOTALS[@]}" \
 	'len(j["flows"])' 8 \
 	'j["stats"]["flows"]' 8 \
-	'sorted(f["client"] for f in j["flows"])' '["10.0.29.%d" % i for i in range(50, 58)]'; then
+	'j["stats"]["reclaimed"]' 0 \
+	'j["stats"]["flows_evicted"]' 8 \
+	'sorted(f["client"] for f in j["flows"])' '["10.0.29.%d" % i for i in range(50, 58)]' &&
+   replay idle_text "$D/idle.pcap" "${VMKS[@]}" &&
+   grep -q "; flows 8 listed, 8 evicted$" "$D/idle_text.json" &&
+   grep -q "^8 flows idle for --idle-timeout (300 s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them$" "$D/idle_text.json"; then
 	t_ok
 else
-	t_fail "flows idle in capture time leave the list, not the totals"
+	t_fail "flows idle in capture time leave the list, not the totals, and are counted evicted"
 fi
 
 t_begin replay_idle_reclaimed
@@ -454,6 +459,25 @@ if replay idle8 "$D/idle.pcap" --json --max-flows 5 "${VMKS[@]}" &&
 	t_ok
 else
 	t_fail "slots reclaimed in capture time keep their counts"
+fi
+
+# 1000 flows through the smallest table (8 slots): the frames of flows
+# that found no slot count as table_full and in nothing else, said once
+# on stderr with the way out.
+t_begin replay_table_full
+if t_log "$MKPCAP" bench "$D/full.pcap" --frames 2000 &&
+   replay full "$D/full.pcap" --json --max-flows 5 &&
+   t_expect exit "$rc" 0 &&
+   jcheck "$D/full.json" \
+	'j["stats"]["matched"]' 2000 \
+	'len(j["flows"])' 8 \
+	'j["stats"]["table_full"] + sum(f[d]["packets"] for f in j["flows"] for d in ("to_server", "from_server"))' 2000 \
+	'j["stats"]["table_full"] + sum(h[s][0]["packets"] for h in j["hosts"] for s in ("rx", "tx") if h[s])' 2000 &&
+   t_expect stderr "$(cat "$D/full.err")" \
+	"nbdpath: warning: $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["stats"]["table_full"])' "$D/full.json") frames found the flow table full (--max-flows 5): they are in no flow, host or interface count; raise --max-flows"; then
+	t_ok
+else
+	t_fail "a full flow table is counted and said"
 fi
 
 t_begin replay_idle_timeout_option

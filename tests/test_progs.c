@@ -533,11 +533,20 @@ const struct np_flow_rec *tp__read_flow(struct tprog *t, const char *server,
 	return tp__flow(t, server, sport, client, cport);
 }
 
-bool tp_neigh(struct tprog *t, const __u8 mac[6], struct np_neigh *out)
+bool tp_neigh(struct tprog *t, const __u8 mac[6], int family,
+	      struct np_neigh *out)
 {
 	struct np_neigh_key k = {};
 
 	memcpy(k.mac, mac, 6);
+	if (family) {
+		k.family = family;
+		return !bpf_map_lookup_elem(t->maps.neigh, &k, out);
+	}
+	k.family = NP_NEIGH_IPV4;
+	if (!bpf_map_lookup_elem(t->maps.neigh, &k, out))
+		return true;
+	k.family = NP_NEIGH_IPV6;
 	return !bpf_map_lookup_elem(t->maps.neigh, &k, out);
 }
 

@@ -224,8 +224,12 @@ const struct np_flow_rec *tp__read_flow(struct tprog *t, const char *server,
 					__u16 sport, const char *client,
 					__u16 cport);
 
-/* The owner IP np_neigh holds for mac; false if none. */
-bool tp_neigh(struct tprog *t, const __u8 mac[6], struct np_neigh *out);
+/*
+ * The owner IP np_neigh holds for mac in family (NP_NEIGH_IPV4/6; 0:
+ * either); false if none.
+ */
+bool tp_neigh(struct tprog *t, const __u8 mac[6], int family,
+	      struct np_neigh *out);
 
 /* An address in the flow key's form (IPv4-mapped for IPv4). */
 void tp_addr(__u8 out[16], const char *text);

@@ -171,6 +171,17 @@ int np_nic_mtu(const char *ifname)
 	return err ? err : ifr.ifr_mtu;
 }
 
+/* true unless the interface is known to be down */
+static bool if_up(int sock, const char *ifname)
+{
+	struct ifreq ifr = {};
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr))
+		return true;
+	return ifr.ifr_flags & IFF_UP;
+}
+
 void np_nic_warn(const char *ifname)
 {
 	struct features f;
@@ -183,6 +194,9 @@ void np_nic_warn(const char *ifname)
 		       strerror(errno));
 		return;
 	}
+	if (!if_up(sock, ifname))
+		np_warn("%s is down, so it receives nothing; bring it up with 'ip link set %s up'",
+			ifname, ifname);
 	err = features_read(sock, ifname, &f);
 	close(sock);
 	if (err) {

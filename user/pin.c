@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,8 +237,8 @@ static int mount_bpffs(const char *at, const char *dir, unsigned int mode)
 	char opts[16];
 
 	if (strcmp(at, "/sys/fs/bpf") && !dir_empty(at)) {
-		np_err("%s is not on a bpf filesystem; mount one ('mount -t bpf bpf %s') or use a --pin-dir under /sys/fs/bpf",
-		       dir, at);
+		np_err("%s is not on a bpf filesystem and not empty, so none can be mounted on it; give a --pin-dir that is new or empty, or under /sys/fs/bpf",
+		       dir);
 		return -ENOTSUP;
 	}
 	snprintf(opts, sizeof(opts), "mode=%o", mode);
@@ -282,14 +281,16 @@ static bool is_mountpoint(const char *path)
 static int prepare_dir(struct np_pins *p)
 {
 	char up[PATH_MAX], parent[PATH_MAX];
-	bool bpffs;
+	bool bpffs, on_dir;
 	int err;
 
 	if (is_bpffs(p->dir, &err))
 		return 0;
 	if (!err) {
 		/* exists, but on another filesystem: mount over it if empty */
-		return mount_bpffs(p->dir, p->dir, dir_mode(p->mode));
+		err = mount_bpffs(p->dir, p->dir, dir_mode(p->mode));
+		p->mounted = !err;
+		return err;
 	}
 	if (err != -ENOENT) {
 		np_err("cannot use --pin-dir %s: %s", p->dir, strerror(-err));
@@ -308,33 +309,43 @@ static int prepare_dir(struct np_pins *p)
 		       strerror(-err));
 		return err;
 	}
-	if (!bpffs) {
-		/* mount on the parent only, as on /sys/fs/bpf under
-		 * `ip netns exec`; deeper than that is not guessed at
-		 */
-		if (strcmp(up, parent)) {
-			np_err("%s is not on a bpf filesystem; mount one ('mount -t bpf bpf DIR') and use a --pin-dir under it",
-			       p->dir);
-			return -ENOTSUP;
-		}
+	/*
+	 * No bpffs: on the standard /sys/fs/bpf (empty under `ip netns
+	 * exec`) mount one there, for every tool to find; anywhere else
+	 * make the directory and mount one on it, as bpftool does, which
+	 * hides nothing. That one is taken away again on the way out.
+	 */
+	on_dir = !bpffs && strcmp(up, "/sys/fs/bpf");
+	if (!bpffs && !on_dir) {
 		err = mount_bpffs(up, p->dir, dir_mode(p->mode));
 		if (err)
 			return err;
 	}
-	/* mkdir -p below the bpffs */
+	/* mkdir -p below the nearest existing ancestor */
 	for (size_t i = strcmp(up, ".") ? strlen(up) : 0; i <= strlen(p->dir);
 	     i++) {
 		if (p->dir[i] != '/' && p->dir[i])
 			continue;
 		snprintf(parent, sizeof(parent), "%.*s", (int)i, p->dir);
-		if (i && mkdir(parent, 0700) && errno != EEXIST) {
+		if (!i || !strcmp(parent, up))
+			continue;
+		if (mkdir(parent, 0700)) {
+			if (errno == EEXIST)
+				continue;
 			err = -errno;
 			np_err("cannot create --pin-dir %s: %s: %s", p->dir,
 			       parent, strerror(-err));
 			return err;
 		}
+		if (!p->made[0])
+			snprintf(p->made, sizeof(p->made), "%s", parent);
 	}
 	p->own_dir = true;
+	if (on_dir) {
+		err = mount_bpffs(p->dir, p->dir, dir_mode(p->mode));
+		p->mounted = !err;
+		return err;
+	}
 	return 0;
 }
 
@@ -479,11 +490,21 @@ void np_pins_release(struct np_pins *p)
 				pin_names[i], strerror(errno));
 		p->pinned[i] = false;
 	}
-	if (p->own_dir && rmdir(p->dir))
-		np_dbg("left %s in place: %s", p->dir, strerror(errno));
 	if (p->dir_fd >= 0)
 		close(p->dir_fd);	/* drops the lock */
 	p->dir_fd = -1;
+	if (p->mounted && umount2(p->dir, MNT_DETACH))
+		np_dbg("left the bpf filesystem on %s: %s", p->dir,
+		       strerror(errno));
+	p->mounted = false;
+	if (p->own_dir && rmdir(p->dir))
+		np_dbg("left %s in place: %s", p->dir, strerror(errno));
+	/* and the directories made above it, while empty */
+	while (p->own_dir && p->made[0] && strcmp(p->dir, p->made)) {
+		parent_of(p->dir);
+		if (rmdir(p->dir))
+			break;
+	}
 	p->dir[0] = 0;
 }
 
@@ -547,42 +568,22 @@ static bool instance_live(const char *dir, const struct np_meta *meta)
  * under `ip netns exec`) has interface indexes that mean nothing here:
  * look the names up in its namespace, then come back.
  */
+/* The run's -i names, as it wrote them (any network namespace, any age). */
 static void resolve_ifnames(struct np_instance *in)
 {
-	char path[64], self[64] = "", theirs[64] = "";
-	int self_fd = -1, their_fd = -1;
-	bool moved = false;
 	__u32 n = in->meta.n_ifaces;
-	ssize_t len;
 
-	snprintf(path, sizeof(path), "/proc/%u/ns/net", in->meta.pid);
-	len = readlink("/proc/self/ns/net", self, sizeof(self) - 1);
-	if (len > 0)
-		self[len] = 0;
-	len = readlink(path, theirs, sizeof(theirs) - 1);
-	if (len > 0)
-		theirs[len] = 0;
-	if (in->live && self[0] && theirs[0] && strcmp(self, theirs)) {
-		self_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		their_fd = open(path, O_RDONLY | O_CLOEXEC);
-		moved = self_fd >= 0 && their_fd >= 0 &&
-			!setns(their_fd, CLONE_NEWNET);
-		if (!moved)
-			np_dbg("cannot enter the network namespace of pid %u: %s",
-			       in->meta.pid, strerror(errno));
-	}
 	for (__u32 i = 0; i < n && i < NP_MAX_IFACES; i++) {
-		if (!if_indextoname(in->meta.ifindex[i], in->ifnames[i]))
+		const char *name = in->meta.ifname[i];
+		size_t len = strnlen(name, sizeof(in->meta.ifname[i]));
+
+		if (len)
+			snprintf(in->ifnames[i], sizeof(in->ifnames[i]),
+				 "%.*s", (int)len, name);
+		else
 			snprintf(in->ifnames[i], sizeof(in->ifnames[i]),
 				 "ifindex %u", in->meta.ifindex[i]);
 	}
-	if (moved && setns(self_fd, CLONE_NEWNET))
-		np_warn("cannot return to this network namespace: %s",
-			strerror(errno));
-	if (self_fd >= 0)
-		close(self_fd);
-	if (their_fd >= 0)
-		close(their_fd);
 }
 
 struct map_shape {

@@ -26,6 +26,8 @@ struct np_pins {
 	char dir[PATH_MAX];
 	int dir_fd;			/* holds flock(LOCK_EX) while we live */
 	bool own_dir;			/* ours to remove on the way out */
+	bool mounted;			/* a bpffs of ours on dir itself */
+	char made[PATH_MAX];		/* the topmost directory we created */
 	unsigned int mode;		/* of each pin */
 	bool pinned[NP_N_PINS];
 };

@@ -97,6 +97,7 @@ int cmd_query(struct np_cli *o)
 	for (__u32 i = 0; i < in.meta.n_ifaces && i < NP_MAX_IFACES; i++)
 		ifaces[i] = in.ifnames[i];
 	ro.ifaces = ifaces;
+	ro.ifindexes = in.meta.ifindex;
 	ro.n_ifaces = in.meta.n_ifaces < NP_MAX_IFACES ? in.meta.n_ifaces :
 			NP_MAX_IFACES;
 	ro.sample_rate = in.meta.sample_rate;

@@ -391,6 +391,8 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 		if (!res->frames) {
 			res->first_ns = now;
 			last_read = now;
+		} else if (now < res->first_ns) {
+			res->first_ns = now;
 		}
 		res->frames++;
 		/* a capture from several queues may step back a little:
@@ -562,6 +564,7 @@ int cmd_replay(struct np_cli *o)
 		np_err("cannot build the report: %s", strerror(errno));
 		goto out;
 	}
+	np_report_warn_full(r, o->max_flows);
 	if (o->json)
 		np_report_json(stdout, r, NULL, NP_VIEW_ALL);
 	else

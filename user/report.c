@@ -46,7 +46,7 @@ void np_fmt_mac(char buf[18], const __u8 mac[6])
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-static bool ip_is_v4(const __u8 ip[16])
+bool np_ip_is_v4(const __u8 ip[16])
 {
 	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -58,7 +58,7 @@ void np_fmt_ip(char buf[46], const __u8 ip[16])
 	/* inet_ntop() writes IPv6 as RFC 5952 wants (lower case, the
 	 * longest zero run compressed); a v4-mapped key is plain IPv4
 	 */
-	if (ip_is_v4(ip)) {
+	if (np_ip_is_v4(ip)) {
 		if (!inet_ntop(AF_INET, ip + 12, buf, 46))
 			snprintf(buf, 46, "?");
 	} else if (!inet_ntop(AF_INET6, ip, buf, 46)) {
@@ -217,13 +217,39 @@ static int add_owner(const void *key, const void *val, void *ctx)
 {
 	const struct np_neigh_key *k = key;
 	const struct np_neigh *v = val;
-	struct np_mac_owner *o = vec_add(ctx);
+	struct np_mac_owner *o;
 
+	if (k->family != NP_NEIGH_IPV4 && k->family != NP_NEIGH_IPV6)
+		return 0;
+	o = vec_add(ctx);
 	if (!o)
 		return -ENOMEM;
 	memcpy(o->mac, k->mac, 6);
+	o->family = k->family;
 	memcpy(o->ip, v->ip, 16);
+	o->from_request = v->from_request;
 	return 0;
+}
+
+/* by MAC, then family: the MAC and family are the first 7 bytes */
+static int cmp_owner(const void *a, const void *b)
+{
+	return memcmp(a, b, 7);
+}
+
+__u64 np_report_stat(const struct np_report *r, int i)
+{
+	return i >= 0 && i < NP_STAT_MAX ? r->stats[i] : 0;
+}
+
+void np_report_warn_full(const struct np_report *r, __u32 max_flows)
+{
+	__u64 n = r->stats[NP_STAT_TABLE_FULL];
+
+	if (n)
+		np_warn("%llu frames found the flow table full (--max-flows %u): they are in no flow, host or interface count; raise --max-flows",
+			(unsigned long long)n,
+			max_flows ? max_flows : NP_DEFAULT_MAX_FLOWS);
 }
 
 const char *np_report_name(const struct np_report *r, const __u8 mac[6])
@@ -236,13 +262,51 @@ const char *np_report_name(const struct np_report *r, const __u8 mac[6])
 	return n && n->name[0] ? n->name : NULL;
 }
 
-const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6])
+/*
+ * An ARP request's "tell" address naming a host this report has seen
+ * receive requests, but never on this MAC: the seed's host, answering
+ * from vmk0's address out of vmk4, asks for the data mover that way.
+ * The address is vmk0's, not vmk4's.
+ */
+static bool owner_credible(const struct np_report *r,
+			   const struct np_mac_owner *o)
 {
+	const struct np_rhost *h;
+	struct np_rmac m = {};
+
+	if (!o->from_request)
+		return true;
+	h = np_report_find_host(r, o->ip);
+	if (!h || !h->n[NP_DIR_TO_SERVER])
+		return true;
+	memcpy(m.mac, o->mac, 6);
+	return np_rhost_find_mac(h, NP_DIR_TO_SERVER, &m) != NULL;
+}
+
+static const struct np_mac_owner *owner_of(const struct np_report *r,
+					   const __u8 mac[6], __u8 family)
+{
+	const struct np_mac_owner *o;
+	__u8 k[7];
+
+	memcpy(k, mac, 6);
+	k[6] = family;
+	o = bsearch(k, r->owners, r->n_owners, sizeof(*o), cmp_owner);
+	return o && owner_credible(r, o) ? o : NULL;
+}
+
+const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6],
+			    const __u8 *near, bool exact)
+{
+	__u8 want = near && !np_ip_is_v4(near) ? NP_NEIGH_IPV6 : NP_NEIGH_IPV4;
 	const struct np_mac_owner *o;
 
 	if (!r->n_owners)
 		return NULL;
-	o = bsearch(mac, r->owners, r->n_owners, sizeof(*o), cmp_mac6);
+	o = owner_of(r, mac, want);
+	if (!o && !exact)
+		o = owner_of(r, mac, want == NP_NEIGH_IPV4 ? NP_NEIGH_IPV6 :
+							    NP_NEIGH_IPV4);
 	return o ? o->ip : NULL;
 }
 
@@ -740,6 +804,7 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		r->n_listed += f->listed;
 	}
 	r->n_flows = m;
+	r->n_evicted = r->o.flows_evicted + (m - r->n_listed);
 	err = index_flows(r);
 out:
 	spare_put(SPARE_SORT, srt);
@@ -789,7 +854,7 @@ struct np_report *np_report_build(const struct np_maps *m,
 	if (names.n)
 		qsort(names.v, names.n, names.sz, cmp_mac6);
 	if (owners.n)
-		qsort(owners.v, owners.n, owners.sz, cmp_mac6);
+		qsort(owners.v, owners.n, owners.sz, cmp_owner);
 	r->names = names.v;
 	r->n_names = names.n;
 	names.v = NULL;
@@ -1123,9 +1188,9 @@ void np_report_prom(FILE *f, const struct np_report *r)
 		  "Flows in the report (neither idle nor closed).");
 	fprintf(f, "nbdpath_flows %zu\n", r->n_listed);
 	prom_head(f, "nbdpath_flows_evicted_total", "counter",
-		  "Flows whose counts moved out of the kernel's flow table.");
+		  "Flows gone from the report (idle, or closed); their counts stay in the host and interface totals.");
 	fprintf(f, "nbdpath_flows_evicted_total %llu\n",
-		(unsigned long long)r->o.flows_evicted);
+		(unsigned long long)r->n_evicted);
 	if (r->sample > 1) {
 		prom_head(f, "nbdpath_sample_rate", "gauge",
 			  "Counts are multiplied by this (--sample-rate).");

@@ -28,6 +28,7 @@ struct np_report_opts {
 	const char *path;		/* replay: the file; NULL otherwise */
 	bool truncated;			/* replay: the capture was cut short */
 	const char *const *ifaces;	/* run: the -i names */
+	const __u32 *ifindexes;		/* ...and their ifindexes (or NULL) */
 	int n_ifaces;
 	__u32 sample_rate;		/* 0/1: none; else counts x N, "sampled": N */
 	__u32 idle_sec;			/* flows idle this long leave "flows" */
@@ -62,6 +63,12 @@ struct np_report *np_report_build(const struct np_maps *m,
 				  const struct np_flowset *flows,
 				  const struct np_report_opts *o);
 void np_report_free(struct np_report *r);
+
+/* Counter i (NP_STAT_*) of the report, before --sample-rate. */
+__u64 np_report_stat(const struct np_report *r, int i);
+
+/* One warning line if frames found the flow table full. */
+void np_report_warn_full(const struct np_report *r, __u32 max_flows);
 
 /* Views, for the query commands and the human report. */
 #define NP_VIEW_STATS	0x1
@@ -105,5 +112,6 @@ void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx);
 /* Formatting helpers shared with the rest of userspace. */
 void np_fmt_mac(char buf[18], const __u8 mac[6]);
 void np_fmt_ip(char buf[46], const __u8 ip[16]);	/* v4-mapped -> a.b.c.d */
+bool np_ip_is_v4(const __u8 ip[16]);		/* ::ffff:a.b.c.d */
 
 #endif /* NBDPATH_REPORT_H */

@@ -345,12 +345,13 @@ static void jw_time(struct jw *w, __s64 ns)
 	char *o;
 
 	jw_pre(w);
-	o = jw_room(w, 28);
+	o = jw_room(w, 32);	/* sign, 20 digits, point, 9 digits */
 	if (ns < 0)
 		*o++ = '-';
 	o = fmt_u64(o, a / 1000000000ull);
 	*o++ = '.';
-	w->p = fmt_fixed(o, a % 1000000000ull / 1000, 6);
+	/* every digit a nanosecond capture holds, as tshark prints them */
+	w->p = fmt_fixed(o, a % 1000000000ull, 9);
 }
 
 static void jw_mac(struct jw *w, const __u8 *mac)
@@ -373,13 +374,6 @@ static void jw_mac(struct jw *w, const __u8 *mac)
 	w->p = o + 19;
 }
 
-static bool ip_is_v4(const __u8 ip[16])
-{
-	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(ip, prefix, sizeof(prefix));
-}
-
 static void jw_ip(struct jw *w, const __u8 *ip)
 {
 	char b[46], *o;
@@ -388,7 +382,7 @@ static void jw_ip(struct jw *w, const __u8 *ip)
 		jw_str(w, NULL);
 		return;
 	}
-	if (!ip_is_v4(ip)) {
+	if (!np_ip_is_v4(ip)) {
 		np_fmt_ip(b, ip);
 		jw_str(w, b);
 		return;
@@ -453,8 +447,15 @@ struct ctx {
 
 static const char *mirror_name(struct ctx *c, __u32 ifindex, char *buf)
 {
+	const struct np_report_opts *o = &c->r->o;
 	struct ifn *x;
 
+	/* the run's own NICs by the names it was given: the query may sit
+	 * in another network namespace, where the ifindex names another
+	 */
+	for (int i = 0; o->ifindexes && o->ifaces && i < o->n_ifaces; i++)
+		if (o->ifindexes[i] == ifindex)
+			return o->ifaces[i];
 	for (int i = 0; i < c->n_ifn; i++)
 		if (c->ifn[i].ifindex == ifindex)
 			return c->ifn[i].ok ? c->ifn[i].name : NULL;
@@ -503,18 +504,21 @@ static void put_stats(struct ctx *c)
 	for (int i = 0; i < NP_STAT_MAX; i++)
 		jw_ku64(w, np_stat_names[i], r->stats[i]);
 	jw_ku64(w, "flows", r->n_listed);
-	jw_ku64(w, "flows_evicted", r->o.flows_evicted);
+	jw_ku64(w, "flows_evicted", r->n_evicted);
 	jw_close(w, '}');
 }
 
-/* "interface" and "owner_ip" of a server-side MAC */
-static void put_mac_names(struct ctx *c, const __u8 *mac)
+/*
+ * "interface" and "owner_ip" of a server-side MAC; near: a server IP it
+ * carries, whose address family the owner IP is wanted in
+ */
+static void put_mac_names(struct ctx *c, const __u8 *mac, const __u8 *near)
 {
 	struct jw *w = &c->w;
 
 	jw_kstr(w, "interface", mac ? np_report_name(c->r, mac) : NULL);
 	jw_key(w, "owner_ip");
-	jw_ip(w, mac ? np_report_owner(c->r, mac) : NULL);
+	jw_ip(w, mac ? np_report_owner(c->r, mac, near, false) : NULL);
 }
 
 static void put_sampled(struct ctx *c)
@@ -551,7 +555,7 @@ static void put_hosts(struct ctx *c)
 				jw_open(w, '{');
 				jw_key(w, "mac");
 				jw_mac(w, m->other ? NULL : m->mac);
-				put_mac_names(c, m->other ? NULL : m->mac);
+				put_mac_names(c, m->other ? NULL : m->mac, h->ip);
 				if (m->other) {
 					/* frames of MACs past a flow's set */
 					jw_key(w, "other");
@@ -764,7 +768,7 @@ static void put_ifaces(struct ctx *c)
 		jw_open(w, '{');
 		jw_key(w, "mac");
 		jw_mac(w, x->mac);
-		put_mac_names(c, x->mac);
+		put_mac_names(c, x->mac, x->n_ips ? x->ips[0] : NULL);
 		for (int d = 0; d < 2; d++) {
 			jw_ku64(w, k_packets[d], x->packets[d] * r->sample);
 			jw_ku64(w, k_bytes[d], x->bytes[d] * r->sample);

@@ -53,7 +53,9 @@ struct np_mac_name {
 
 struct np_mac_owner {
 	__u8	mac[6];
+	__u8	family;			/* NP_NEIGH_IPV4 or NP_NEIGH_IPV6 */
 	__u8	ip[16];
+	bool	from_request;		/* struct np_neigh */
 };
 
 struct np_report {
@@ -63,6 +65,11 @@ struct np_report {
 	struct np_rflow *flows;		/* by bytes, descending */
 	size_t	n_flows;
 	size_t	n_listed;
+	/*
+	 * Flows out of the list: retired from the kernel's table
+	 * (o.flows_evicted) or expired there and not yet reclaimed
+	 */
+	__u64	n_evicted;
 	struct np_rkey *by_key;		/* hash index of flows */
 	size_t	key_mask;		/* by_key's size - 1 */
 	struct np_rhost *hosts;		/* by IP */
@@ -78,7 +85,13 @@ struct np_report {
 };
 
 const char *np_report_name(const struct np_report *r, const __u8 mac[6]);
-const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6]);
+/*
+ * The IP that ARP/ND showed owning mac, in the address family of near (a
+ * server IP; NULL: IPv4) when one is known, else (unless exact) in the
+ * other family; NULL if none.
+ */
+const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6],
+			    const __u8 *near, bool exact);
 const struct np_rflow *np_report_find_flow(const struct np_report *r,
 					   const struct np_flow_key *k);
 /*

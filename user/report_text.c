@@ -121,7 +121,7 @@ static void clean(char *dst, size_t sz, const char *s)
 
 /* "vmk0 (00:25:b5:00:00:0a)", or the MAC with its owner IP when unnamed */
 static void fmt_where(char *buf, size_t sz, const struct np_report *r,
-		      const struct np_rmac *m)
+		      const struct np_rmac *m, const __u8 *host)
 {
 	const char *name;
 	const __u8 *owner;
@@ -133,7 +133,7 @@ static void fmt_where(char *buf, size_t sz, const struct np_report *r,
 	}
 	np_fmt_mac(mac, m->mac);
 	name = np_report_name(r, m->mac);
-	owner = np_report_owner(r, m->mac);
+	owner = np_report_owner(r, m->mac, host, false);
 	if (name) {
 		clean(nm, sizeof(nm), name);
 		snprintf(buf, sz, "%s (%s)", nm, mac);
@@ -174,7 +174,7 @@ static void fmt_macs(char *buf, size_t sz, const struct np_report *r,
 	for (size_t i = 0; i < h->n[dir] && n < sz; i++) {
 		char w[96];
 
-		fmt_where(w, sizeof(w), r, &h->dir[dir][i]);
+		fmt_where(w, sizeof(w), r, &h->dir[dir][i], h->ip);
 		n += snprintf(buf + n, sz - n, "%s%s", i ? ", " : "", w);
 	}
 }
@@ -277,7 +277,8 @@ static void explain_asym(FILE *f, const struct np_report *r,
 	fmt_vmk(rxn, sizeof(rxn), r, rx->mac);
 	np_fmt_ip(hip, h->ip);
 	name = np_report_name(r, tx->mac);
-	owner = np_report_owner(r, tx->mac);
+	/* an address to point an appliance of this host's family at */
+	owner = np_report_owner(r, tx->mac, h->ip, true);
 	fprintf(f, "      why: requests arrive on %s, but ESXi sends the replies (the backup data) out of\n"
 		"           the interface its routing table picks for the client's subnet, %s,\n"
 		"           keeping %s as the source address.\n",
@@ -293,8 +294,8 @@ static void explain_asym(FILE *f, const struct np_report *r,
 		snprintf(at, sizeof(at), "that interface's IP");
 	}
 	fprintf(f, "           then point the backup appliance at %s;\n", at);
-	fputs("           or see where the client's subnet is routed: esxcli network ip route ipv4 list\n",
-	      f);
+	fprintf(f, "           or see where the client's subnet is routed: esxcli network ip route %s list\n",
+		np_ip_is_v4(h->ip) ? "ipv4" : "ipv6");
 	if (!name)
 		fputs("           (--vmk NAME=MAC or --vmk-file put vmk names on these MACs)\n",
 		      f);
@@ -353,12 +354,16 @@ static void put_hosts(FILE *f, const struct np_report *r)
 static void put_ifaces(FILE *f, const struct np_report *r,
 		       const struct np_report *prev, double el)
 {
+	const char *kind = r->o.kind ? r->o.kind : "";
 	struct table t;
 	bool rates = el > 0;
 
 	fprintf(f, "INTERFACES (server side, %s)\n",
 		rates ? "rates as in esxtop" :
-		"totals so far; rates from the second report on");
+		!strcmp(kind, "replay") ? "totals over the capture" :
+		!strcmp(kind, "run") ?
+		"totals so far; rates from the second report on" :
+		"totals so far");
 	if (!r->n_ifaces) {
 		fputs("  none seen yet\n", f);
 		return;
@@ -372,7 +377,8 @@ static void put_ifaces(FILE *f, const struct np_report *r,
 		const struct np_riface *px = prev ?
 			np_report_find_iface(prev, x->mac) : NULL;
 		const char *name = np_report_name(r, x->mac);
-		const __u8 *owner = np_report_owner(r, x->mac);
+		const __u8 *owner = np_report_owner(r, x->mac,
+					x->n_ips ? x->ips[0] : NULL, false);
 		char mac[18], nm[16] = "-", oip[46] = "-", ips[CELL];
 		char v[4][24];
 		size_t n = 0;
@@ -525,7 +531,15 @@ static void put_stats(FILE *f, const struct np_report *r)
 		sep = ", ";
 	}
 	fprintf(f, "; flows %zu listed, %llu evicted\n", r->n_listed,
-		(unsigned long long)r->o.flows_evicted);
+		(unsigned long long)r->n_evicted);
+	if (r->stats[NP_STAT_TABLE_FULL])
+		fprintf(f, "%llu frames found the flow table full and are in no flow, host or interface count: raise --max-flows\n",
+			(unsigned long long)r->stats[NP_STAT_TABLE_FULL]);
+	if (r->o.kind && !strcmp(r->o.kind, "replay") &&
+	    r->n_flows > r->n_listed)
+		fprintf(f, "%zu flows idle for --idle-timeout (%u s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them\n",
+			r->n_flows - r->n_listed,
+			r->o.idle_sec ? r->o.idle_sec : NP_DEFAULT_IDLE_SEC);
 }
 
 void np_report_text(FILE *f, const struct np_report *r,

@@ -43,6 +43,8 @@ struct run {
 	__u32 closed_sec;
 	__u64 last_ns;			/* CLOCK_MONOTONIC of prev */
 	int reports;
+	bool warned_full;		/* about a full flow table, once */
+	bool gone[NP_MAX_IFACES];	/* link detached under us: said so */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -234,6 +236,8 @@ static int write_meta(struct run *r)
 	for (int i = 0; i < o->n_ifaces; i++) {
 		meta.ifindex[i] = o->ifindex[i];
 		meta.xdp_mode[i] = r->mode[i];
+		snprintf(meta.ifname[i], sizeof(meta.ifname[i]), "%s",
+			 o->ifaces[i]);
 	}
 	if (bpf_map_update_elem(r->maps.meta, &zero, &meta, BPF_ANY)) {
 		int err = -errno;
@@ -283,6 +287,7 @@ static int report(struct run *r, bool print)
 	struct np_report_opts ro = {
 		.kind = "run",
 		.ifaces = o->ifaces,
+		.ifindexes = o->ifindex,
 		.n_ifaces = o->n_ifaces,
 		.sample_rate = o->sample_rate,
 		.idle_sec = o->idle_timeout,
@@ -330,6 +335,10 @@ static int report(struct run *r, bool print)
 		np_err("cannot build the report: %s", strerror(-err));
 		return err;
 	}
+	if (!r->warned_full && np_report_stat(cur, NP_STAT_TABLE_FULL)) {
+		np_report_warn_full(cur, o->max_flows);
+		r->warned_full = true;
+	}
 	if (print) {
 		if (o->json) {
 			np_report_json(stdout, cur, r->prev, NP_VIEW_ALL);
@@ -350,6 +359,34 @@ static int report(struct run *r, bool print)
 	return 0;
 }
 
+/*
+ * A link is detached under a live run when its NIC is deleted or moved
+ * away, or by 'nbdpath detach': say so once per NIC, and stop (after a
+ * last report) when no NIC is left, since nothing is counted any more.
+ */
+static int check_links(struct run *r)
+{
+	int left = 0;
+
+	for (int i = 0; i < r->o->n_ifaces; i++) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!r->gone[i] && r->link_fd[i] >= 0 &&
+		    !bpf_obj_get_info_by_fd(r->link_fd[i], &info, &len) &&
+		    !info.xdp.ifindex) {
+			r->gone[i] = true;
+			np_warn("%s: the XDP program is no longer attached (the NIC was removed or moved, or 'nbdpath detach' ran); its frames are not counted from now on",
+				r->o->ifaces[i]);
+		}
+		left += !r->gone[i];
+	}
+	if (left)
+		return 0;
+	np_err("no interface left attached; start 'nbdpath run' again once the mirror NIC is back");
+	return -ENODEV;
+}
+
 static int loop(struct run *r, const sigset_t *open)
 {
 	__u64 start = clock_ns(CLOCK_MONOTONIC);
@@ -367,6 +404,9 @@ static int loop(struct run *r, const sigset_t *open)
 		/* a signal, or the end of --duration: one last report */
 		err = report(r, stop_signal != SIGPIPE);
 		if (err || stop_signal || (end && until == end))
+			return err;
+		err = check_links(r);
+		if (err)
 			return err;
 		/* stopped (SIGSTOP) or starved: resume from now, no burst */
 		if (clock_ns(CLOCK_MONOTONIC) > next + step)

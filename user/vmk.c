@@ -360,8 +360,12 @@ int np_vmk_parse_file(struct np_vmk_list *l, const char *path)
 	}
 	errno = 0;
 	while (getline(&line, &cap, f) >= 0) {
-		p.line++;
-		err = parse_line(&p, line);
+		char *s = line;
+
+		/* a UTF-8 byte order mark from a Windows editor */
+		if (!p.line++ && !strncmp(s, "\xef\xbb\xbf", 3))
+			s += 3;
+		err = parse_line(&p, s);
 		if (err)
 			goto out;
 		errno = 0;

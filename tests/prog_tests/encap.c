@@ -473,7 +473,7 @@ void test_encap_inner_outcomes(void)
 	if (!tp_outcome(&t, &f, 0, NP_STAT_NOT_IP, features(&e) | F(NEIGH),
 			"ARP"))
 		goto out;
-	if (ASSERT_TRUE(tp_neigh(&t, MAC_VMK4, &n), "neigh entry")) {
+	if (ASSERT_TRUE(tp_neigh(&t, MAC_VMK4, NP_NEIGH_IPV4, &n), "neigh entry")) {
 		tp_addr(ip, IP_ESX_VMK4);
 		ASSERT_MEMEQ(n.ip, ip, 16, "owner ip");
 	}

@@ -3,6 +3,8 @@
  * ARP and IPv6 neighbour advertisements on the mirror tell which IP owns
  * an otherwise unnamed server-side MAC (np_neigh).
  */
+#include <string.h>
+
 #include "test_progs.h"
 
 static const __u8 BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -16,7 +18,8 @@ static bool want_neigh(struct tprog *t, const __u8 mac[6], const char *ip,
 	char name[96];
 
 	snprintf(name, sizeof(name), "%s: np_neigh entry", what);
-	if (!ASSERT_TRUE(tp_neigh(t, mac, &n), name))
+	if (!ASSERT_TRUE(tp_neigh(t, mac, strchr(ip, ':') ? NP_NEIGH_IPV6 :
+				  NP_NEIGH_IPV4, &n), name))
 		return false;
 	tp_addr(want, ip);
 	snprintf(name, sizeof(name), "%s: owner ip", what);
@@ -49,8 +52,15 @@ void test_arp_neigh(void)
 	arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	/* vmk0 asks for its gateway: a request teaches as much */
-	arp(&f, 1, MAC_VMK0, IP_ESX, BCAST, "10.0.0.1");
+	/* vmk4 asks for the data mover "tell 10.0.0.10" (vmk0's address:
+	 * the seed's host replying from vmk0's IP out of vmk4): a request
+	 * never replaces what a reply said
+	 */
+	arp(&f, 1, MAC_VMK4, IP_ESX, BCAST, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	/* vmk0 announces itself (gratuitous: sender = target address) */
+	arp(&f, 1, MAC_VMK0, IP_ESX, BCAST, IP_ESX);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* an address probe (RFC 5227) has sender 0.0.0.0: owns nothing */
@@ -65,16 +75,52 @@ void test_arp_neigh(void)
 	frame_end(&f);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want[NP_STAT_PACKETS] = 4;
-	want[NP_STAT_NOT_IP] = 4;
-	want[NP_STAT_NEIGH] = 3;
+	want[NP_STAT_PACKETS] = 5;
+	want[NP_STAT_NOT_IP] = 5;
+	want[NP_STAT_NEIGH] = 4;
 	want[NP_STAT_VLAN] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
 	want[NP_STAT_VLAN] = 0;
 	want_neigh(&t, MAC_VMK4, IP_ESX_VMK4, TP_CLOCK0, "vmk4");
+	if (tp_neigh(&t, MAC_VMK4, NP_NEIGH_IPV4, &n))
+		ASSERT_EQ(n.from_request, 0, "vmk4: from a reply");
 	want_neigh(&t, MAC_VMK0, IP_ESX, TP_CLOCK0, "vmk0");
-	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "probe learnt nothing");
+	if (tp_neigh(&t, MAC_VMK0, NP_NEIGH_IPV4, &n))
+		ASSERT_EQ(n.from_request, 0, "vmk0: from an announcement");
+
+	/* a request alone is taken for what it is, until a reply */
+	arp(&f, 1, MAC_GW, "10.0.28.1", BCAST, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want_neigh(&t, MAC_GW, "10.0.28.1", TP_CLOCK0, "the router asks");
+	if (tp_neigh(&t, MAC_GW, NP_NEIGH_IPV4, &n))
+		ASSERT_EQ(n.from_request, 1, "router: from a request");
+	tp_set_clock(&t, TP_CLOCK0 + 100);
+	arp(&f, 2, MAC_GW, "10.0.28.1", MAC_RUBRIK, IP_RUBRIK);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want_neigh(&t, MAC_GW, "10.0.28.1", TP_CLOCK0 + 100,
+		   "the router answers");
+	if (tp_neigh(&t, MAC_GW, NP_NEIGH_IPV4, &n))
+		ASSERT_EQ(n.from_request, 0, "router: from a reply now");
+	want[NP_STAT_PACKETS] = 2;
+	want[NP_STAT_NOT_IP] = 2;
+	want[NP_STAT_NEIGH] = 2;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	tp_set_clock(&t, TP_CLOCK0);
+	/* a request cut before the target address: nothing learnt */
+	arp(&f, 1, MAC_VMK0, "10.0.0.9", BCAST, "10.0.0.9");
+	if (!tp_run(&t, &f, 14 + 27))
+		goto out;
+	want[NP_STAT_PACKETS] = 1;
+	want[NP_STAT_NOT_IP] = 1;
+	want[NP_STAT_NEIGH] = 0;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, MAC_VMK0, IP_ESX, TP_CLOCK0, "vmk0 after a cut request");
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "probe learnt nothing");
 
 	/* the same binding again: counted, the entry left as it was */
 	tp_set_clock(&t, TP_CLOCK0 + 5000);
@@ -101,7 +147,7 @@ void test_arp_neigh(void)
 	want[NP_STAT_NEIGH] = 0;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "cut ARP learnt nothing");
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "cut ARP learnt nothing");
 	/* ...and one byte more is enough */
 	if (!tp_run(&t, &f, 14 + 18))
 		goto out;
@@ -151,7 +197,7 @@ void test_nd_neigh(void)
 		goto out;
 	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 (option)");
 	want_neigh(&t, MAC_VMK0, "fd00:28::20", TP_CLOCK0, "vmk0 (option)");
-	ASSERT_TRUE(!tp_neigh(&t, proxy, &n), "sender of a proxied NA");
+	ASSERT_TRUE(!tp_neigh(&t, proxy, 0, &n), "sender of a proxied NA");
 
 	/* no option (a solicited answer): the frame's source owns it */
 	na(&f, proxy, "fe80::1", "fd00:28::30", NULL);
@@ -173,7 +219,7 @@ void test_nd_neigh(void)
 	want[NP_STAT_NEIGH] = 0;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "solicitation");
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "solicitation");
 
 	/* cut inside the target address: nothing */
 	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::50", MAC_RUBRIK);
@@ -181,7 +227,7 @@ void test_nd_neigh(void)
 		goto out;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, &n), "cut NA");
+	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "cut NA");
 out:
 	tp_close(&t);
 }

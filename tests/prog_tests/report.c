@@ -229,6 +229,7 @@ struct conv {
 	int n_to, n_from;		/* data frames after the handshake */
 	__u32 to_payload, from_payload;
 	bool no_handshake;
+	bool v6;			/* server and client are IPv6 */
 	__u8 close;			/* FIN both ways, or RST */
 };
 
@@ -237,14 +238,14 @@ static bool converse(struct scen *s, const struct conv *c)
 	struct seg to = {
 		.dmac = c->to_mac, .smac = c->to_src,
 		.saddr = c->client, .daddr = c->server,
-		.sport = c->cport, .dport = NBD_PORT,
+		.sport = c->cport, .dport = NBD_PORT, .v6 = c->v6,
 		.n_tags = c->to_vid ? 1 : 0,
 		.tpid = { FRAME_ETH_P_8021Q }, .vid = { c->to_vid },
 	};
 	struct seg from = {
 		.dmac = c->from_dst, .smac = c->from_mac,
 		.saddr = c->server, .daddr = c->client,
-		.sport = NBD_PORT, .dport = c->cport,
+		.sport = NBD_PORT, .dport = c->cport, .v6 = c->v6,
 		.n_tags = c->from_vid ? 1 : 0,
 		.tpid = { FRAME_ETH_P_8021Q }, .vid = { c->from_vid },
 	};
@@ -466,7 +467,7 @@ void test_report_seed(void)
 
 	JEQ(json, "version", "1");
 	JEQ(json, "source", "{\"kind\": \"replay\", \"path\": \"seed.pcap\"}");
-	JEQ(json, "time", "1763900000.008000");
+	JEQ(json, "time", "1763900000.008000000");
 	JEQ(json, "sampled", "<missing>");
 	JEQ(json, "interval", "<missing>");
 	JEQ(json, "stats.packets", "9");
@@ -498,8 +499,8 @@ void test_report_seed(void)
 	JEQ(json, "flows.0.client", "\"10.0.28.50\"");
 	JEQ(json, "flows.0.client_port", "50512");
 	JEQ(json, "flows.0.verdict", "\"asymmetric\"");
-	JEQ(json, "flows.0.first_seen", "1763900000.001000");
-	JEQ(json, "flows.0.last_seen", "1763900000.008000");
+	JEQ(json, "flows.0.first_seen", "1763900000.001000000");
+	JEQ(json, "flows.0.last_seen", "1763900000.008000000");
 	JEQ(json, "flows.0.to_server.packets", "4");
 	JEQ(json, "flows.0.to_server.bytes", u64s(s->bytes[0]));
 	JEQ(json, "flows.0.to_server.payload_bytes", "200");
@@ -903,11 +904,118 @@ void test_report_views(void)
 	buf = rt.out;
 	ASSERT_TRUE(json_valid(buf), "valid JSON");
 	JEQ(buf, "version", "1");
-	JEQ(buf, "time", "1763900000.008000");
+	JEQ(buf, "time", "1763900000.008000000");
 	JEQ(buf, "hosts.0.verdict", "\"asymmetric\"");
 	JEQ(buf, "stats", "<missing>");
 	JEQ(buf, "flows", "<missing>");
 	JEQ(buf, "interfaces", "<missing>");
+out:
+	rt_done(&rt);
+}
+
+/*
+ * Owner IPs come from ARP replies and neighbour advertisements only, one
+ * per address family: the seed's host asking for the data mover from
+ * vmk4's MAC "tell 10.0.0.10" does not make vmk0's address vmk4's, and a
+ * dual-stack vmk4 shows each host the owner IP of that host's family.
+ */
+void test_report_owner_family(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const struct conv seed6 = {
+		.server = IP6_ESX, .client = IP6_RUBRIK, .cport = CLIENT_PORT,
+		.to_mac = MAC_VMK0, .to_src = MAC_GW,
+		.from_mac = MAC_VMK4, .from_dst = MAC_RUBRIK,
+		.n_to = 1, .to_payload = 100, .n_from = 2, .from_payload = 1400,
+		.v6 = true,
+	};
+	const char *json, *text, *h4, *h6;
+	struct rtest rt;
+	struct frame f;
+
+	if (!rt_start(&rt, true, &seed) || !converse(&rt.s, &seed6))
+		goto out;
+	/* the request after the reply: it must not overwrite it */
+	if (!arp_vmk4(&rt.s))
+		goto out;
+	frame_init(&f);
+	frame_eth(&f, bcast, MAC_VMK4);
+	frame_arp(&f, 1, MAC_VMK4, IP_ESX, bcast, IP_RUBRIK);
+	frame_end(&f);
+	if (!tp_run(&rt.s.t, &f, 0))
+		goto out;
+	frame_init(&f);
+	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
+	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
+					    .daddr = IP6_RUBRIK,
+					    .hop_limit = 255 });
+	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
+	frame_end(&f);
+	if (!tp_run(&rt.s.t, &f, 0) || !rt_report(&rt))
+		goto out;
+	json = rt.json;
+	if (!ASSERT_STREQ(jget(json, "hosts.0.ip"), "\"10.0.0.10\"", "host 0") ||
+	    !ASSERT_STREQ(jget(json, "hosts.1.ip"), "\"fd00::10\"", "host 1"))
+		goto out;
+	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
+	JEQ(json, "hosts.0.rx.0.owner_ip", "null");
+	JEQ(json, "hosts.0.tx.0.owner_ip", "\"10.0.28.10\"");
+	JEQ(json, "hosts.1.verdict", "\"asymmetric\"");
+	JEQ(json, "hosts.1.rx.0.owner_ip", "null");
+	JEQ(json, "hosts.1.tx.0.owner_ip", "\"fd00:28::10\"");
+	JEQ(json, "interfaces.0.mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "interfaces.0.owner_ip", "null");
+	JEQ(json, "interfaces.1.mac", "\"00:50:56:6b:28:04\"");
+	JEQ(json, "interfaces.1.owner_ip", "\"10.0.28.10\"");
+	if (!rt_form(&rt, FORM_TEXT))
+		goto out;
+	text = rt.out;
+	h4 = strstr(text, "\n  10.0.0.10 ");
+	h6 = strstr(text, "\n  fd00::10 ");
+	if (!ASSERT_TRUE(h4 && h6 && h4 < h6, "both hosts, IPv4 first"))
+		goto out;
+	ASSERT_TRUE(strstr(h4, "appliance at 10.0.28.10 (vmk4's IP)") &&
+		    strstr(h4, "appliance at 10.0.28.10 (vmk4's IP)") < h6,
+		    "IPv4 host: vmk4's IPv4 address");
+	ASSERT_TRUE(strstr(h4, "route ipv4 list") &&
+		    strstr(h4, "route ipv4 list") < h6, "IPv4 routes");
+	ASSERT_TRUE(strstr(h6, "appliance at fd00:28::10 (vmk4's IP)"),
+		    "IPv6 host: vmk4's IPv6 address");
+	ASSERT_TRUE(strstr(h6, "route ipv6 list"), "IPv6 routes");
+out:
+	rt_done(&rt);
+}
+
+/*
+ * With no reply to go by, an ARP request's "tell" address counts, unless
+ * it is a host's address that the host never receives on that MAC: vmk4
+ * asking "tell 10.0.0.10" is the seed's host sending from vmk0's address
+ * out of vmk4, while vmk0 asking the same is vmk0 owning it.
+ */
+void test_report_owner_request(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const __u8 *from[2] = { MAC_VMK4, MAC_VMK0 };
+	struct rtest rt;
+	struct frame f;
+
+	if (!rt_start(&rt, true, &seed))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		frame_init(&f);
+		frame_eth(&f, bcast, from[i]);
+		frame_arp(&f, 1, from[i], IP_ESX, bcast, IP_RUBRIK);
+		frame_end(&f);
+		if (!tp_run(&rt.s.t, &f, 0))
+			goto out;
+	}
+	if (!rt_report(&rt))
+		goto out;
+	JEQ(rt.json, "hosts.0.rx.0.owner_ip", "\"10.0.0.10\"");
+	JEQ(rt.json, "hosts.0.tx.0.owner_ip", "null");
+	JEQ(rt.json, "interfaces.0.owner_ip", "\"10.0.0.10\"");
+	JEQ(rt.json, "interfaces.1.owner_ip", "null");
+	JEQ(rt.json, "stats.neigh", "2");
 out:
 	rt_done(&rt);
 }

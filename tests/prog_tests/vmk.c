@@ -170,6 +170,10 @@ void test_vmk_file_variants(void)
 		"[root@esx10:~] esxcfg-vmknic -l\n"
 		"Interface  Port Group/DVPort   IP Family IP Address                              Netmask         Broadcast       MAC Address       MTU     TSO MSS   Enabled Type\n"
 		"vmk2       17                  IPv4      10.0.30.10                              255.255.255.0   10.0.30.255     00:50:56:62:30:02 9000    65535     true    STATIC\n";
+	static const char *const bom =
+		"\xef\xbb\xbfInterface  Port Group/DVPort/Opaque Network        IP Family IP Address                              Netmask         Broadcast       MAC Address       MTU     TSO MSS   Enabled Type                NetStack\r\n"
+		"vmk0       Management Network                      IPv4      10.0.0.10                               255.255.255.0   10.0.0.255      00:25:B5:00:00:0A 1500    65535     true    STATIC              defaultTcpipStack\r\n"
+		"vmk4       VLAN28 RUBRIK DATA                      IPv4      10.0.28.10                              255.255.255.0   10.0.28.255     00:50:56:6B:28:04 9000    65535     true    STATIC              defaultTcpipStack\r\n";
 	struct np_vmk_list l;
 
 	if (!ASSERT_OK(parse_text(&l, pushed), "a pushed column") ||
@@ -189,6 +193,13 @@ void test_vmk_file_variants(void)
 		return;
 	has_vmk(&l, MAC_VMK1, "vmk1");
 	has_vmk(&l, MAC_VMK2, "vmk2");
+
+	/* saved by a Windows editor: a byte order mark, then CRLF */
+	if (!ASSERT_OK(parse_text(&l, bom), "UTF-8 BOM, CRLF") ||
+	    !ASSERT_EQ(l.n, 2, "UTF-8 BOM: interfaces"))
+		return;
+	has_vmk(&l, MAC_VMK0, "vmk0");
+	has_vmk(&l, MAC_VMK4, "vmk4");
 }
 
 void test_vmk_file_errors(void)
