@@ -203,8 +203,8 @@ int np_parse_seconds(const char *opt, const char *s, double *sec)
 	}
 	v = (!*p && digits) ? strtod(s, NULL) : 0;
 	if (!(v > 0) || v > SECONDS_LIMIT) {
-		np_err("%s '%s': expected seconds, a number > 0 such as 1 or 0.5",
-		       opt, s);
+		np_err("%s '%s': expected seconds, a plain number above 0 and up to %.0f, such as 1 or 0.5",
+		       opt, s, (double)SECONDS_LIMIT);
 		return -EINVAL;
 	}
 	*sec = v;

@@ -1199,7 +1199,7 @@ void np_report_prom(FILE *f, const struct np_report *r)
 	}
 
 	prom_head(f, "nbdpath_host_asymmetric", "gauge",
-		  "1 when the host receives port-902 requests on one interface and sends the data out of another.");
+		  "1 when the host receives requests on one interface and sends the data out of another.");
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		np_fmt_ip(ip, r->hosts[i].ip);
 		fprintf(f, "nbdpath_host_asymmetric{host=\"%s\"} %d\n", ip,
