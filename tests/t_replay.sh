@@ -510,7 +510,9 @@ t_begin replay_sample_rate
 if replay sampled "$D/seed.pcap" --json --sample-rate 10 "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/sampled.json" \
-	'j["stats"]["packets"]' 12 \
+	'j["stats"]["packets"]' 120 \
+	'j["stats"]["matched"]' 110 \
+	'j["stats"]["sampled"]' 10 \
 	'flow(50512)["to_server"]["packets"]' 60 \
 	'flow(50512)["from_server"]["bytes"]' 40960 \
 	'"\"sampled\": 10" in open(sys.argv[1]).read()' True; then

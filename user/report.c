@@ -242,9 +242,15 @@ __u64 np_report_stat(const struct np_report *r, int i)
 	return i >= 0 && i < NP_STAT_MAX ? r->stats[i] : 0;
 }
 
+__u64 np_report_scaled_stat(const struct np_report *r, int i)
+{
+	/* frames are sampled, the program's reclaims of slots are not */
+	return np_report_stat(r, i) * (i == NP_STAT_RECLAIMED ? 1 : r->sample);
+}
+
 void np_report_warn_full(const struct np_report *r, __u32 max_flows)
 {
-	__u64 n = r->stats[NP_STAT_TABLE_FULL];
+	__u64 n = np_report_scaled_stat(r, NP_STAT_TABLE_FULL);
 
 	if (n)
 		np_warn("%llu frames found the flow table full (--max-flows %u): they are in no flow, host or interface count; raise --max-flows",
@@ -1182,7 +1188,7 @@ void np_report_prom(FILE *f, const struct np_report *r)
 		for (int i = groups[g].first; i <= groups[g].last; i++)
 			fprintf(f, "%s{%s=\"%s\"} %llu\n", groups[g].metric,
 				groups[g].label, np_stat_names[i],
-				(unsigned long long)r->stats[i]);
+				(unsigned long long)np_report_scaled_stat(r, i));
 	}
 	prom_head(f, "nbdpath_flows", "gauge",
 		  "Flows in the report (neither idle nor closed).");

@@ -491,20 +491,28 @@ static void put_source(struct ctx *c)
 	jw_close(w, '}');
 }
 
+static void put_sampled(struct ctx *c)
+{
+	if (c->r->sample > 1)
+		jw_ku64(&c->w, "sampled", c->r->sample);
+}
+
 static void put_stats(struct ctx *c)
 {
 	const struct np_report *r = c->r;
 	struct jw *w = &c->w;
 
-	/* what the program saw, not scaled by --sample-rate: outcomes
-	 * describe the sensor's frames and must sum to "packets"
+	/* frame counts scaled by --sample-rate like every other count, so
+	 * that "matched" still agrees with the flows and the outcomes still
+	 * sum to "packets"
 	 */
 	jw_key(w, "stats");
 	jw_open(w, '{');
 	for (int i = 0; i < NP_STAT_MAX; i++)
-		jw_ku64(w, np_stat_names[i], r->stats[i]);
+		jw_ku64(w, np_stat_names[i], np_report_scaled_stat(r, i));
 	jw_ku64(w, "flows", r->n_listed);
 	jw_ku64(w, "flows_evicted", r->n_evicted);
+	put_sampled(c);
 	jw_close(w, '}');
 }
 
@@ -519,12 +527,6 @@ static void put_mac_names(struct ctx *c, const __u8 *mac, const __u8 *near)
 	jw_kstr(w, "interface", mac ? np_report_name(c->r, mac) : NULL);
 	jw_key(w, "owner_ip");
 	jw_ip(w, mac ? np_report_owner(c->r, mac, near, false) : NULL);
-}
-
-static void put_sampled(struct ctx *c)
-{
-	if (c->r->sample > 1)
-		jw_ku64(&c->w, "sampled", c->r->sample);
 }
 
 static void put_hosts(struct ctx *c)

@@ -514,12 +514,13 @@ static void put_stats(FILE *f, const struct np_report *r)
 {
 	const char *sep = ": ";
 
-	fprintf(f, "frames %llu", (unsigned long long)r->stats[NP_STAT_PACKETS]);
+	fprintf(f, "frames %llu",
+		(unsigned long long)np_report_scaled_stat(r, NP_STAT_PACKETS));
 	for (int i = NP_OUTCOME_FIRST; i <= NP_OUTCOME_LAST; i++) {
 		if (!r->stats[i])
 			continue;
 		fprintf(f, "%s%s %llu", sep, np_stat_names[i],
-			(unsigned long long)r->stats[i]);
+			(unsigned long long)np_report_scaled_stat(r, i));
 		sep = ", ";
 	}
 	sep = "; with ";
@@ -527,14 +528,14 @@ static void put_stats(FILE *f, const struct np_report *r)
 		if (!r->stats[i])
 			continue;
 		fprintf(f, "%s%s %llu", sep, np_stat_names[i],
-			(unsigned long long)r->stats[i]);
+			(unsigned long long)np_report_scaled_stat(r, i));
 		sep = ", ";
 	}
 	fprintf(f, "; flows %zu listed, %llu evicted\n", r->n_listed,
 		(unsigned long long)r->n_evicted);
 	if (r->stats[NP_STAT_TABLE_FULL])
 		fprintf(f, "%llu frames found the flow table full and are in no flow, host or interface count: raise --max-flows\n",
-			(unsigned long long)r->stats[NP_STAT_TABLE_FULL]);
+			(unsigned long long)np_report_scaled_stat(r, NP_STAT_TABLE_FULL));
 	if (r->o.kind && !strcmp(r->o.kind, "replay") &&
 	    r->n_flows > r->n_listed)
 		fprintf(f, "%zu flows idle for --idle-timeout (%u s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them\n",

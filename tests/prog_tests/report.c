@@ -661,7 +661,9 @@ void test_report_sampled(void)
 		goto out;
 	json = rt.json;
 	JEQ(json, "sampled", "8");
-	JEQ(json, "stats.matched", "8");	/* what the sensor saw */
+	JEQ(json, "stats.matched", "64");	/* 8 frames seen, 1 in 8 */
+	JEQ(json, "stats.packets", "64");
+	JEQ(json, "stats.sampled", "8");
 	JEQ(json, "hosts.0.rx.0.packets", "32");
 	JEQ(json, "hosts.0.rx.0.bytes", u64s(8 * s->bytes[0]));
 	JEQ(json, "hosts.0.rx.0.sampled", "8");
