@@ -104,23 +104,27 @@ start_run() {
 		"$@" >"$out" 2>"$out.err" &
 	RUN_PID=$!
 	t_cleanup "kill -9 $RUN_PID"
+	wait_up nb || { cat "$out.err" >>"$_t_log"; return 1; }
+}
+
+# wait_up CMD...: until `CMD stats` answers on $PIN while RUN_PID lives (5 s)
+wait_up() {
+	local i
 	for ((i = 0; i < 100; i++)); do
 		if ! kill -0 "$RUN_PID" 2>/dev/null; then
 			echo "run exited early:" >>"$_t_log"
-			cat "$out.err" >>"$_t_log"
 			return 1
 		fi
-		nb stats --pin-dir "$PIN" >/dev/null 2>&1 && return 0
+		"$@" stats --pin-dir "$PIN" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
 	echo "run did not come up" >>"$_t_log"
 	return 1
 }
 
-# stop_run: SIGTERM, the exit code in STOP_RC
-stop_run() {
+# wait_run: until RUN_PID ends (5 s), its exit code in STOP_RC
+wait_run() {
 	local i
-	kill -TERM "$RUN_PID" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$RUN_PID" 2>/dev/null || break
 		sleep 0.05
@@ -129,15 +133,24 @@ stop_run() {
 	STOP_RC=$?
 }
 
-# wait_matched N: until stats --json counts N matched frames (5 s)
+# stop_run: SIGTERM, the exit code in STOP_RC
+stop_run() {
+	kill -TERM "$RUN_PID" 2>/dev/null
+	wait_run
+}
+
+# wait_matched N [CMD...]: until `CMD stats --json` (nb) counts N matched
+# frames (5 s)
 wait_matched() {
-	local i j
+	local i j n=$1
+	shift
+	(($#)) || set -- nb
 	for ((i = 0; i < 100; i++)); do
-		j=$(nb stats --pin-dir "$PIN" --json 2>/dev/null)
-		[[ -n $j ]] && jcheck "$j" "d['stats']['matched'] == $1" && return 0
+		j=$("$@" stats --pin-dir "$PIN" --json 2>/dev/null)
+		[[ -n $j ]] && jcheck "$j" "d['stats']['matched'] == $n" && return 0
 		sleep 0.05
 	done
-	echo "matched never reached $1: $j" >>"$_t_log"
+	echo "matched never reached $n: $j" >>"$_t_log"
 	return 1
 }
 
@@ -449,25 +462,16 @@ test_default_pin_dir() {
 # netns by nsenter, not `ip netns exec`, whose private mounts no query
 # from another shell would see.
 test_pin_dir_elsewhere() {
-	local i j
 	local ne=(nsenter "--net=/run/netns/$NS")
 	PIN=$WORK/deep/er/pins
 	"${ne[@]}" "$NP" run -i va --mode "$MODE" --pin-dir "$PIN" \
 		--interval 0.2 >"$WORK/else.out" 2>"$WORK/else.err" &
 	RUN_PID=$!
 	t_cleanup "kill -9 $RUN_PID"
-	for ((i = 0; i < 100; i++)); do
-		"$NP" stats --pin-dir "$PIN" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
+	wait_up "$NP" || { cat "$WORK/else.err" >>"$_t_log"; return 1; }
 	mountpoint -q "$PIN" || { echo "no bpffs on $PIN" >>"$_t_log"; return 1; }
 	inject 3 $CLIENT_MAC $VMK0 $CLI $SRV 47000 902 10 || return 1
-	for ((i = 0; i < 100; i++)); do
-		j=$("$NP" stats --pin-dir "$PIN" --json 2>>"$_t_log")
-		[[ -n $j ]] && jcheck "$j" "d['stats']['matched'] == 3" && break
-		sleep 0.05
-	done
-	t_expect "matched" "$(jget "$j" "d['stats']['matched']")" 3 || return 1
+	wait_matched 3 "$NP" || return 1
 	[[ -e $WORK/count.json ]] || { echo "the files beside it are gone" >>"$_t_log"; return 1; }
 	stop_run
 	cat "$WORK/else.err" >>"$_t_log"
@@ -479,7 +483,6 @@ test_pin_dir_elsewhere() {
 # The mirror NIC deleted under a live run: said once, and with nothing
 # left attached the run stops (exit 1) after a last report, its pins gone.
 test_nic_removed() {
-	local i rc
 	ip -n "$NS" link add vc type veth peer name vd || return 1
 	ip netns exec "$NS" ethtool -K vc rxvlan off rx-vlan-stag-hw-parse off >/dev/null 2>&1
 	ip -n "$NS" link set vc up && ip -n "$NS" link set vd up || return 1
@@ -487,19 +490,11 @@ test_nic_removed() {
 		--interval 0.2 >"$WORK/gone.out" 2>"$WORK/gone.err" &
 	RUN_PID=$!
 	t_cleanup "kill -9 $RUN_PID"
-	for ((i = 0; i < 100; i++)); do
-		nb stats --pin-dir "$PIN" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
+	wait_up nb || { cat "$WORK/gone.err" >>"$_t_log"; return 1; }
 	ip -n "$NS" link del vc || return 1
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$RUN_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	wait "$RUN_PID"
-	rc=$?
+	wait_run
 	cat "$WORK/gone.err" >>"$_t_log"
-	t_expect "exit code" "$rc" 1 || return 1
+	t_expect "exit code" "$STOP_RC" 1 || return 1
 	t_expect "stderr" "$(cat "$WORK/gone.err")" \
 		"nbdpath: warning: vc: the XDP program is no longer attached (the NIC was removed or moved, or 'nbdpath detach' ran); its frames are not counted from now on
 nbdpath: no interface left attached; start 'nbdpath run' again once the mirror NIC is back" || return 1

@@ -539,15 +539,12 @@ bool tp_neigh(struct tprog *t, const __u8 mac[6], int family,
 	struct np_neigh_key k = {};
 
 	memcpy(k.mac, mac, 6);
-	if (family) {
-		k.family = family;
-		return !bpf_map_lookup_elem(t->maps.neigh, &k, out);
+	for (int f = NP_NEIGH_IPV4; f <= NP_NEIGH_IPV6; f += 2) {
+		k.family = family ? family : f;
+		if (!bpf_map_lookup_elem(t->maps.neigh, &k, out))
+			return true;
 	}
-	k.family = NP_NEIGH_IPV4;
-	if (!bpf_map_lookup_elem(t->maps.neigh, &k, out))
-		return true;
-	k.family = NP_NEIGH_IPV6;
-	return !bpf_map_lookup_elem(t->maps.neigh, &k, out);
+	return false;
 }
 
 /* ---- frames ---- */

@@ -38,6 +38,17 @@ static void arp(struct frame *f, __u16 op, const __u8 *sha, const char *spa,
 	frame_end(f);
 }
 
+/* f cut to len: one not_ip frame, neigh of them teaching an owner */
+static bool arp_cut(struct tprog *t, struct frame *f, __u32 len, __u64 neigh)
+{
+	__u64 want[NP_STAT_MAX] = {};
+
+	want[NP_STAT_PACKETS] = 1;
+	want[NP_STAT_NOT_IP] = 1;
+	want[NP_STAT_NEIGH] = neigh;
+	return tp_run(t, f, len) && tp_stats_delta(t, want);
+}
+
 void test_arp_neigh(void)
 {
 	__u64 want[NP_STAT_MAX] = {};
@@ -112,12 +123,7 @@ void test_arp_neigh(void)
 	tp_set_clock(&t, TP_CLOCK0);
 	/* a request cut before the target address: nothing learnt */
 	arp(&f, 1, MAC_VMK0, "10.0.0.9", BCAST, "10.0.0.9");
-	if (!tp_run(&t, &f, 14 + 27))
-		goto out;
-	want[NP_STAT_PACKETS] = 1;
-	want[NP_STAT_NOT_IP] = 1;
-	want[NP_STAT_NEIGH] = 0;
-	if (!tp_stats_delta(&t, want))
+	if (!arp_cut(&t, &f, 14 + 27, 0))
 		goto out;
 	want_neigh(&t, MAC_VMK0, IP_ESX, TP_CLOCK0, "vmk0 after a cut request");
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "probe learnt nothing");
@@ -140,19 +146,11 @@ void test_arp_neigh(void)
 
 	/* cut before the sender's address: nothing learnt */
 	arp(&f, 2, MAC_RUBRIK, IP_RUBRIK, MAC_VMK4, IP_ESX_VMK4);
-	if (!tp_run(&t, &f, 14 + 17))
-		goto out;
-	want[NP_STAT_PACKETS] = 1;
-	want[NP_STAT_NOT_IP] = 1;
-	want[NP_STAT_NEIGH] = 0;
-	if (!tp_stats_delta(&t, want))
+	if (!arp_cut(&t, &f, 14 + 17, 0))
 		goto out;
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "cut ARP learnt nothing");
 	/* ...and one byte more is enough */
-	if (!tp_run(&t, &f, 14 + 18))
-		goto out;
-	want[NP_STAT_NEIGH] = 1;
-	if (!tp_stats_delta(&t, want))
+	if (!arp_cut(&t, &f, 14 + 18, 1))
 		goto out;
 	want_neigh(&t, MAC_RUBRIK, IP_RUBRIK, TP_CLOCK0 + 5000, "rubrik");
 out:
