@@ -190,6 +190,11 @@ static __always_inline bool parse_nd(struct cursor *c, const struct np_hdrs *h)
 	/* type code csum(2) flags(4) target(16) [opt type len mac(6)] */
 	if ((void *)(icmp + 24) > c->end || icmp[0] != 136 || icmp[1] != 0)
 		return false;
+	/* a link-local target (fe80::/10) is no address to point a backup
+	 * appliance at, and would replace the global one a vmk announced
+	 */
+	if (icmp[8] == 0xfe && (icmp[9] & 0xc0) == 0x80)
+		return false;
 	if ((void *)(icmp + 32) <= c->end && icmp[24] == 2 && icmp[25] == 1)
 		mac = icmp + 26;
 	learn_neigh(mac, icmp + 8, NP_NEIGH_IPV6, 0);

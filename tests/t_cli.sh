@@ -185,6 +185,10 @@ if ! grep -q CAP_NET_ADMIN "$ERR"; then
 fi
 check_msg "CAP_NET_ADMIN" 1 unprivileged_detach	-- "${NOBODY[@]}" $NB detach -i va
 
+# ---- a pin dir that cannot be one: 1 ----
+: >"$WORK/afile"
+check_msg "pin-dir $WORK/afile is not a directory" 1 pin_dir_a_file -- $NB run -i va --pin-dir "$WORK/afile"
+
 # ---- nothing to query: 4 ----
 for q in hosts flows interfaces stats; do
 	check_msg "nothing is running under $PINS/none" 4 "query_nothing_$q" -- $NB $q --json --pin-dir "$PINS/none"

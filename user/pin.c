@@ -282,10 +282,16 @@ static int prepare_dir(struct np_pins *p)
 {
 	char up[PATH_MAX], parent[PATH_MAX];
 	bool bpffs, on_dir;
+	struct stat st;
 	int err;
 
 	if (is_bpffs(p->dir, &err))
 		return 0;
+	if (!err && (stat(p->dir, &st) || !S_ISDIR(st.st_mode))) {
+		np_err("--pin-dir %s is not a directory; give a new directory, or one under /sys/fs/bpf",
+		       p->dir);
+		return -ENOTDIR;
+	}
 	if (!err) {
 		/* exists, but on another filesystem: mount over it if empty */
 		err = mount_bpffs(p->dir, p->dir, dir_mode(p->mode));

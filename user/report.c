@@ -227,7 +227,6 @@ static int add_owner(const void *key, const void *val, void *ctx)
 	memcpy(o->mac, k->mac, 6);
 	o->family = k->family;
 	memcpy(o->ip, v->ip, 16);
-	o->from_request = v->from_request;
 	return 0;
 }
 
@@ -269,10 +268,11 @@ const char *np_report_name(const struct np_report *r, const __u8 mac[6])
 }
 
 /*
- * An ARP request's "tell" address naming a host this report has seen
- * receive requests, but never on this MAC: the seed's host, answering
- * from vmk0's address out of vmk4, asks for the data mover that way.
- * The address is vmk0's, not vmk4's.
+ * A claim to a host's address by a MAC the host never receives requests
+ * on, while it does on another: the seed's host, sending from vmk0's
+ * address out of vmk4, asks "tell 10.0.0.10" from vmk4's MAC, and a
+ * Linux host (arp_ignore=0) even answers for it there. The address is
+ * vmk0's, not vmk4's.
  */
 static bool owner_credible(const struct np_report *r,
 			   const struct np_mac_owner *o)
@@ -280,8 +280,6 @@ static bool owner_credible(const struct np_report *r,
 	const struct np_rhost *h;
 	struct np_rmac m = {};
 
-	if (!o->from_request)
-		return true;
 	h = np_report_find_host(r, o->ip);
 	if (!h || !h->n[NP_DIR_TO_SERVER])
 		return true;
@@ -302,17 +300,14 @@ static const struct np_mac_owner *owner_of(const struct np_report *r,
 }
 
 const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6],
-			    const __u8 *near, bool exact)
+			    const __u8 *near)
 {
-	__u8 want = near && !np_ip_is_v4(near) ? NP_NEIGH_IPV6 : NP_NEIGH_IPV4;
 	const struct np_mac_owner *o;
 
 	if (!r->n_owners)
 		return NULL;
-	o = owner_of(r, mac, want);
-	if (!o && !exact)
-		o = owner_of(r, mac, want == NP_NEIGH_IPV4 ? NP_NEIGH_IPV6 :
-							    NP_NEIGH_IPV4);
+	o = owner_of(r, mac, near && !np_ip_is_v4(near) ? NP_NEIGH_IPV6 :
+							  NP_NEIGH_IPV4);
 	return o ? o->ip : NULL;
 }
 

@@ -526,7 +526,7 @@ static void put_mac_names(struct ctx *c, const __u8 *mac, const __u8 *near)
 
 	jw_kstr(w, "interface", mac ? np_report_name(c->r, mac) : NULL);
 	jw_key(w, "owner_ip");
-	jw_ip(w, mac ? np_report_owner(c->r, mac, near, false) : NULL);
+	jw_ip(w, mac ? np_report_owner(c->r, mac, near) : NULL);
 }
 
 static void put_hosts(struct ctx *c)

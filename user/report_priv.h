@@ -55,7 +55,6 @@ struct np_mac_owner {
 	__u8	mac[6];
 	__u8	family;			/* NP_NEIGH_IPV4 or NP_NEIGH_IPV6 */
 	__u8	ip[16];
-	bool	from_request;		/* struct np_neigh */
 };
 
 struct np_report {
@@ -87,11 +86,11 @@ struct np_report {
 const char *np_report_name(const struct np_report *r, const __u8 mac[6]);
 /*
  * The IP that ARP/ND showed owning mac, in the address family of near (a
- * server IP; NULL: IPv4) when one is known, else (unless exact) in the
- * other family; NULL if none.
+ * server IP; NULL: IPv4); NULL if none: an address of the other family is
+ * none an appliance of this host could be pointed at.
  */
 const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6],
-			    const __u8 *near, bool exact);
+			    const __u8 *near);
 const struct np_rflow *np_report_find_flow(const struct np_report *r,
 					   const struct np_flow_key *k);
 /*

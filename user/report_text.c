@@ -133,7 +133,7 @@ static void fmt_where(char *buf, size_t sz, const struct np_report *r,
 	}
 	np_fmt_mac(mac, m->mac);
 	name = np_report_name(r, m->mac);
-	owner = np_report_owner(r, m->mac, host, false);
+	owner = np_report_owner(r, m->mac, host);
 	if (name) {
 		clean(nm, sizeof(nm), name);
 		snprintf(buf, sz, "%s (%s)", nm, mac);
@@ -278,7 +278,7 @@ static void explain_asym(FILE *f, const struct np_report *r,
 	np_fmt_ip(hip, h->ip);
 	name = np_report_name(r, tx->mac);
 	/* an address to point an appliance of this host's family at */
-	owner = np_report_owner(r, tx->mac, h->ip, true);
+	owner = np_report_owner(r, tx->mac, h->ip);
 	fprintf(f, "      why: requests arrive on %s, but ESXi sends the replies (the backup data) out of\n"
 		"           the interface its routing table picks for the client's subnet, %s,\n"
 		"           keeping %s as the source address.\n",
@@ -378,7 +378,7 @@ static void put_ifaces(FILE *f, const struct np_report *r,
 			np_report_find_iface(prev, x->mac) : NULL;
 		const char *name = np_report_name(r, x->mac);
 		const __u8 *owner = np_report_owner(r, x->mac,
-					x->n_ips ? x->ips[0] : NULL, false);
+					x->n_ips ? x->ips[0] : NULL);
 		char mac[18], nm[16] = "-", oip[46] = "-", ips[CELL];
 		char v[4][24];
 		size_t n = 0;

@@ -209,6 +209,18 @@ void test_nd_neigh(void)
 		goto out;
 	want_neigh(&t, proxy, "fd00:28::30", TP_CLOCK0, "no option");
 
+	/* a link-local target is no address to point anything at, and
+	 * must not replace the global one
+	 */
+	na(&f, MAC_VMK4, "fe80::250:56ff:fe6b:2804", "fe80::250:56ff:fe6b:2804",
+	   MAC_VMK4);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	want[NP_STAT_NEIGH] = 0;
+	if (!tp_stats_delta(&t, want))
+		goto out;
+	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 after fe80::");
+
 	/* a solicitation (type 135) teaches nothing */
 	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::40", MAC_RUBRIK);
 	f.data[14 + 40] = 135;

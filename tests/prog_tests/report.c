@@ -989,10 +989,11 @@ out:
 }
 
 /*
- * With no reply to go by, an ARP request's "tell" address counts, unless
- * it is a host's address that the host never receives on that MAC: vmk4
- * asking "tell 10.0.0.10" is the seed's host sending from vmk0's address
- * out of vmk4, while vmk0 asking the same is vmk0 owning it.
+ * A claim to a host's address by a MAC the host never receives on is
+ * not believed: vmk4 asking "tell 10.0.0.10" is the seed's host sending
+ * from vmk0's address out of vmk4, and a Linux host with arp_ignore=0
+ * even answers for 10.0.0.10 from vmk4; vmk0 asking the same is vmk0
+ * owning it. An IPv6 address vmk4 announces is none for an IPv4 host.
  */
 void test_report_owner_request(void)
 {
@@ -1011,13 +1012,26 @@ void test_report_owner_request(void)
 		if (!tp_run(&rt.s.t, &f, 0))
 			goto out;
 	}
-	if (!rt_report(&rt))
+	frame_init(&f);
+	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
+	frame_arp(&f, 2, MAC_VMK4, IP_ESX, MAC_RUBRIK, IP_RUBRIK);
+	frame_end(&f);
+	if (!tp_run(&rt.s.t, &f, 0))
+		goto out;
+	frame_init(&f);
+	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
+	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
+					    .daddr = IP6_RUBRIK,
+					    .hop_limit = 255 });
+	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
+	frame_end(&f);
+	if (!tp_run(&rt.s.t, &f, 0) || !rt_report(&rt))
 		goto out;
 	JEQ(rt.json, "hosts.0.rx.0.owner_ip", "\"10.0.0.10\"");
 	JEQ(rt.json, "hosts.0.tx.0.owner_ip", "null");
 	JEQ(rt.json, "interfaces.0.owner_ip", "\"10.0.0.10\"");
 	JEQ(rt.json, "interfaces.1.owner_ip", "null");
-	JEQ(rt.json, "stats.neigh", "2");
+	JEQ(rt.json, "stats.neigh", "4");
 out:
 	rt_done(&rt);
 }
