@@ -23,6 +23,7 @@ struct bpf_program;
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capfile.h"
 #include "cli.h"
 #include "log.h"
 #include "nic.h"
@@ -93,8 +94,8 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const char *dlt_name, *dlt_desc;
+	FILE *f, *cf = NULL;
 	struct stat st;
-	FILE *f;
 	int err, dlt;
 
 	res->input_error = true;
@@ -124,8 +125,14 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 	/* libpcap reads through stdio: a page per read(2) by default,
 	 * and a syscall costs more than the classification of a frame
 	 */
-	setvbuf(f, NULL, _IOFBF, READ_BUFFER);
-	rp->pcap = pcap_fopen_offline_with_tstamp_precision(f,
+	cf = np_capfile_open(f, READ_BUFFER);
+	if (!cf) {
+		err = -errno;
+		np_err("cannot read %s: %s", rp->name, strerror(-err));
+		goto fail;
+	}
+	f = NULL;			/* closing cf closes it */
+	rp->pcap = pcap_fopen_offline_with_tstamp_precision(cf,
 			PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!rp->pcap) {
 		err = -EINVAL;
@@ -137,7 +144,7 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 			       errbuf);
 		goto fail;
 	}
-	/* from here on pcap_close() closes f */
+	/* from here on pcap_close() closes cf */
 
 	dlt = pcap_datalink(rp->pcap);
 	if (dlt != DLT_EN10MB) {
@@ -151,7 +158,9 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 	res->input_error = false;
 	return 0;
 fail:
-	if (f != stdin)
+	if (cf)
+		fclose(cf);
+	else if (f && f != stdin)
 		fclose(f);
 	return err;
 }
