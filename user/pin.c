@@ -278,6 +278,15 @@ static bool is_mountpoint(const char *path)
 	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
 }
 
+/* A bpffs on the pin dir itself (if empty), ours to unmount at the end. */
+static int mount_on_dir(struct np_pins *p)
+{
+	int err = mount_bpffs(p->dir, p->dir, dir_mode(p->mode));
+
+	p->mounted = !err;
+	return err;
+}
+
 static int prepare_dir(struct np_pins *p)
 {
 	char up[PATH_MAX], parent[PATH_MAX];
@@ -292,20 +301,14 @@ static int prepare_dir(struct np_pins *p)
 		       p->dir);
 		return -ENOTDIR;
 	}
-	if (!err) {
-		/* exists, but on another filesystem: mount over it if empty */
-		err = mount_bpffs(p->dir, p->dir, dir_mode(p->mode));
-		p->mounted = !err;
-		return err;
-	}
+	if (!err)	/* exists, but on another filesystem */
+		return mount_on_dir(p);
 	if (err != -ENOENT) {
 		np_err("cannot use --pin-dir %s: %s", p->dir, strerror(-err));
 		return err;
 	}
 	/* the nearest ancestor that exists */
 	snprintf(up, sizeof(up), "%s", p->dir);
-	snprintf(parent, sizeof(parent), "%s", p->dir);
-	parent_of(parent);
 	do {
 		parent_of(up);
 		bpffs = is_bpffs(up, &err);
@@ -347,12 +350,7 @@ static int prepare_dir(struct np_pins *p)
 			snprintf(p->made, sizeof(p->made), "%s", parent);
 	}
 	p->own_dir = true;
-	if (on_dir) {
-		err = mount_bpffs(p->dir, p->dir, dir_mode(p->mode));
-		p->mounted = !err;
-		return err;
-	}
-	return 0;
+	return on_dir ? mount_on_dir(p) : 0;
 }
 
 /* The pid in the live run's np_meta, for the message refusing a second. */

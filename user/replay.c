@@ -76,6 +76,7 @@ struct replay {
 	struct np_flowtab tab;
 	bool tab_ready;
 	struct batch batch;
+	size_t max_frame;		/* bytes of a frame run alone, at most */
 	struct np_replay_result *res;
 	cpu_set_t saved_cpus;
 	bool pinned;
@@ -235,6 +236,7 @@ static int load(struct replay *rp, const struct np_prog_opts *po,
 	err = np_check_privileges("replay", NP_PRIV_BPF | NP_PRIV_NET_ADMIN);
 	if (err)
 		return err;
+	rp->max_frame = (size_t)page * MAX_FRAME_PAGES;
 	rp->batch.cap = page > BATCH_RESERVED + 2 * MIN_FRAME ?
 			(size_t)page - BATCH_RESERVED : 0;
 	rp->batch.buf = rp->batch.cap ? malloc(rp->batch.cap) : NULL;
@@ -291,13 +293,12 @@ static int run_one(struct replay *rp, const void *data, size_t len, __u64 now,
 		   __u64 nr)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 1);
-	size_t max_frame = (size_t)sysconf(_SC_PAGESIZE) * MAX_FRAME_PAGES;
 	int err;
 
 	/* zero would mean "use the kernel clock" to the program */
 	rp->skel->data->cfg.clock_ns = now ? now : 1;
 	topts.data_in = data;
-	topts.data_size_in = len < max_frame ? len : max_frame;
+	topts.data_size_in = len < rp->max_frame ? len : rp->max_frame;
 	err = bpf_prog_test_run_opts(bpf_program__fd(rp->skel->progs.nbdpath_xdp),
 				     &topts);
 	rp->res->calls++;

@@ -236,18 +236,15 @@ static int cmp_owner(const void *a, const void *b)
 	return memcmp(a, b, 7);
 }
 
-__u64 np_report_stat(const struct np_report *r, int i)
-{
-	return i >= 0 && i < NP_STAT_MAX ? r->stats[i] : 0;
-}
-
 __u64 np_report_scaled_stat(const struct np_report *r, int i)
 {
+	if (i < 0 || i >= NP_STAT_MAX)
+		return 0;
 	/* frames are sampled, the program's reclaims of slots are not */
-	return np_report_stat(r, i) * (i == NP_STAT_RECLAIMED ? 1 : r->sample);
+	return r->stats[i] * (i == NP_STAT_RECLAIMED ? 1 : r->sample);
 }
 
-void np_report_warn_full(const struct np_report *r, __u32 max_flows)
+bool np_report_warn_full(const struct np_report *r, __u32 max_flows)
 {
 	__u64 n = np_report_scaled_stat(r, NP_STAT_TABLE_FULL);
 
@@ -255,6 +252,7 @@ void np_report_warn_full(const struct np_report *r, __u32 max_flows)
 		np_warn("%llu frames found the flow table full (--max-flows %u): they are in no flow, host or interface count; raise --max-flows",
 			(unsigned long long)n,
 			max_flows ? max_flows : NP_DEFAULT_MAX_FLOWS);
+	return n;
 }
 
 const char *np_report_name(const struct np_report *r, const __u8 mac[6])

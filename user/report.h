@@ -64,13 +64,11 @@ struct np_report *np_report_build(const struct np_maps *m,
 				  const struct np_report_opts *o);
 void np_report_free(struct np_report *r);
 
-/* Counter i (NP_STAT_*) of the report, before --sample-rate. */
-__u64 np_report_stat(const struct np_report *r, int i);
-/* ...and as reported: frame counts times --sample-rate (SPEC 3). */
+/* Counter i (NP_STAT_*) as reported: frames times --sample-rate (SPEC 3). */
 __u64 np_report_scaled_stat(const struct np_report *r, int i);
 
-/* One warning line if frames found the flow table full. */
-void np_report_warn_full(const struct np_report *r, __u32 max_flows);
+/* One warning line if frames found the flow table full; true if so. */
+bool np_report_warn_full(const struct np_report *r, __u32 max_flows);
 
 /* Views, for the query commands and the human report. */
 #define NP_VIEW_STATS	0x1

@@ -335,10 +335,8 @@ static int report(struct run *r, bool print)
 		np_err("cannot build the report: %s", strerror(-err));
 		return err;
 	}
-	if (!r->warned_full && np_report_stat(cur, NP_STAT_TABLE_FULL)) {
-		np_report_warn_full(cur, o->max_flows);
-		r->warned_full = true;
-	}
+	if (!r->warned_full)
+		r->warned_full = np_report_warn_full(cur, o->max_flows);
 	if (print) {
 		if (o->json) {
 			np_report_json(stdout, cur, r->prev, NP_VIEW_ALL);

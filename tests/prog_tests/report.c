@@ -284,15 +284,38 @@ static bool converse(struct scen *s, const struct conv *c)
 	return true;
 }
 
+static const __u8 BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* An ARP frame from sha (op 1: to everyone, op 2: to dmac). */
+static bool put_arp(struct scen *s, __u16 op, const __u8 *sha,
+		    const char *spa, const __u8 *dmac, const char *tpa)
+{
+	struct frame f;
+
+	frame_init(&f);
+	frame_eth(&f, op == 1 ? BCAST : dmac, sha);
+	frame_arp(&f, op, sha, spa, op == 1 ? BCAST : dmac, tpa);
+	frame_end(&f);
+	return tp_run(&s->t, &f, 0);
+}
+
 /* vmk4 answers ARP for its own IP: the sensor learns the owner. */
 static bool arp_vmk4(struct scen *s)
 {
-	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	return put_arp(s, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+}
+
+/* vmk4 advertises its IPv6 address fd00:28::10. */
+static bool na_vmk4(struct scen *s)
+{
 	struct frame f;
 
 	frame_init(&f);
 	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, bcast, IP_RUBRIK);
+	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
+					    .daddr = IP6_RUBRIK,
+					    .hop_limit = 255 });
+	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
 	frame_end(&f);
 	return tp_run(&s->t, &f, 0);
 }
@@ -923,7 +946,6 @@ out:
  */
 void test_report_owner_family(void)
 {
-	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const struct conv seed6 = {
 		.server = IP6_ESX, .client = IP6_RUBRIK, .cport = CLIENT_PORT,
 		.to_mac = MAC_VMK0, .to_src = MAC_GW,
@@ -933,27 +955,13 @@ void test_report_owner_family(void)
 	};
 	const char *json, *text, *h4, *h6;
 	struct rtest rt;
-	struct frame f;
 
 	if (!rt_start(&rt, true, &seed) || !converse(&rt.s, &seed6))
 		goto out;
 	/* the request after the reply: it must not overwrite it */
-	if (!arp_vmk4(&rt.s))
-		goto out;
-	frame_init(&f);
-	frame_eth(&f, bcast, MAC_VMK4);
-	frame_arp(&f, 1, MAC_VMK4, IP_ESX, bcast, IP_RUBRIK);
-	frame_end(&f);
-	if (!tp_run(&rt.s.t, &f, 0))
-		goto out;
-	frame_init(&f);
-	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
-					    .daddr = IP6_RUBRIK,
-					    .hop_limit = 255 });
-	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
-	frame_end(&f);
-	if (!tp_run(&rt.s.t, &f, 0) || !rt_report(&rt))
+	if (!arp_vmk4(&rt.s) ||
+	    !put_arp(&rt.s, 1, MAC_VMK4, IP_ESX, NULL, IP_RUBRIK) ||
+	    !na_vmk4(&rt.s) || !rt_report(&rt))
 		goto out;
 	json = rt.json;
 	if (!ASSERT_STREQ(jget(json, "hosts.0.ip"), "\"10.0.0.10\"", "host 0") ||
@@ -997,35 +1005,16 @@ out:
  */
 void test_report_owner_request(void)
 {
-	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	const __u8 *from[2] = { MAC_VMK4, MAC_VMK0 };
 	struct rtest rt;
-	struct frame f;
 
 	if (!rt_start(&rt, true, &seed))
 		goto out;
-	for (int i = 0; i < 2; i++) {
-		frame_init(&f);
-		frame_eth(&f, bcast, from[i]);
-		frame_arp(&f, 1, from[i], IP_ESX, bcast, IP_RUBRIK);
-		frame_end(&f);
-		if (!tp_run(&rt.s.t, &f, 0))
+	for (int i = 0; i < 2; i++)
+		if (!put_arp(&rt.s, 1, from[i], IP_ESX, NULL, IP_RUBRIK))
 			goto out;
-	}
-	frame_init(&f);
-	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_arp(&f, 2, MAC_VMK4, IP_ESX, MAC_RUBRIK, IP_RUBRIK);
-	frame_end(&f);
-	if (!tp_run(&rt.s.t, &f, 0))
-		goto out;
-	frame_init(&f);
-	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
-					    .daddr = IP6_RUBRIK,
-					    .hop_limit = 255 });
-	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
-	frame_end(&f);
-	if (!tp_run(&rt.s.t, &f, 0) || !rt_report(&rt))
+	if (!put_arp(&rt.s, 2, MAC_VMK4, IP_ESX, MAC_RUBRIK, IP_RUBRIK) ||
+	    !na_vmk4(&rt.s) || !rt_report(&rt))
 		goto out;
 	JEQ(rt.json, "hosts.0.rx.0.owner_ip", "\"10.0.0.10\"");
 	JEQ(rt.json, "hosts.0.tx.0.owner_ip", "null");
