@@ -40,9 +40,7 @@
 
 #include <stdbool.h>
 #include "nbdpath.h"
-
-#define TCPF_FIN	0x01
-#define TCPF_RST	0x04
+#include "np_rules.h"
 
 /*
  * 64 bits of hash. The key's 32-bit words are paired and each pair
@@ -107,15 +105,9 @@ static __always_inline bool flow_reclaimable(const struct np_flow *f,
 {
 	const struct np_dir *a = &f->dir[0], *b = &f->dir[1];
 	__u64 last = a->last_ns > b->last_ns ? a->last_ns : b->last_ns;
-	__u8 fl = a->tcp_flags | b->tcp_flags;
-	bool closed = (fl & TCPF_RST) ||
-		      ((a->tcp_flags & TCPF_FIN) && (b->tcp_flags & TCPF_FIN));
 
-	if (now < last)
-		return false;
-	if (now - last >= idle_ns)
-		return true;
-	return closed && now - last >= closed_ns;
+	return np_flow_expired(a->tcp_flags, b->tcp_flags, last, now,
+			       idle_ns, closed_ns);
 }
 
 #endif /* NBDPATH_FLOW_H */

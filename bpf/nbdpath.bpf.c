@@ -23,8 +23,8 @@ const volatile __u32 bucket_mask = NP_FLOW_PROBES / NP_FLOW_BUCKET - 1;
 /* Runtime configuration, rewritten in place by the loader (mmap). */
 struct np_config cfg = {
 	.port_bits[NP_DEFAULT_PORT / 64] = 1ull << (NP_DEFAULT_PORT % 64),
-	.idle_ns = NP_DEFAULT_IDLE_SEC * 1000000000ull,
-	.closed_ns = 5 * 1000000000ull,
+	.idle_ns = NP_DEFAULT_IDLE_SEC * NP_NSEC_PER_SEC,
+	.closed_ns = NP_DEFAULT_CLOSED_SEC * NP_NSEC_PER_SEC,
 	.action = XDP_DROP,
 };
 

@@ -13,6 +13,7 @@
 #define NBDPATH_H
 
 #include <linux/types.h>
+#include "np_rules.h"
 
 #define NP_LAYOUT_VERSION	3	/* 3: np_neigh by family, np_meta.ifname */
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
@@ -120,11 +121,29 @@ struct np_mac_count {
 	__u64	bytes;
 };
 
+/*
+ * The plain counters of a direction, declared once: each is a __u64 of
+ * struct np_dir that the program adds to, the loader sums over CPUs and
+ * scales by --sample-rate, and every writer reports under its own name.
+ * A new one is a line here plus its update in the program.
+ */
+#define NP_DIR_COUNTERS(X)						\
+	X(payload_bytes)
+
+enum np_dir_counter {
+#define NP_X(name) NP_DC_##name,
+	NP_DIR_COUNTERS(NP_X)
+#undef NP_X
+	NP_DC_MAX,
+};
+
 struct np_dir {
 	struct np_mac_count macs[NP_DIR_MACS];
 	__u64	other_packets;		/* frames from MACs past the set */
 	__u64	other_bytes;
-	__u64	payload_bytes;
+#define NP_X(name) __u64 name;
+	NP_DIR_COUNTERS(NP_X)
+#undef NP_X
 	__u64	first_ns;		/* NP clock, see np_meta.clock */
 	__u64	last_ns;
 	__u8	src_mac[6];		/* of the last frame */

@@ -751,10 +751,10 @@ static int cmd_poll(int argc, char **argv)
 	       (unsigned long long)st[NP_STAT_TABLE_FULL]);
 	for (__u32 i = 0; i < polls; i++) {
 		struct np_report_opts ro = {
-			.kind = "run",
+			.kind = NP_SRC_RUN,
 			.interval = prev ? 1.0 : 0,
 			.idle_sec = NP_DEFAULT_IDLE_SEC,
-			.closed_sec = 5,
+			.closed_sec = NP_DEFAULT_CLOSED_SEC,
 		};
 		struct np_report *r;
 		double t0, t1, t2, t3;
@@ -764,11 +764,11 @@ static int cmd_poll(int argc, char **argv)
 		if (err)
 			die("reading the flow table: %s", strerror(-err));
 		t1 = now_s();
-		r = np_report_build(&maps, &set, &ro);
+		r = np_report_build(&maps, &set, &ro, prev);
 		if (!r)
 			die("building the report failed");
 		t2 = now_s();
-		np_report_json(null, r, prev, NP_VIEW_ALL);
+		np_report_json(null, r, NP_VIEW_ALL);
 		fflush(null);
 		np_report_free(prev);
 		prev = r;
@@ -788,7 +788,7 @@ static int cmd_poll(int argc, char **argv)
 
 		if (!t)
 			die("tmpfile: %s", strerror(errno));
-		np_report_json(t, prev, NULL, NP_VIEW_ALL);
+		np_report_json(t, prev, NP_VIEW_ALL);
 		fflush(t);
 		printf("poll.json_mb %.1f\n", ftell(t) / 1048576.0);
 		fclose(t);

@@ -100,12 +100,14 @@ def outcomes():
 
 def stats(**want):
     """The whole stats object: given keys as given, the others zero."""
-    keys = set(j["stats"]) - {"flows", "flows_evicted"}
+    keys = set(j["stats"]) - FLOW_KEYS
     return {k: want.get(k, 0) for k in keys}
 
+FLOW_KEYS = {"flows", "flows_evicted", "flows_active", "flows_finished",
+             "flows_dropped"}
+
 def all_stats():
-    return {k: v for k, v in j["stats"].items()
-            if k not in ("flows", "flows_evicted")}
+    return {k: v for k, v in j["stats"].items() if k not in FLOW_KEYS}
 
 bad = 0
 args = sys.argv[2:]
@@ -478,20 +480,25 @@ IDLE_TOTALS=(
 )
 
 t_begin replay_idle_expiry
+# every flow of the capture is listed: the 8 idle by its end after the
+# 8 active, each with its state; the totals are the same
 if mk idle && replay idle "$D/idle.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 8 \
-	'j["stats"]["flows"]' 8 \
+	'len(j["flows"])' 16 \
+	'j["stats"]["flows"]' 16 \
+	'j["stats"]["flows_active"]' 8 \
+	'j["stats"]["flows_finished"]' 8 \
 	'j["stats"]["reclaimed"]' 0 \
-	'j["stats"]["flows_evicted"]' 8 \
-	'sorted(f["client"] for f in j["flows"])' '["10.0.29.%d" % i for i in range(50, 58)]' &&
+	'j["stats"]["flows_evicted"]' 0 \
+	'[f["client"] for f in j["flows"][:8] if f["state"] == "active"]' '["10.0.29.%d" % i for i in range(50, 58)]' \
+	'sorted(f["client"] for f in j["flows"][8:] if f["state"] == "idle" and f["ended"] == f["last_seen"])' '["10.0.28.%d" % i for i in range(50, 58)]' &&
    replay idle_text "$D/idle.pcap" "${VMKS[@]}" &&
-   grep -q "; flows 8 listed, 8 evicted$" "$D/idle_text.json" &&
-   grep -q "^8 flows idle for --idle-timeout (300 s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them$" "$D/idle_text.json"; then
+   grep -q "; flows 8 active, 8 finished listed, 0 evicted$" "$D/idle_text.json" &&
+   grep -q "^FINISHED FLOWS (most recent first, 8 of 8)$" "$D/idle_text.json"; then
 	t_ok
 else
-	t_fail "flows idle in capture time leave the list, not the totals, and are counted evicted"
+	t_fail "flows idle in capture time are listed as idle after the active ones, in the totals once"
 fi
 
 t_begin replay_idle_reclaimed
@@ -499,13 +506,15 @@ t_begin replay_idle_reclaimed
 if replay idle8 "$D/idle.pcap" --json --max-flows 5 "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle8.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 8 \
+	'len(j["flows"])' 16 \
 	'j["stats"]["reclaimed"]' 8 \
 	'j["stats"]["table_full"]' 0 \
-	'j["stats"]["flows_evicted"]' 8; then
+	'j["stats"]["flows_evicted"]' 0 \
+	'sum(f["to_server"]["packets"] + f["from_server"]["packets"] for f in j["flows"])' 48 \
+	'sorted(f["client"] for f in j["flows"] if f["state"] == "idle")' '["10.0.28.%d" % i for i in range(50, 58)]'; then
 	t_ok
 else
-	t_fail "slots reclaimed in capture time keep their counts"
+	t_fail "slots reclaimed in capture time keep their counts and their records"
 fi
 
 # 1000 flows through the smallest table (8 slots): the frames of flows

@@ -21,6 +21,8 @@ enum np_mode { NP_MODE_AUTO, NP_MODE_NATIVE, NP_MODE_GENERIC };
 #define NP_MAX_PORTS	64
 
 #define NP_DEFAULT_PIN_MODE	0600	/* pins readable by root only */
+#define NP_DEFAULT_WINDOW_SEC	60
+#define NP_DEFAULT_KEEP_FINISHED_SEC	3600
 
 struct np_sockaddr {
 	struct sockaddr_storage ss;
@@ -49,6 +51,11 @@ struct np_cli {
 	unsigned int ifindex[NP_MAX_IFACES];	/* of ifaces[], found at parse */
 	unsigned int pin_mode;		/* of the pins, default 0600 */
 	const char *file;		/* replay FILE ("-" = stdin) */
+	bool interval_given;		/* replay: one report per interval */
+	double window;			/* seconds of the current verdict */
+	double keep_finished;		/* seconds finished flows stay listed */
+	__u32 max_finished;		/* finished flows' records kept at most */
+	const char *flow_log;		/* --flow-log FILE or NULL */
 	int verbose;
 };
 

@@ -9,6 +9,9 @@
 #include <bpf/libbpf.h>
 
 #include "flowtab.h"
+#include "log.h"
+#include "prog.h"
+#include "keyidx.h"
 
 #define BATCH_SLOTS	4096
 
@@ -97,7 +100,9 @@ void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 		add_mac(into, &from->macs[i]);
 	into->other_packets += from->other_packets;
 	into->other_bytes += from->other_bytes;
-	into->payload_bytes += from->payload_bytes;
+#define NP_X(name) into->name += from->name;
+	NP_DIR_COUNTERS(NP_X)
+#undef NP_X
 	if (!into->first_ns || (from->first_ns && from->first_ns < into->first_ns))
 		into->first_ns = from->first_ns;
 	if (from->last_ns >= into->last_ns) {
@@ -117,67 +122,31 @@ void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 	into->encap |= from->encap;
 }
 
-/* ---- merging slots by key: a small open-addressing index ---- */
-
-/*
- * Each entry keeps 32 bits of the key's hash beside the record's index:
- * a probe compares those first and reads the record (a cache miss, in a
- * set of 100,000 flows) only when they match.
- */
-struct keyent {
-	__u32 idx;			/* index into the set + 1; 0 = empty */
-	__u32 tag;			/* the hash's high half */
-};
+/* ---- merging slots by key ---- */
 
 struct keyidx {
-	struct keyent *slot;
-	size_t mask;
+	struct np_keyidx i;
 	/* while merging: the records with counts, the ports seen */
 	size_t counted;
 	__u64 server_ports[65536 / 64];
 	__u64 client_ports[65536 / 64];
 };
 
-static __u64 key_hash(const struct np_flow_key *k)
-{
-	const __u64 *w = (const __u64 *)k;
-	__u64 h = 0x9e3779b97f4a7c15ull;
-
-	for (size_t i = 0; i < sizeof(*k) / 8; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return h;
-}
-
 static int keyidx_init(struct keyidx *x, size_t want)
 {
-	size_t n = 64;
-
-	while (n < want * 2)
-		n <<= 1;
-	x->slot = calloc(n, sizeof(*x->slot));
-	x->mask = n - 1;
+	x->i.slot = NULL;
 	x->counted = 0;
 	memset(x->server_ports, 0, sizeof(x->server_ports));
 	memset(x->client_ports, 0, sizeof(x->client_ports));
-	return x->slot ? 0 : -ENOMEM;
+	return np_keyidx_init(&x->i, want);
 }
 
-/* Returns where the key's index entry lives (idx 0 inside when absent). */
-static struct keyent *keyidx_find(struct keyidx *x, const struct np_flowset *s,
-				  const struct np_flow_key *k, __u64 h)
+static struct np_keyent *keyidx_find(struct keyidx *x,
+				     const struct np_flowset *s,
+				     const struct np_flow_key *k)
 {
-	size_t i = h & x->mask;
-	__u32 tag = h >> 32;
-
-	for (; x->slot[i].idx; i = (i + 1) & x->mask)
-		if (x->slot[i].tag == tag &&
-		    !memcmp(&s->v[x->slot[i].idx - 1].key, k, sizeof(*k)))
-			break;
-	x->slot[i].tag = tag;		/* for the caller's insert */
-	return &x->slot[i];
+	return np_keyidx_find(&x->i, s->v, sizeof(s->v[0]), k,
+			      np_flow_key_hash(k));
 }
 
 static struct np_flow_rec *set_add(struct np_flowset *s)
@@ -246,14 +215,14 @@ static void fold_reversed(struct np_flowset *s, struct keyidx *x)
 		struct np_flow_rec *a = &s->v[i], *b;
 		__u16 cp = a->key.client_port;
 		struct np_flow_key r;
-		struct keyent *e;
+		struct np_keyent *e;
 
 		if (!(x->server_ports[cp / 64] & (1ull << (cp % 64))))
 			continue;
 		if (!rec_counted(a))
 			continue;	/* already folded away */
 		reverse_key(&r, &a->key);
-		e = keyidx_find(x, s, &r, key_hash(&r));
+		e = keyidx_find(x, s, &r);
 		if (!e->idx)
 			continue;
 		b = &s->v[e->idx - 1];
@@ -383,7 +352,7 @@ static bool slot_replaced(const struct np_flow *old, const struct np_flow *cur)
 static int merge_slot(struct np_flowset *s, struct keyidx *x,
 		      const struct np_flow *f)
 {
-	struct keyent *e = keyidx_find(x, s, &f->key, key_hash(&f->key));
+	struct np_keyent *e = keyidx_find(x, s, &f->key);
 	struct np_flow_rec *r;
 	bool counted;
 
@@ -397,20 +366,20 @@ static int merge_slot(struct np_flowset *s, struct keyidx *x,
 		e->idx = s->n;
 		x->server_ports[sp / 64] |= 1ull << (sp % 64);
 		x->client_ports[cp / 64] |= 1ull << (cp % 64);
-		if (s->n * 2 > x->mask) {
+		if (s->n * 2 > x->i.mask) {
 			/* grow the index: rebuild it at twice the size */
-			struct keyidx nx;
+			struct np_keyidx nx = {};
 
-			if (keyidx_init(&nx, s->n * 2))
+			if (np_keyidx_init(&nx, s->n * 2))
 				return -ENOMEM;
 			for (size_t i = 0; i < s->n; i++) {
 				const struct np_flow_key *k = &s->v[i].key;
 
-				keyidx_find(&nx, s, k, key_hash(k))->idx = i + 1;
+				np_keyidx_find(&nx, s->v, sizeof(s->v[0]), k,
+					       np_flow_key_hash(k))->idx = i + 1;
 			}
-			free(x->slot);
-			x->slot = nx.slot;
-			x->mask = nx.mask;
+			np_keyidx_free(&x->i);
+			x->i = nx;
 		}
 	} else {
 		r = &s->v[e->idx - 1];
@@ -585,7 +554,7 @@ int np_flowtab_read(struct np_flowtab *t, struct np_flowset *out,
 		err = ferr;
 	if (!err)
 		fold_reversed(out, &x);
-	free(x.slot);
+	np_keyidx_free(&x.i);
 	return err;
 }
 
@@ -617,4 +586,69 @@ int np_read_stats(int fd, __u64 c[NP_STAT_MAX])
 out:
 	free(buf);
 	return err;
+}
+
+/* ---- retiring a reclaimed slot's counts ---- */
+
+static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
+		      __u64 packets, __u64 bytes)
+{
+	struct np_retired_key k;
+	struct np_retired v;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.server_ip, ip, 16);
+	memcpy(k.mac, mac, 6);
+	k.dir = dir;
+	if (bpf_map_lookup_elem(fd, &k, &v)) {
+		if (errno != ENOENT)
+			return -errno;
+		memset(&v, 0, sizeof(v));
+	}
+	v.packets += packets;
+	v.bytes += bytes;
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)
+{
+	static const __u8 zero[6];
+	static bool warned;
+	const struct np_maps *m = ctx;
+	struct np_meta meta;
+	__u32 key = 0;
+	int err = 0;
+
+	if (!m)
+		return;
+	for (int d = 0; d < 2 && m->retired >= 0 && !err; d++) {
+		const struct np_dir *x = &rec->dir[d];
+
+		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
+			if (x->macs[i].packets)
+				err = retire_add(m->retired, rec->key.server_ip,
+						 x->macs[i].mac, d,
+						 x->macs[i].packets,
+						 x->macs[i].bytes);
+		if (!err && x->other_packets)
+			err = retire_add(m->retired, rec->key.server_ip, zero,
+					 d, x->other_packets, x->other_bytes);
+	}
+	if (!err && m->meta >= 0) {
+		if (bpf_map_lookup_elem(m->meta, &key, &meta)) {
+			err = -errno;
+		} else {
+			meta.flows_evicted++;
+			if (bpf_map_update_elem(m->meta, &key, &meta, BPF_ANY))
+				err = -errno;
+		}
+	}
+	/* once: a full np_retired map would otherwise say it every poll */
+	if (err && !warned) {
+		warned = true;
+		np_warn("cannot keep the counts of an expired flow in %s: %s; host and interface totals will miss them",
+			NP_PIN_RETIRED, strerror(-err));
+	}
 }

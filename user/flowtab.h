@@ -82,6 +82,14 @@ __u64 np_dir_bytes(const struct np_dir *d);
 /* The outcome and feature counters, summed over CPUs. */
 int np_read_stats(int fd, __u64 c[NP_STAT_MAX]);
 
+/*
+ * A ready-made np_retire_fn: adds a reclaimed slot's per-MAC counts to
+ * the np_retired map and counts it in np_meta.flows_evicted.
+ * ctx: const struct np_maps *.
+ */
+struct np_maps;
+void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx);
+
 /* Stable names for enum np_stat, as in the JSON "stats" object. */
 extern const char *const np_stat_names[NP_STAT_MAX];
 

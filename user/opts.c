@@ -30,7 +30,8 @@
 enum opt_id {
 	O_IFACE, O_PORT, O_VMK, O_VMK_FILE, O_INTERVAL, O_DURATION, O_JSON,
 	O_MODE, O_PASS, O_PIN_DIR, O_PIN_MODE, O_MAX_FLOWS, O_IDLE,
-	O_SAMPLE, O_METRICS, O_VERBOSE, O_HELP, O_VERSION,
+	O_SAMPLE, O_METRICS, O_VERBOSE, O_HELP, O_VERSION, O_WINDOW,
+	O_KEEP_FINISHED, O_MAX_FINISHED, O_FLOW_LOG,
 };
 
 struct opt {
@@ -46,7 +47,11 @@ static const struct opt opts[] = {
 	{ "port",	  'p', true,  C_RUN | C_REPLAY,	O_PORT },
 	{ "vmk",	  0,   true,  C_RUN | C_REPLAY,	O_VMK },
 	{ "vmk-file",	  0,   true,  C_RUN | C_REPLAY,	O_VMK_FILE },
-	{ "interval",	  0,   true,  C_RUN,		O_INTERVAL },
+	{ "interval",	  0,   true,  C_RUN | C_REPLAY,	O_INTERVAL },
+	{ "window",	  0,   true,  C_RUN | C_REPLAY,	O_WINDOW },
+	{ "keep-finished", 0,  true,  C_RUN,		O_KEEP_FINISHED },
+	{ "max-finished", 0,   true,  C_RUN | C_REPLAY,	O_MAX_FINISHED },
+	{ "flow-log",	  0,   true,  C_RUN | C_REPLAY,	O_FLOW_LOG },
 	{ "duration",	  0,   true,  C_RUN,		O_DURATION },
 	{ "json",	  'j', false, C_RUN | C_REPLAY | C_QUERY | C_STATUS,
 								O_JSON },
@@ -96,7 +101,9 @@ void np_usage(FILE *f)
 "                    --mode { auto | native | generic } | --pass |\n"
 "                    --pin-dir DIR | --pin-mode MODE | --max-flows N |\n"
 "                    --idle-timeout SECONDS | --sample-rate N |\n"
-"                    --metrics ADDR:PORT | -v|--verbose }\n"
+"                    --metrics ADDR:PORT | --window SECONDS |\n"
+"                    --keep-finished SECONDS | --max-finished N |\n"
+"                    --flow-log FILE | -v|--verbose }\n"
 "\n"
 "Commands:\n"
 "  run          attach to the mirror NIC(s), report every interval until stopped\n"
@@ -124,6 +131,11 @@ void np_usage(FILE *f)
 "  --idle-timeout SECONDS flows idle this long leave the report (default %u)\n"
 "  --sample-rate N        the mirror copies one packet in N: counts x N\n"
 "  --metrics ADDR:PORT    serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+"  --window SECONDS       current verdicts over this much traffic (default 60)\n"
+"  --keep-finished SECONDS\n"
+"                         finished flows stay listed this long (default 3600)\n"
+"  --max-finished N       finished flows' records kept at most (default 100000)\n"
+"  --flow-log FILE        append one JSON line per finished flow\n"
 "  -v, --verbose          debug messages (twice: libbpf's too)\n"
 "  -h, --help             this text\n"
 "  --version              the version\n"
@@ -430,7 +442,21 @@ static int apply(struct np_cli *o, const struct given *g)
 		err = np_vmk_parse_file(&o->vmks, v);
 		return err ? -EINVAL : 0;
 	case O_INTERVAL:
+		o->interval_given = true;
 		return np_parse_seconds(n, v, &o->interval);
+	case O_WINDOW:
+		return np_parse_seconds(n, v, &o->window);
+	case O_KEEP_FINISHED:
+		return np_parse_seconds(n, v, &o->keep_finished);
+	case O_MAX_FINISHED:
+		return np_parse_count(n, v, 1, MAX_FLOWS_LIMIT, &o->max_finished);
+	case O_FLOW_LOG:
+		if (!*v) {
+			np_err("%s '%s': expected a file path", n, v);
+			return -EINVAL;
+		}
+		o->flow_log = v;
+		return 0;
 	case O_DURATION:
 		return np_parse_seconds(n, v, &o->duration);
 	case O_JSON:
@@ -481,6 +507,9 @@ static void defaults(struct np_cli *o)
 	o->max_flows = NP_DEFAULT_MAX_FLOWS;
 	o->idle_timeout = NP_DEFAULT_IDLE_SEC;
 	o->sample_rate = 1;
+	o->window = NP_DEFAULT_WINDOW_SEC;
+	o->keep_finished = NP_DEFAULT_KEEP_FINISHED_SEC;
+	o->max_finished = 100000;
 }
 
 /* What a command needs beyond its options' own values. */
@@ -503,6 +532,11 @@ static int check_command(struct np_cli *o, unsigned int cls,
 		/* The program may reclaim a slot idle_timeout after its last
 		 * packet: the loader must have read it by then.
 		 */
+		if (o->window < o->interval) {
+			np_err("--window %g is shorter than --interval %g; give a window of at least one interval",
+			       o->window, o->interval);
+			return -EINVAL;
+		}
 		if (o->idle_timeout < 3 * o->interval) {
 			np_err("--idle-timeout %u is less than 3 x --interval (%g s); raise --idle-timeout or shorten --interval",
 			       o->idle_timeout, o->interval);
@@ -510,6 +544,11 @@ static int check_command(struct np_cli *o, unsigned int cls,
 		}
 		break;
 	case C_REPLAY:
+		if (o->window < o->interval && o->interval_given) {
+			np_err("--window %g is shorter than --interval %g; give a window of at least one interval",
+			       o->window, o->interval);
+			return -EINVAL;
+		}
 		if (n_pos < 2) {
 			np_err("replay needs FILE, a pcap or pcapng capture, e.g. 'nbdpath replay x.pcap'");
 			return -EINVAL;

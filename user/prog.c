@@ -51,7 +51,7 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	struct nbdpath_bpf *skel;
 	__u32 slots = np_slots_for(o->max_flows);
 	__u32 idle = o->idle_sec ? o->idle_sec : NP_DEFAULT_IDLE_SEC;
-	__u32 closed = o->closed_sec ? o->closed_sec : 5;
+	__u32 closed = o->closed_sec ? o->closed_sec : NP_DEFAULT_CLOSED_SEC;
 	__u32 buckets = slots / NP_FLOW_BUCKET;
 	int ncpu = libbpf_num_possible_cpus();
 	int e;
@@ -79,8 +79,8 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 		goto fail;
 	np_prog_set_ports(skel, o->ports, o->n_ports);
 	skel->data->cfg.action = o->pass ? XDP_PASS : XDP_DROP;
-	skel->data->cfg.idle_ns = idle * 1000000000ull;
-	skel->data->cfg.closed_ns = closed * 1000000000ull;
+	skel->data->cfg.idle_ns = idle * NP_NSEC_PER_SEC;
+	skel->data->cfg.closed_ns = closed * NP_NSEC_PER_SEC;
 	/* a second copy of the classifier for the verifier: only if used */
 	bpf_program__set_autoload(skel->progs.nbdpath_replay, o->replay);
 	e = nbdpath_bpf__load(skel);

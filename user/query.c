@@ -62,7 +62,7 @@ static void fmt_time(char buf[32], __u64 unix_ns)
 int cmd_query(struct np_cli *o)
 {
 	const char *ifaces[NP_MAX_IFACES];
-	struct np_report_opts ro = { .kind = "query" };
+	struct np_report_opts ro = { .kind = NP_SRC_QUERY };
 	struct np_flowtab tab = { .fd = -1 };
 	struct np_flowset set = {};
 	struct np_report *rep = NULL;
@@ -111,16 +111,16 @@ int cmd_query(struct np_cli *o)
 	else
 		ro.now_ns = clock_ns(CLOCK_REALTIME) - in.meta.clock_to_unix_ns;
 
-	rep = np_report_build(&in.maps, &set, &ro);
+	rep = np_report_build(&in.maps, &set, &ro, NULL);
 	if (!rep) {
 		err = errno ? -errno : -ENOMEM;
 		np_err("cannot build the report: %s", strerror(-err));
 		goto out;
 	}
 	if (o->json)
-		np_report_json(stdout, rep, NULL, view);
+		np_report_json(stdout, rep, view);
 	else
-		np_report_text(stdout, rep, NULL, view);
+		np_report_text(stdout, rep, view);
 	if (fflush(stdout)) {
 		err = -errno;
 		np_err("cannot write the report: %s", strerror(-err));

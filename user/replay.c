@@ -28,6 +28,9 @@ struct bpf_program;
 #include "log.h"
 #include "nic.h"
 #include "replay.h"
+#include "finished.h"
+#include "flowlog.h"
+#include "history.h"
 #include "report.h"
 
 #define NS_PER_SEC	1000000000ull
@@ -78,6 +81,8 @@ struct replay {
 	struct batch batch;
 	size_t max_frame;		/* bytes of a frame run alone, at most */
 	struct np_replay_result *res;
+	const struct np_replay_hooks *hooks;
+	__u64 next_step;		/* capture time of the next step end */
 	cpu_set_t saved_cpus;
 	bool pinned;
 };
@@ -274,12 +279,20 @@ static int load(struct replay *rp, const struct np_prog_opts *po,
  * long enough in capture time, and a read every half of the shorter of
  * the two periods is sure to have seen its final counts.
  */
+static void retire(const struct np_flow_rec *rec, void *ctx)
+{
+	struct replay *rp = ctx;
+
+	np_retire_to_maps(rec, &rp->maps);
+	if (rp->hooks && rp->hooks->retire)
+		rp->hooks->retire(rec, rp->hooks->ctx);
+}
+
 static int read_flows(struct replay *rp, struct np_replay_result *res)
 {
 	int err;
 
-	err = np_flowtab_read(&rp->tab, &res->flows, np_retire_to_maps,
-			      &rp->maps);
+	err = np_flowtab_read(&rp->tab, &res->flows, retire, rp);
 	if (err) {
 		np_err("cannot read the flow table: %s", strerror(-err));
 		return err;
@@ -405,6 +418,27 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 			res->first_ns = now;
 		}
 		res->frames++;
+		/* the steps a report wants: every frame before a step's
+		 * end is in the table when the step is taken
+		 */
+		if (rp->hooks && rp->hooks->step_ns) {
+			if (!rp->next_step)
+				rp->next_step = now + rp->hooks->step_ns;
+			while (now >= rp->next_step) {
+				err = flush(rp, res->frames - 1);
+				if (!err)
+					err = read_flows(rp, res);
+				if (!err)
+					err = rp->hooks->step(rp->hooks->ctx,
+							      rp->next_step,
+							      &rp->maps, res);
+				if (err)
+					return err;
+				dirty = false;
+				last_read = now;
+				rp->next_step += rp->hooks->step_ns;
+			}
+		}
 		/* a capture from several queues may step back a little:
 		 * the program gets each frame's own time, the reads go
 		 * by the latest
@@ -474,10 +508,19 @@ static void replay_close(struct replay *rp)
 int np_replay_file(const char *path, const struct np_prog_opts *po,
 		   struct nbdpath_bpf **skel_out, struct np_replay_result *res)
 {
+	return np_replay_file_hooks(path, po, NULL, skel_out, res);
+}
+
+int np_replay_file_hooks(const char *path, const struct np_prog_opts *po,
+			 const struct np_replay_hooks *hooks,
+			 struct nbdpath_bpf **skel_out,
+			 struct np_replay_result *res)
+{
 	struct replay rp = {
 		.path = path,
 		.name = strcmp(path, "-") ? path : "standard input",
 		.res = res,
+		.hooks = hooks,
 	};
 	int err;
 
@@ -515,6 +558,59 @@ void np_replay_result_free(struct np_replay_result *res)
 	np_flowset_free(&res->flows);
 }
 
+/* What the reports of one replay share: their history and records. */
+struct replay_report {
+	struct np_cli *o;
+	struct np_report_opts ro;
+	struct np_history *history;
+	struct np_finished finished;
+	struct np_flowlog log;
+	bool logging;
+	struct np_report *prev;
+	__u64 last_end;			/* unix ns of the previous step */
+	__u64 frames;			/* frames read by the previous step */
+};
+
+static void replay_retire(const struct np_flow_rec *rec, void *ctx)
+{
+	struct replay_report *rr = ctx;
+
+	np_finished_add(&rr->finished, rec,
+			np_flow_state_at(rec, rr->ro.now_ns, rr->ro.idle_sec));
+}
+
+/* One report as of end_ns (capture time); printed with --interval. */
+static int replay_step(void *ctx, __u64 end_ns, const struct np_maps *maps,
+		       struct np_replay_result *res)
+{
+	struct replay_report *rr = ctx;
+	struct np_cli *o = rr->o;
+	struct np_report *r;
+
+	rr->ro.now_ns = end_ns;
+	rr->ro.extra_stats = res->extra_stats;
+	r = np_report_build(maps, &res->flows, &rr->ro, rr->prev);
+	if (!r) {
+		np_err("cannot build the report: %s", strerror(errno));
+		return -EIO;
+	}
+	if (rr->logging)
+		np_flowlog_write(&rr->log, r);
+	if (o->interval_given) {
+		if (o->json) {
+			np_report_json(stdout, r, NP_VIEW_ALL);
+		} else {
+			if (rr->prev)
+				fputs("\n", stdout);
+			np_report_text(stdout, r, NP_VIEW_ALL);
+		}
+	}
+	np_report_free(rr->prev);
+	rr->prev = r;
+	rr->last_end = end_ns;
+	return 0;
+}
+
 int cmd_replay(struct np_cli *o)
 {
 	struct np_prog_opts po = {
@@ -523,28 +619,63 @@ int cmd_replay(struct np_cli *o)
 		.max_flows = o->max_flows,
 		.idle_sec = o->idle_timeout,
 		/*
-		 * A capture's closed connections stay listed until they
-		 * go idle, as the operator came to see them; and the table
-		 * is read every idle/2 of capture time, not every couple
-		 * of seconds, which is what keeps long captures fast.
+		 * A capture's closed connections stay in the table until
+		 * they go idle: the table is read every idle/2 of capture
+		 * time, not every couple of seconds, which is what keeps
+		 * long captures fast.
 		 */
 		.closed_sec = o->idle_timeout ? o->idle_timeout :
 						NP_DEFAULT_IDLE_SEC,
 	};
-	struct np_report_opts ro = {
-		.kind = "replay",
-		.path = o->file,
-		.sample_rate = o->sample_rate,
+	struct replay_report rr = {
+		.o = o,
+		.ro = {
+			.kind = NP_SRC_REPLAY,
+			.path = o->file,
+			.sample_rate = o->sample_rate,
+			.idle_sec = o->idle_timeout,
+			.closed_sec = po.closed_sec,
+			.interval = o->interval_given ? o->interval : 0,
+			.window_ns = o->window * NP_NSEC_PER_SEC,
+		},
+	};
+	struct np_replay_hooks hooks = {
+		.step = replay_step,
+		.retire = replay_retire,
+		.ctx = &rr,
 	};
 	struct np_replay_result res;
 	struct nbdpath_bpf *skel = NULL;
-	struct np_report *r = NULL;
 	struct np_maps maps;
 	struct np_meta meta;
 	__u32 zero = 0;
 	int err, ret = NP_EXIT_FAIL;
 
-	err = np_replay_file(o->file, &po, &skel, &res);
+	/* every flow of the capture is listed: no age limit on records */
+	if (np_finished_init(&rr.finished, o->max_finished, 0) ||
+	    np_history_new(&rr.history, rr.ro.window_ns)) {
+		np_err("out of memory");
+		goto out;
+	}
+	rr.ro.finished = &rr.finished;
+	rr.ro.history = rr.history;
+	if (o->flow_log) {
+		if (np_flowlog_open(&rr.log, o->flow_log)) {
+			ret = NP_EXIT_USAGE;
+			goto out;
+		}
+		rr.logging = true;
+	}
+	/*
+	 * With --interval, a report at the end of every interval; without,
+	 * steps of a tenth of the window, so that the one report's
+	 * "current" covers the capture's last window
+	 */
+	hooks.step_ns = o->interval_given ? o->interval * NP_NSEC_PER_SEC :
+					    rr.ro.window_ns / 10;
+	if (!hooks.step_ns)
+		hooks.step_ns = 1;
+	err = np_replay_file_hooks(o->file, &po, &hooks, &skel, &res);
 	if (err) {
 		ret = res.input_error ? NP_EXIT_USAGE : NP_EXIT_FAIL;
 		goto out;
@@ -562,31 +693,36 @@ int cmd_replay(struct np_cli *o)
 		np_err("cannot read the np_meta map: %s", strerror(errno));
 		goto out;
 	}
-	ro.truncated = res.truncated;
-	ro.idle_sec = meta.idle_sec;
-	ro.closed_sec = meta.closed_sec;
-	ro.clock_to_unix_ns = 0;
-	ro.now_ns = res.last_ns;
-	ro.flows_evicted = meta.flows_evicted;
-	ro.extra_stats = res.extra_stats;
-	r = np_report_build(&maps, &res.flows, &ro);
-	if (!r) {
-		np_err("cannot build the report: %s", strerror(errno));
-		goto out;
+	rr.ro.truncated = res.truncated;
+	rr.ro.flows_evicted = meta.flows_evicted;
+	/* the last report ends at the last frame; without --interval it
+	 * is the only one printed, over the whole capture
+	 */
+	if (!o->interval_given) {
+		np_report_free(rr.prev);
+		rr.prev = NULL;
 	}
-	np_report_warn_full(r, o->max_flows);
-	if (o->json)
-		np_report_json(stdout, r, NULL, NP_VIEW_ALL);
-	else
-		np_report_text(stdout, r, NULL, NP_VIEW_ALL);
+	{
+		bool print = o->interval_given;
+
+		o->interval_given = true;
+		err = replay_step(&rr, res.last_ns, &maps, &res);
+		o->interval_given = print;
+		if (err)
+			goto out;
+	}
+	np_report_warn_full(rr.prev, o->max_flows);
 	if (fflush(stdout) || ferror(stdout)) {
 		np_err("cannot write the report: %s", strerror(errno));
 		goto out;
 	}
 	ret = NP_EXIT_OK;
 out:
-	if (r)
-		np_report_free(r);
+	np_report_free(rr.prev);
+	if (rr.logging)
+		np_flowlog_close(&rr.log);
+	np_history_free(rr.history);
+	np_finished_free(&rr.finished);
 	np_replay_result_free(&res);
 	nbdpath_bpf__destroy(skel);
 	return ret;

@@ -43,4 +43,23 @@ int np_replay_file(const char *path, const struct np_prog_opts *po,
 
 void np_replay_result_free(struct np_replay_result *res);
 
+/*
+ * What a report of the capture needs while it runs: every step_ns of
+ * capture time (from the first frame) the table is read and step()
+ * called with the step's end (unix ns) and the program's maps; retire()
+ * gets the counts of every reclaimed slot (NULL: np_retire_to_maps).
+ */
+struct np_replay_hooks {
+	__u64 step_ns;			/* 0: no steps */
+	int (*step)(void *ctx, __u64 end_ns, const struct np_maps *maps,
+		    struct np_replay_result *res);
+	np_retire_fn retire;
+	void *ctx;
+};
+
+int np_replay_file_hooks(const char *path, const struct np_prog_opts *po,
+			 const struct np_replay_hooks *hooks,
+			 struct nbdpath_bpf **skel_out,
+			 struct np_replay_result *res);
+
 #endif /* NBDPATH_REPLAY_H */

@@ -1,72 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Building the report from the maps: verdicts (SPEC §4), per-host and
- * per-interface totals, the listed flows. The writers are in
- * report_json.c and report_text.c; the Prometheus exposition and the
- * retire callback are here.
+ * Building the report model from the maps (see report_model.h): the
+ * verdicts (nbdpath(8), VERDICTS), per-host and per-interface totals,
+ * the flows list with its states, names, scaling and rates. Nothing here
+ * prints.
  */
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "finished.h"
+#include "flowsort.h"
+#include "history.h"
 #include "log.h"
-#include "report_priv.h"
+#include "report_model.h"
+#include "vec.h"
 
-#define NSEC	1000000000ull
-#define TCPF_FIN	0x01
-#define TCPF_RST	0x04
-
-/* bit i of np_dir.tcp_flags, as in the TCP header */
-const char *const np_tcp_flag_names[8] = {
-	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
-};
-
-static const char *const verdict_names[] = {
-	[NP_V_NONE]		= "none",
-	[NP_V_ASYMMETRIC]	= "asymmetric",
-	[NP_V_SYMMETRIC]	= "symmetric",
-	[NP_V_TO_SERVER_ONLY]	= "to_server_only",
-	[NP_V_FROM_SERVER_ONLY]	= "from_server_only",
-};
-
-const char *np_verdict_name(enum np_verdict v)
+const char *np_source_name(enum np_source s)
 {
-	if ((unsigned int)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
-		return "none";
-	return verdict_names[v];
-}
-
-void np_fmt_mac(char buf[18], const __u8 mac[6])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
-bool np_ip_is_v4(const __u8 ip[16])
-{
-	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(ip, prefix, sizeof(prefix));
-}
-
-void np_fmt_ip(char buf[46], const __u8 ip[16])
-{
-	/* inet_ntop() writes IPv6 as RFC 5952 wants (lower case, the
-	 * longest zero run compressed); a v4-mapped key is plain IPv4
-	 */
-	if (np_ip_is_v4(ip)) {
-		if (!inet_ntop(AF_INET, ip + 12, buf, 46))
-			snprintf(buf, 46, "?");
-	} else if (!inet_ntop(AF_INET6, ip, buf, 46)) {
-		snprintf(buf, 46, "?");
+	switch (s) {
+	case NP_SRC_RUN:
+		return "run";
+	case NP_SRC_REPLAY:
+		return "replay";
+	default:
+		return "query";
 	}
 }
 
+const char *np_flow_state_name(enum np_flow_state s)
+{
+	static const char *const names[] = {
+		[NP_FS_ACTIVE]	= "active",
+		[NP_FS_CLOSED]	= "closed",
+		[NP_FS_RESET]	= "reset",
+		[NP_FS_IDLE]	= "idle",
+	};
+
+	return (unsigned int)s < 4 ? names[s] : "active";
+}
+
 /* ---- verdicts ---- */
+
+/* The entry for mac (or the "other" bucket) in a sorted per-MAC list. */
+static struct np_rmac *find_mac(struct np_rmac *v, size_t n, const __u8 *mac,
+				bool other)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].other == other && (other || !memcmp(v[i].mac, mac, 6)))
+			return &v[i];
+	return NULL;
+}
 
 static enum np_verdict verdict_of(bool rx, bool tx, bool same)
 {
@@ -112,25 +100,25 @@ static enum np_verdict flow_verdict(const struct np_flow_rec *f)
 	return verdict_of(np_dir_packets(a) > 0, np_dir_packets(b) > 0, same);
 }
 
-static enum np_verdict host_verdict(const struct np_rhost *h)
+/* The same rule over a host's per-MAC lists (each sorted by MAC). */
+static enum np_verdict lists_verdict(struct np_rmac *const dir[2],
+				     const size_t n[2])
 {
-	bool same = h->n[0] == h->n[1];
+	bool same = n[0] == n[1];
 	__u64 p[2] = {};
 
 	for (int d = 0; d < 2; d++)
-		for (size_t i = 0; i < h->n[d]; i++) {
-			p[d] += h->dir[d][i].packets;
-			if (h->dir[d][i].other)
+		for (size_t i = 0; i < n[d]; i++) {
+			p[d] += dir[d][i].packets;
+			if (dir[d][i].other)
 				same = false;
 		}
-	/* both lists are sorted by MAC */
-	for (size_t i = 0; same && i < h->n[0]; i++)
-		if (memcmp(h->dir[0][i].mac, h->dir[1][i].mac, 6))
+	for (size_t i = 0; same && i < n[0]; i++)
+		if (memcmp(dir[0][i].mac, dir[1][i].mac, 6))
 			same = false;
 	return verdict_of(p[0] > 0, p[1] > 0, same);
 }
 
-/* ---- reading the small maps ---- */
 
 typedef int (*map_fn)(const void *key, const void *val, void *ctx);
 
@@ -173,26 +161,6 @@ static int map_each(int fd, size_t ksz, size_t vsz, map_fn fn, void *ctx)
 	return 0;
 }
 
-/* A growable array of fixed-size elements. */
-struct vec {
-	void *v;
-	size_t n, cap, sz;
-};
-
-static void *vec_add(struct vec *a)
-{
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		void *v = realloc(a->v, cap * a->sz);
-
-		if (!v)
-			return NULL;
-		a->v = v;
-		a->cap = cap;
-	}
-	memset((char *)a->v + a->n * a->sz, 0, a->sz);
-	return (char *)a->v + a->n++ * a->sz;
-}
 
 static int cmp_mac6(const void *a, const void *b)
 {
@@ -203,7 +171,7 @@ static int add_name(const void *key, const void *val, void *ctx)
 {
 	const struct np_neigh_key *k = key;
 	const struct np_name *v = val;
-	struct np_mac_name *n = vec_add(ctx);
+	struct np_mac_name *n = np_vec_add(ctx);
 
 	if (!n)
 		return -ENOMEM;
@@ -221,7 +189,7 @@ static int add_owner(const void *key, const void *val, void *ctx)
 
 	if (k->family != NP_NEIGH_IPV4 && k->family != NP_NEIGH_IPV6)
 		return 0;
-	o = vec_add(ctx);
+	o = np_vec_add(ctx);
 	if (!o)
 		return -ENOMEM;
 	memcpy(o->mac, k->mac, 6);
@@ -236,34 +204,6 @@ static int cmp_owner(const void *a, const void *b)
 	return memcmp(a, b, 7);
 }
 
-__u64 np_report_scaled_stat(const struct np_report *r, int i)
-{
-	if (i < 0 || i >= NP_STAT_MAX)
-		return 0;
-	/* frames are sampled, the program's reclaims of slots are not */
-	return r->stats[i] * (i == NP_STAT_RECLAIMED ? 1 : r->sample);
-}
-
-bool np_report_warn_full(const struct np_report *r, __u32 max_flows)
-{
-	__u64 n = np_report_scaled_stat(r, NP_STAT_TABLE_FULL);
-
-	if (n)
-		np_warn("%llu frames found the flow table full (--max-flows %u): they are in no flow, host or interface count; raise --max-flows",
-			(unsigned long long)n,
-			max_flows ? max_flows : NP_DEFAULT_MAX_FLOWS);
-	return n;
-}
-
-const char *np_report_name(const struct np_report *r, const __u8 mac[6])
-{
-	const struct np_mac_name *n;
-
-	if (!r->n_names)
-		return NULL;
-	n = bsearch(mac, r->names, r->n_names, sizeof(*n), cmp_mac6);
-	return n && n->name[0] ? n->name : NULL;
-}
 
 /*
  * A claim to a host's address by a MAC the host never receives requests
@@ -275,14 +215,12 @@ const char *np_report_name(const struct np_report *r, const __u8 mac[6])
 static bool owner_credible(const struct np_report *r,
 			   const struct np_mac_owner *o)
 {
-	const struct np_rhost *h;
-	struct np_rmac m = {};
+	const struct np_rhost *h = np_report_find_host(r, o->ip);
 
-	h = np_report_find_host(r, o->ip);
 	if (!h || !h->n[NP_DIR_TO_SERVER])
 		return true;
-	memcpy(m.mac, o->mac, 6);
-	return np_rhost_find_mac(h, NP_DIR_TO_SERVER, &m) != NULL;
+	return find_mac(h->dir[NP_DIR_TO_SERVER], h->n[NP_DIR_TO_SERVER],
+			o->mac, false) != NULL;
 }
 
 static const struct np_mac_owner *owner_of(const struct np_report *r,
@@ -297,17 +235,6 @@ static const struct np_mac_owner *owner_of(const struct np_report *r,
 	return o && owner_credible(r, o) ? o : NULL;
 }
 
-const __u8 *np_report_owner(const struct np_report *r, const __u8 mac[6],
-			    const __u8 *near)
-{
-	const struct np_mac_owner *o;
-
-	if (!r->n_owners)
-		return NULL;
-	o = owner_of(r, mac, near && !np_ip_is_v4(near) ? NP_NEIGH_IPV6 :
-							  NP_NEIGH_IPV4);
-	return o ? o->ip : NULL;
-}
 
 /* ---- hosts and interfaces: one record per (IP, MAC, direction) ---- */
 
@@ -332,7 +259,7 @@ struct contrib {
  * one per flow.
  */
 struct contribs {
-	struct vec c;
+	struct np_vec c;
 	__u32	*idx;			/* index into c + 1; 0: empty */
 	size_t	mask;
 	size_t	last[2];		/* per direction, the last one + 1 */
@@ -399,7 +326,7 @@ static int contrib_add(struct contribs *a, const __u8 ip[16], const __u8 *mac,
 	if (*e) {
 		x = (struct contrib *)a->c.v + *e - 1;
 	} else {
-		x = vec_add(&a->c);
+		x = np_vec_add(&a->c);
 		if (!x)
 			return -ENOMEM;
 		memcpy(x, &k, CONTRIB_KEY);
@@ -445,6 +372,7 @@ static int add_retired(const void *key, const void *val, void *ctx)
 			   v->packets, v->bytes);
 }
 
+
 /* by IP, direction, then MAC with the "other" bucket last */
 static int cmp_host_order(const void *pa, const void *pb)
 {
@@ -472,6 +400,89 @@ static int cmp_iface_order(const void *pa, const void *pb)
 	return c ? c : memcmp(a->ip, b->ip, 16);
 }
 
+
+/* A rate per second of a count as reported; a count that went down was
+ * reset (a flow's slot reused): everything it holds is new.
+ */
+static double rate(const struct np_report *r, __u64 cur, __u64 prev)
+{
+	if (r->elapsed <= 0)
+		return 0;
+	return (double)(cur >= prev ? cur - prev : cur) / r->elapsed;
+}
+
+static int cmp_host_ip(const void *key, const void *elem)
+{
+	return memcmp(key, ((const struct np_rhost *)elem)->ip, 16);
+}
+
+const struct np_rhost *np_report_find_host(const struct np_report *r,
+					   const __u8 ip[16])
+{
+	if (!r || !r->n_hosts)
+		return NULL;
+	return bsearch(ip, r->hosts, r->n_hosts, sizeof(*r->hosts),
+		       cmp_host_ip);
+}
+
+static const struct np_riface *find_iface(const struct np_report *r,
+					  const __u8 mac[6])
+{
+	if (!r || !r->n_ifaces)
+		return NULL;
+	return bsearch(mac, r->ifaces, r->n_ifaces, sizeof(*r->ifaces),
+		       cmp_mac6);
+}
+
+static const char *name_of(const struct np_report *r, const __u8 mac[6])
+{
+	const struct np_mac_name *n;
+
+	if (!r->n_names)
+		return NULL;
+	n = bsearch(mac, r->names, r->n_names, sizeof(*n), cmp_mac6);
+	return n && n->name[0] ? n->name : NULL;
+}
+
+/* The owner IP of mac in the address family of near (a server IP). */
+static const __u8 *owner_ip(const struct np_report *r, const __u8 mac[6],
+			    const __u8 *near)
+{
+	const struct np_mac_owner *o;
+
+	if (!r->n_owners)
+		return NULL;
+	o = owner_of(r, mac, near && !np_ip_is_v4(near) ? NP_NEIGH_IPV6 :
+							  NP_NEIGH_IPV4);
+	return o ? o->ip : NULL;
+}
+
+/* The mirror NIC of an ifindex: the run's own by the names it was
+ * given (a query may sit in another network namespace, where the
+ * ifindex names another), else the kernel's name now.
+ */
+static const char *mirror_name(struct np_report *r, __u32 ifindex)
+{
+	const struct np_report_opts *o = &r->o;
+	int i;
+
+	for (i = 0; o->ifindexes && o->ifaces && i < o->n_ifaces; i++)
+		if (o->ifindexes[i] == ifindex)
+			return o->ifaces[i];
+	for (i = 0; i < r->n_nics; i++)
+		if (r->nics[i].ifindex == ifindex)
+			return r->nics[i].ok ? r->nics[i].name : NULL;
+	if (r->n_nics == (int)(sizeof(r->nics) / sizeof(r->nics[0])))
+		return NULL;
+	i = r->n_nics++;
+	r->nics[i].ifindex = ifindex;
+	r->nics[i].ok = if_indextoname(ifindex, r->nics[i].name) != NULL;
+	return r->nics[i].ok ? r->nics[i].name : NULL;
+}
+
+/* ---- hosts and interfaces ---- */
+
+/* One host's per-MAC lists from contribs sorted by host order. */
 static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 {
 	struct np_rhost *h = NULL;
@@ -504,15 +515,41 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 			memcpy(m->mac, x->mac, 6);
 			m->other = x->other;
 		}
-		m->packets += x->packets;
-		m->bytes += x->bytes;
+		m->packets += x->packets * r->sample;
+		m->bytes += x->bytes * r->sample;
 	}
 	for (size_t i = 0; i < r->n_hosts; i++)
-		r->hosts[i].verdict = host_verdict(&r->hosts[i]);
+		r->hosts[i].verdict = lists_verdict(r->hosts[i].dir,
+						    r->hosts[i].n);
 	return 0;
 }
 
-static int build_ifaces(struct np_report *r, struct contrib *c, size_t n)
+/* Names, owners and rates of the hosts' lists: after every list exists. */
+static void finish_hosts(struct np_report *r, const struct np_report *prev)
+{
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		struct np_rhost *h = &r->hosts[i];
+		const struct np_rhost *ph = np_report_find_host(prev, h->ip);
+
+		for (int d = 0; d < 2; d++)
+			for (size_t j = 0; j < h->n[d]; j++) {
+				struct np_rmac *m = &h->dir[d][j];
+				const struct np_rmac *pm = ph ?
+					find_mac(ph->dir[d], ph->n[d], m->mac,
+						 m->other) : NULL;
+
+				if (!m->other) {
+					m->name = name_of(r, m->mac);
+					m->owner = owner_ip(r, m->mac, h->ip);
+				}
+				m->pps = rate(r, m->packets, pm ? pm->packets : 0);
+				m->bps = 8 * rate(r, m->bytes, pm ? pm->bytes : 0);
+			}
+	}
+}
+
+static int build_ifaces(struct np_report *r, struct contrib *c, size_t n,
+			const struct np_report *prev)
 {
 	struct np_riface *f = NULL;
 
@@ -535,8 +572,25 @@ static int build_ifaces(struct np_report *r, struct contrib *c, size_t n)
 		}
 		if (!f->n_ips || memcmp(f->ips[f->n_ips - 1], x->ip, 16))
 			memcpy(f->ips[f->n_ips++], x->ip, 16);
-		f->packets[x->dir] += x->packets;
-		f->bytes[x->dir] += x->bytes;
+		f->packets[x->dir] += x->packets * r->sample;
+		f->bytes[x->dir] += x->bytes * r->sample;
+	}
+	for (size_t i = 0; i < r->n_ifaces; i++) {
+		struct np_riface *x = &r->ifaces[i];
+		const struct np_riface *px = find_iface(prev, x->mac);
+
+		x->name = name_of(r, x->mac);
+		x->owner = owner_ip(r, x->mac, x->n_ips ? x->ips[0] : NULL);
+		for (int d = 0; d < 2; d++) {
+			x->pps[d] = rate(r, x->packets[d],
+					 px ? px->packets[d] : 0);
+			x->bps[d] = 8 * rate(r, x->bytes[d],
+					     px ? px->bytes[d] : 0);
+		}
+		x->pps_all = rate(r, x->packets[0] + x->packets[1],
+				  px ? px->packets[0] + px->packets[1] : 0);
+		x->bps_all = 8 * rate(r, x->bytes[0] + x->bytes[1],
+				      px ? px->bytes[0] + px->bytes[1] : 0);
 	}
 	return 0;
 }
@@ -550,216 +604,130 @@ static __u64 flow_last(const struct np_flow_rec *f)
 	return a > b ? a : b;
 }
 
-/* Idle, or closed (FIN both ways, or RST) for a while: not listed. */
-static bool flow_listed(const struct np_flow_rec *f,
-			const struct np_report_opts *o)
+static __u64 flow_first(const struct np_flow_rec *f)
 {
-	__u8 a = f->dir[0].tcp_flags, b = f->dir[1].tcp_flags;
-	bool closed = ((a | b) & TCPF_RST) || ((a & TCPF_FIN) && (b & TCPF_FIN));
-	__u64 idle = (o->idle_sec ? o->idle_sec : NP_DEFAULT_IDLE_SEC) * NSEC;
-	__u64 linger = (o->closed_sec ? o->closed_sec : 5) * NSEC;
+	__u64 a = f->dir[0].first_ns, b = f->dir[1].first_ns;
+
+	if (!a)
+		return b;
+	return !b || a < b ? a : b;
+}
+
+enum np_flow_state np_flow_state_at(const struct np_flow_rec *f, __u64 now,
+				    __u32 idle_sec)
+{
 	__u64 last = flow_last(f);
+	__u64 idle = (__u64)(idle_sec ? idle_sec : NP_DEFAULT_IDLE_SEC) *
+		     NP_NSEC_PER_SEC;
 
-	if (o->now_ns < last)
-		return true;	/* unknown "now", or a clock behind the flows */
-	if (o->now_ns - last >= idle)
-		return false;
-	return !(closed && o->now_ns - last >= linger);
-}
-
-/*
- * Flows by bytes, descending, then by key. The key is kept beside the
- * count as big-endian words (memcmp() order), so that the sort touches
- * nothing else: on a quiet network most flows tie on bytes.
- */
-struct fsort {
-	__u64	bytes;
-	__u64	k[5];
-	size_t	idx;			/* in the flow set */
-};
-
-_Static_assert(sizeof(struct np_flow_key) == 5 * 8, "key words");
-
-static bool fsort_before(const struct fsort *a, const struct fsort *b)
-{
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes;
-	for (int i = 0; i < 5; i++)
-		if (a->k[i] != b->k[i])
-			return a->k[i] < b->k[i];
-	return false;
-}
-
-/* Word w of the sort key, most significant first: ~bytes, then the key. */
-static inline __u64 fsort_word(const struct fsort *x, int w)
-{
-	return w ? x->k[w - 1] : ~x->bytes;
-}
-
-/*
- * A stable LSD radix sort of a[0..n) by key words [w0, w1), a byte a
- * pass; t: room for n. Only the bytes that differ somewhere in a are
- * sorted on: flows share most of their key (the server, the port, most
- * of the address), so a few passes do.
- */
-static void fsort_radix(struct fsort *a, struct fsort *t, size_t n, int w0,
-			int w1)
-{
-	__u64 any[6] = {}, all[6];
-	struct fsort *src = a, *dst = t, *x;
-	size_t cnt[256];
-
-	for (int w = w0; w < w1; w++)
-		all[w] = ~0ull;
-	for (size_t i = 0; i < n; i++)
-		for (int w = w0; w < w1; w++) {
-			any[w] |= fsort_word(&a[i], w);
-			all[w] &= fsort_word(&a[i], w);
-		}
-	for (int w = w1 - 1; w >= w0; w--) {
-		for (int sh = 0; sh < 64; sh += 8) {
-			size_t pos = 0;
-
-			if (!(((any[w] ^ all[w]) >> sh) & 0xff))
-				continue;	/* the same in every entry */
-			memset(cnt, 0, sizeof(cnt));
-			for (size_t i = 0; i < n; i++)
-				cnt[fsort_word(&src[i], w) >> sh & 0xff]++;
-			for (int d = 0; d < 256; d++) {
-				size_t c = cnt[d];
-
-				cnt[d] = pos;
-				pos += c;
-			}
-			for (size_t i = 0; i < n; i++)
-				dst[cnt[fsort_word(&src[i], w) >> sh & 0xff]++] =
-					src[i];
-			x = src;
-			src = dst;
-			dst = x;
-		}
+	switch (np_flow_end(f->dir[0].tcp_flags, f->dir[1].tcp_flags)) {
+	case NP_END_RESET:
+		return NP_FS_RESET;
+	case NP_END_CLOSED:
+		return NP_FS_CLOSED;
+	default:
+		break;
 	}
-	if (src != a)
-		memcpy(a, src, n * sizeof(*a));
+	if (now && now >= last && now - last >= idle)
+		return NP_FS_IDLE;
+	return NP_FS_ACTIVE;
 }
 
-/*
- * a[0..n) by bytes, descending, then by key; t: room for n. By bytes
- * first; then each run of flows with the same bytes (on a quiet network,
- * most of them) by key.
- */
-static void fsort_sort(struct fsort *a, struct fsort *t, size_t n)
+static void sort_u16(__u16 *dst, int *n_out, const __u16 *v, int n, int max)
 {
-	size_t s = 0, e;
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		int j;
 
-	fsort_radix(a, t, n, 0, 1);
-	for (; s < n; s = e) {
-		for (e = s + 1; e < n && a[e].bytes == a[s].bytes; e++)
-			;
-		if (e - s > 32) {
-			fsort_radix(a + s, t, e - s, 1, 6);
-			continue;
-		}
-		for (size_t i = s + 1; i < e; i++) {
-			struct fsort x = a[i];
-			size_t j;
+		for (j = i; j > 0 && dst[j - 1] > v[i]; j--)
+			dst[j] = dst[j - 1];
+		dst[j] = v[i];
+	}
+	*n_out = n;
+}
 
-			for (j = i; j > s && fsort_before(&x, &a[j - 1]); j--)
-				a[j] = a[j - 1];
-			a[j] = x;
+static const __u8 *dir_last_mac(const struct np_dir *d, int dir)
+{
+	return dir == NP_DIR_TO_SERVER ? d->dst_mac : d->src_mac;
+}
+
+/* A listed flow's directions as reported; pf: prev's record of it. */
+static void fill_dirs(struct np_report *r, struct np_rflow *f,
+		      const struct np_rflow *pf)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		const struct np_dir *d = &f->rec.dir[dir];
+		const struct np_dir *pd = pf ? &pf->rec.dir[dir] : NULL;
+		struct np_rdir *x = &f->dir[dir];
+		__u8 (*m)[6] = x->macs;
+
+		x->packets = np_dir_packets(d) * r->sample;
+		x->bytes = np_dir_bytes(d) * r->sample;
+		x->seen = x->packets > 0;
+#define NP_X(name) x->counters[NP_DC_##name] = d->name * r->sample;
+		NP_DIR_COUNTERS(NP_X)
+#undef NP_X
+		x->pps = rate(r, x->packets,
+			      pd ? np_dir_packets(pd) * r->sample : 0);
+		x->bps = 8 * rate(r, x->bytes,
+				  pd ? np_dir_bytes(pd) * r->sample : 0);
+		x->n_macs = 0;
+		for (int i = 0; i < d->n_macs && i < NP_DIR_MACS; i++) {
+			int j;
+
+			if (!d->macs[i].packets)
+				continue;
+			for (j = x->n_macs; j > 0 &&
+			     memcmp(m[j - 1], d->macs[i].mac, 6) > 0; j--)
+				memcpy(m[j], m[j - 1], 6);
+			memcpy(m[j], d->macs[i].mac, 6);
+			x->n_macs++;
 		}
+		sort_u16(x->vlans, &x->n_vlans, d->vlans, d->n_vlans,
+			 NP_DIR_VLANS);
+		sort_u16(x->sessions, &x->n_sessions, d->sessions,
+			 d->n_sessions, NP_DIR_SESSIONS);
+		/* the vmk of the direction's last frame: with one server
+		 * MAC, that MAC's name; with several, the one carrying it now
+		 */
+		x->interface = x->seen ? name_of(r, dir_last_mac(d, dir)) : NULL;
+		/* replay runs frames through the program on no real NIC */
+		x->mirror = x->seen && d->ifindex && r->kind != NP_SRC_REPLAY ?
+			    mirror_name(r, d->ifindex) : NULL;
 	}
 }
 
+static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
+{
+	const struct np_report_opts *o = &r->o;
+
+	f->verdict = flow_verdict(&f->rec);
+	f->first_ns = (__s64)flow_first(&f->rec) + o->clock_to_unix_ns;
+	f->last_ns = (__s64)flow_last(&f->rec) + o->clock_to_unix_ns;
+	if (active)
+		f->state = np_flow_state_at(&f->rec, o->now_ns, o->idle_sec);
+	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;
+}
+
 /*
- * The big arrays of a report (and of building one) are kept for the
- * next report. At 100,000 flows the flow array alone is 40 MB, which
- * malloc() maps afresh each time, and the page faults of filling new
- * pages cost more than the copy into them. One spare of each kind,
- * swapped atomically: reports may be built on any thread.
+ * The kernel's flows by bytes, then the finished records, newest first.
+ * A flow the rule of np_rules.h has expired but whose slot is not yet
+ * reclaimed is finished already: listed as such, once.
  */
-enum { SPARE_FLOWS, SPARE_SORT, SPARE_INDEX, N_SPARES };
-
-struct spare {
-	size_t	size;
-	max_align_t data[];
-};
-
-static struct spare *spares[N_SPARES];
-
-static void *spare_get(int kind, size_t size)
-{
-	struct spare *b = __atomic_exchange_n(&spares[kind], NULL,
-					      __ATOMIC_ACQ_REL);
-
-	if (b && b->size >= size)
-		return b->data;
-	free(b);
-	b = malloc(sizeof(*b) + (size ? size : 1));
-	if (!b)
-		return NULL;
-	b->size = size ? size : 1;
-	return b->data;
-}
-
-static void spare_put(int kind, void *p)
-{
-	struct spare *b, *old;
-
-	if (!p)
-		return;
-	b = (struct spare *)((char *)p - offsetof(struct spare, data));
-	old = __atomic_exchange_n(&spares[kind], b, __ATOMIC_ACQ_REL);
-	/* keep the bigger one */
-	if (old && old->size > b->size)
-		old = __atomic_exchange_n(&spares[kind], old, __ATOMIC_ACQ_REL);
-	free(old);
-}
-
-static __u64 key_hash(const struct np_flow_key *k)
-{
-	__u64 w[5], h;
-
-	memcpy(w, k, sizeof(w));
-	h = (w[4] + 0x9e3779b97f4a7c15ull) * (w[3] | 1);
-	h ^= (w[1] ^ (w[0] >> 7) ^ (w[2] << 3)) * 0xff51afd7ed558ccdull;
-	h ^= h >> 31;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
-}
-
-static int index_flows(struct np_report *r)
-{
-	size_t n = 16;
-
-	while (n < r->n_flows * 2)
-		n <<= 1;
-	r->by_key = spare_get(SPARE_INDEX, n * sizeof(*r->by_key));
-	if (!r->by_key)
-		return -ENOMEM;
-	memset(r->by_key, 0, n * sizeof(*r->by_key));
-	r->key_mask = n - 1;
-	for (size_t i = 0; i < r->n_flows; i++) {
-		__u64 h = key_hash(&r->flows[i].rec.key);
-		size_t j = h & r->key_mask;
-
-		while (r->by_key[j].idx)
-			j = (j + 1) & r->key_mask;
-		r->by_key[j].idx = i + 1;
-		r->by_key[j].tag = h >> 32;
-	}
-	return 0;
-}
-
 static int build_flows(struct np_report *r, const struct np_flowset *fs,
-		       struct contribs *c)
+		       struct contribs *c, const struct np_report *prev)
 {
-	size_t n = fs ? fs->n : 0, m = 0;
-	struct fsort *srt, *tmp;
+	const struct np_finished *fin = r->o.finished;
+	size_t n = fs ? fs->n : 0, m = 0, n_fin = 0, w;
+	struct np_fsort *srt, *tmp;
 	int err = 0;
 
-	r->flows = spare_get(SPARE_FLOWS, n * sizeof(*r->flows));
-	srt = spare_get(SPARE_SORT, 2 * n * sizeof(*srt));
+	if (fin)
+		n_fin = np_finished_count(fin);
+	r->flows = np_spare_get(NP_SPARE_FLOWS,
+				(n + n_fin) * sizeof(*r->flows));
+	srt = np_spare_get(NP_SPARE_SORT, 2 * n * sizeof(*srt));
 	tmp = srt ? srt + n : NULL;
 	if (!r->flows || !srt) {
 		err = -ENOMEM;
@@ -767,22 +735,19 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct np_flow_rec *f = &fs->v[i];
-		struct fsort *x = &srt[m];
-		__u64 w[5];
 
 		if (!np_dir_packets(&f->dir[0]) && !np_dir_packets(&f->dir[1]))
 			continue;
-		m++;
-		x->bytes = np_dir_bytes(&f->dir[0]) + np_dir_bytes(&f->dir[1]);
-		memcpy(w, &f->key, sizeof(w));
-		for (int k = 0; k < 5; k++)
-			x->k[k] = be64toh(w[k]);
-		x->idx = i;
+		np_fsort_set(&srt[m++], &f->key, np_dir_bytes(&f->dir[0]) +
+			     np_dir_bytes(&f->dir[1]), i);
 		err = flow_contribs(c, f);
 		if (err)
 			goto out;
 	}
-	fsort_sort(srt, tmp, m);
+	np_fsort_sort(srt, tmp, m);
+	err = np_keyidx_init(&r->by_key, m);
+	if (err)
+		goto out;
 	for (size_t i = 0; i < m; i++) {
 		struct np_rflow *f = &r->flows[i];
 
@@ -795,57 +760,101 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 			for (size_t o = 0; o < sizeof(fs->v[0]); o += 64)
 				__builtin_prefetch(a + o);
 		}
-
 		f->rec = fs->v[srt[i].idx];
-		f->verdict = flow_verdict(&f->rec);
 		f->bytes = srt[i].bytes;
-		f->listed = flow_listed(&f->rec, &r->o);
-		r->n_listed += f->listed;
+		set_flow(r, f, true);
+		f->listed = true;
+		r->n_active += f->state == NP_FS_ACTIVE;
 	}
+	/* active first, in byte order; then the table's finished flows */
+	if (m > r->n_active) {
+		size_t k = 0, nf = m - r->n_active;
+		struct np_rflow *t = malloc(nf * sizeof(*t));
+
+		if (!t) {
+			err = -ENOMEM;
+			goto out;
+		}
+		w = 0;
+		for (size_t i = 0; i < m; i++) {
+			if (r->flows[i].state == NP_FS_ACTIVE)
+				r->flows[w++] = r->flows[i];
+			else
+				t[k++] = r->flows[i];
+		}
+		memcpy(&r->flows[w], t, nf * sizeof(*t));
+		free(t);
+	}
+	for (size_t i = 0; i < m; i++)
+		np_keyidx_find(&r->by_key, r->flows, sizeof(r->flows[0]),
+			       &r->flows[i].rec.key,
+			       np_flow_key_hash(&r->flows[i].rec.key))->idx =
+			i + 1;
 	r->n_flows = m;
-	r->n_evicted = r->o.flows_evicted + (m - r->n_listed);
-	err = index_flows(r);
+	for (size_t i = 0; i < n_fin; i++) {
+		const struct np_fin_rec *x = np_finished_get(fin, i);
+		struct np_rflow *f = &r->flows[r->n_flows];
+
+		if (!np_finished_listed(fin, x, r->o.now_ns))
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->rec = x->rec;
+		f->state = x->state;
+		f->bytes = np_dir_bytes(&x->rec.dir[0]) +
+			   np_dir_bytes(&x->rec.dir[1]);
+		f->listed = true;
+		set_flow(r, f, false);
+		r->n_flows++;
+	}
+	r->n_listed = r->n_flows;
+	r->n_evicted = r->o.flows_evicted;
+	if (fin) {
+		r->n_evicted = np_finished_gone(fin, r->o.now_ns);
+		r->n_dropped = np_finished_dropped(fin);
+	}
+	for (size_t i = 0; i < r->n_flows; i++) {
+		struct np_rflow *f = &r->flows[i];
+		const struct np_rflow *pf = NULL;
+
+		if (prev && r->elapsed > 0 && i < m) {
+			if (i < prev->n_flows &&
+			    !memcmp(&prev->flows[i].rec.key, &f->rec.key,
+				    sizeof(f->rec.key)))
+				pf = &prev->flows[i];
+			else if (prev->by_key.slot) {
+				const struct np_keyent *e = np_keyidx_find(
+					&prev->by_key, prev->flows,
+					sizeof(*pf), &f->rec.key,
+					np_flow_key_hash(&f->rec.key));
+
+				pf = e->idx ? &prev->flows[e->idx - 1] : NULL;
+			}
+		}
+		fill_dirs(r, f, pf);
+	}
 out:
-	spare_put(SPARE_SORT, srt);
+	np_spare_put(NP_SPARE_SORT, srt);
 	return err;
 }
 
-struct np_report *np_report_build(const struct np_maps *m,
-				  const struct np_flowset *flows,
-				  const struct np_report_opts *o)
+/* ---- the whole report ---- */
+
+static int read_names(struct np_report *r, const struct np_maps *m)
 {
-	struct vec names = { .sz = sizeof(struct np_mac_name) };
-	struct vec owners = { .sz = sizeof(struct np_mac_owner) };
-	struct contribs c = { .c.sz = sizeof(struct contrib) };
-	struct np_report *r;
+	struct np_vec names = { .sz = sizeof(struct np_mac_name) };
+	struct np_vec owners = { .sz = sizeof(struct np_mac_owner) };
 	int err = 0;
 
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	r->o = *o;
-	r->sample = o->sample_rate > 1 ? o->sample_rate : 1;
-
-	if (m && m->stats >= 0) {
-		err = np_read_stats(m->stats, r->stats);
-		if (err)
-			goto fail;
-	}
-	if (o->extra_stats)
-		for (int i = 0; i < NP_STAT_MAX; i++)
-			r->stats[i] += o->extra_stats[i];
-
-	if (m && m->names >= 0) {
+	if (m && m->names >= 0)
 		err = map_each(m->names, sizeof(struct np_neigh_key),
 			       sizeof(struct np_name), add_name, &names);
-		if (err)
-			goto fail;
-	}
-	if (m && m->neigh >= 0) {
+	if (!err && m && m->neigh >= 0)
 		err = map_each(m->neigh, sizeof(struct np_neigh_key),
 			       sizeof(struct np_neigh), add_owner, &owners);
-		if (err)
-			goto fail;
+	if (err) {
+		np_vec_free(&names);
+		np_vec_free(&owners);
+		return err;
 	}
 	/* an LRU walk may see a key twice: the sort makes duplicates
 	 * neighbours, and bsearch() takes any of them
@@ -856,12 +865,75 @@ struct np_report *np_report_build(const struct np_maps *m,
 		qsort(owners.v, owners.n, owners.sz, cmp_owner);
 	r->names = names.v;
 	r->n_names = names.n;
-	names.v = NULL;
 	r->owners = owners.v;
 	r->n_owners = owners.n;
-	owners.v = NULL;
+	return 0;
+}
 
-	err = build_flows(r, flows, &c);
+__u64 np_report_stat(const struct np_report *r, int i)
+{
+	if (i < 0 || i >= NP_STAT_MAX)
+		return 0;
+	return r->stats[i];
+}
+
+bool np_report_warn_full(const struct np_report *r, __u32 max_flows)
+{
+	__u64 n = r->stats[NP_STAT_TABLE_FULL];
+
+	if (n)
+		np_warn("%llu frames found the flow table full (--max-flows %u): they are in no flow, host or interface count; raise --max-flows",
+			(unsigned long long)n,
+			max_flows ? max_flows : NP_DEFAULT_MAX_FLOWS);
+	return n;
+}
+
+struct np_report *np_report_build(const struct np_maps *m,
+				  const struct np_flowset *flows,
+				  const struct np_report_opts *o,
+				  const struct np_report *prev)
+{
+	struct contribs c = { .c.sz = sizeof(struct contrib) };
+	struct np_report *r;
+	int err = 0;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->o = *o;
+	r->kind = o->kind;
+	r->sample = o->sample_rate > 1 ? o->sample_rate : 1;
+	r->time_ns = (__s64)o->now_ns + o->clock_to_unix_ns;
+	/*
+	 * Rates over the measured time between the two reads, not the
+	 * nominal interval: a poll that ran late must not inflate them.
+	 * Without an earlier report, counts from zero over the interval.
+	 */
+	if (o->interval > 0) {
+		r->rates_from_prev = prev && o->now_ns > prev->o.now_ns;
+		r->elapsed = r->rates_from_prev ?
+			(double)(o->now_ns - prev->o.now_ns) / NP_NSEC_PER_SEC :
+			o->interval;
+	}
+	if (!r->rates_from_prev)
+		prev = NULL;
+
+	if (m && m->stats >= 0) {
+		err = np_read_stats(m->stats, r->stats);
+		if (err)
+			goto fail;
+	}
+	for (int i = 0; i < NP_STAT_MAX; i++) {
+		if (o->extra_stats)
+			r->stats[i] += o->extra_stats[i];
+		/* frames are sampled, the program's reclaims of slots not */
+		if (i != NP_STAT_RECLAIMED)
+			r->stats[i] *= r->sample;
+	}
+	err = read_names(r, m);
+	if (err)
+		goto fail;
+	err = build_flows(r, flows, &c, prev);
 	if (err)
 		goto fail;
 	if (m && m->retired >= 0) {
@@ -871,19 +943,22 @@ struct np_report *np_report_build(const struct np_maps *m,
 			goto fail;
 	}
 	err = build_hosts(r, c.c.v, c.c.n);
+	if (!err)
+		err = build_ifaces(r, c.c.v, c.c.n, prev);
 	if (err)
 		goto fail;
-	err = build_ifaces(r, c.c.v, c.c.n);
-	if (err)
-		goto fail;
-	free(c.c.v);
+	finish_hosts(r, prev);
+	if (o->history) {
+		err = np_history_current(o->history, r);
+		if (err)
+			goto fail;
+	}
+	np_vec_free(&c.c);
 	free(c.idx);
 	return r;
 fail:
-	free(c.c.v);
+	np_vec_free(&c.c);
 	free(c.idx);
-	free(names.v);
-	free(owners.v);
 	np_report_free(r);
 	errno = err < 0 ? -err : err;
 	return NULL;
@@ -893,344 +968,14 @@ void np_report_free(struct np_report *r)
 {
 	if (!r)
 		return;
-	spare_put(SPARE_FLOWS, r->flows);
-	spare_put(SPARE_INDEX, r->by_key);
+	np_spare_put(NP_SPARE_FLOWS, r->flows);
+	np_keyidx_free(&r->by_key);
 	free(r->hosts);
 	free(r->rmacs);
 	free(r->ifaces);
 	free(r->ips);
 	free(r->names);
 	free(r->owners);
+	np_history_free_current(r);
 	free(r);
-}
-
-/* ---- look-ups for the writers ---- */
-
-const struct np_rflow *np_report_find_flow(const struct np_report *r,
-					   const struct np_flow_key *k)
-{
-	__u64 h = key_hash(k);
-	size_t i;
-
-	if (!r->by_key)
-		return NULL;
-	for (i = h & r->key_mask; r->by_key[i].idx;
-	     i = (i + 1) & r->key_mask) {
-		const struct np_rflow *f = &r->flows[r->by_key[i].idx - 1];
-
-		if (r->by_key[i].tag == (__u32)(h >> 32) &&
-		    !memcmp(&f->rec.key, k, sizeof(*k)))
-			return f;
-	}
-	return NULL;
-}
-
-static void prefetch_flow(const struct np_rflow *f)
-{
-	for (size_t o = 0; o < sizeof(*f); o += 64)
-		__builtin_prefetch((const char *)f + o);
-}
-
-void np_report_match_flows(const struct np_report *r,
-			   const struct np_report *prev,
-			   const struct np_rflow **out)
-{
-	/*
-	 * Flows that moved no data keep their place in the order: try the
-	 * same place in prev first. The others are looked up in prev's
-	 * index, in a pipeline: hash D ahead and fetch the index entry;
-	 * read it D / 2 ahead and fetch the record whose tag matches;
-	 * compare the keys when both are in cache.
-	 */
-	enum { D = 16, H = 2 * D };
-	const struct np_rkey *x = prev->by_key;
-	size_t mask = prev->key_mask, n = r->n_flows, m = 0;
-	size_t *miss = NULL, k;
-	__u64 h[H];
-
-	for (k = 0; k < n; k++) {
-		const struct np_flow_key *key = &r->flows[k].rec.key;
-
-		if (k < prev->n_flows &&
-		    !memcmp(&prev->flows[k].rec.key, key, sizeof(*key))) {
-			out[k] = &prev->flows[k];
-			continue;
-		}
-		out[k] = NULL;
-		if (!miss) {
-			miss = malloc((n - k) * sizeof(*miss));
-			if (!miss)
-				break;
-		}
-		miss[m++] = k;
-	}
-	/* short of memory: one look-up at a time */
-	for (; k < n; k++)
-		out[k] = np_report_find_flow(prev, &r->flows[k].rec.key);
-
-	for (size_t i = 0; i < m + D; i++) {
-		if (i < m) {
-			h[i % H] = key_hash(&r->flows[miss[i]].rec.key);
-			__builtin_prefetch(&x[h[i % H] & mask]);
-		}
-		if (i >= D / 2 && i - D / 2 < m) {
-			__u64 hk = h[(i - D / 2) % H];
-
-			for (size_t j = hk & mask; x[j].idx; j = (j + 1) & mask)
-				if (x[j].tag == (__u32)(hk >> 32)) {
-					prefetch_flow(&prev->flows[x[j].idx - 1]);
-					break;
-				}
-		}
-		if (i >= D) {
-			__u64 hk = h[(i - D) % H];
-			const struct np_flow_key *key;
-
-			k = miss[i - D];
-			key = &r->flows[k].rec.key;
-			for (size_t j = hk & mask; x[j].idx; j = (j + 1) & mask) {
-				const struct np_rflow *f = &prev->flows[x[j].idx - 1];
-
-				if (x[j].tag == (__u32)(hk >> 32) &&
-				    !memcmp(&f->rec.key, key, sizeof(*key))) {
-					out[k] = f;
-					break;
-				}
-			}
-		}
-	}
-	free(miss);
-}
-
-static int cmp_host_ip(const void *key, const void *elem)
-{
-	return memcmp(key, ((const struct np_rhost *)elem)->ip, 16);
-}
-
-const struct np_rhost *np_report_find_host(const struct np_report *r,
-					   const __u8 ip[16])
-{
-	if (!r->n_hosts)
-		return NULL;
-	return bsearch(ip, r->hosts, r->n_hosts, sizeof(*r->hosts),
-		       cmp_host_ip);
-}
-
-const struct np_rmac *np_rhost_find_mac(const struct np_rhost *h, int dir,
-					const struct np_rmac *m)
-{
-	for (size_t i = 0; i < h->n[dir]; i++) {
-		const struct np_rmac *x = &h->dir[dir][i];
-
-		if (x->other == m->other && !memcmp(x->mac, m->mac, 6))
-			return x;
-	}
-	return NULL;
-}
-
-const struct np_riface *np_report_find_iface(const struct np_report *r,
-					     const __u8 mac[6])
-{
-	if (!r->n_ifaces)
-		return NULL;
-	return bsearch(mac, r->ifaces, r->n_ifaces, sizeof(*r->ifaces),
-		       cmp_mac6);
-}
-
-const __u8 *np_dir_last_mac(const struct np_dir *d, int dir)
-{
-	return dir == NP_DIR_TO_SERVER ? d->dst_mac : d->src_mac;
-}
-
-double np_report_elapsed(const struct np_report *r,
-			 const struct np_report *prev)
-{
-	/* the measured time between the two reads, not the nominal
-	 * interval: a poll that ran late must not inflate the rates
-	 */
-	if (prev && r->o.now_ns > prev->o.now_ns)
-		return (double)(r->o.now_ns - prev->o.now_ns) / NSEC;
-	return r->o.interval;
-}
-
-double np_rate(const struct np_report *r, __u64 cur, __u64 prev, double el)
-{
-	/* a counter that went down was reset (a flow's slot reused):
-	 * everything it holds is new
-	 */
-	__u64 d = cur >= prev ? cur - prev : cur;
-
-	if (el <= 0)
-		return 0;
-	return (double)d * r->sample / el;
-}
-
-__s64 np_report_unix_ns(const struct np_report *r, __u64 ns)
-{
-	return (__s64)ns + r->o.clock_to_unix_ns;
-}
-
-/* ---- retiring a reclaimed slot's counts ---- */
-
-static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
-		      __u64 packets, __u64 bytes)
-{
-	struct np_retired_key k;
-	struct np_retired v;
-
-	memset(&k, 0, sizeof(k));
-	memcpy(k.server_ip, ip, 16);
-	memcpy(k.mac, mac, 6);
-	k.dir = dir;
-	if (bpf_map_lookup_elem(fd, &k, &v)) {
-		if (errno != ENOENT)
-			return -errno;
-		memset(&v, 0, sizeof(v));
-	}
-	v.packets += packets;
-	v.bytes += bytes;
-	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)
-{
-	static const __u8 zero[6];
-	static bool warned;
-	const struct np_maps *m = ctx;
-	struct np_meta meta;
-	__u32 key = 0;
-	int err = 0;
-
-	if (!m)
-		return;
-	for (int d = 0; d < 2 && m->retired >= 0 && !err; d++) {
-		const struct np_dir *x = &rec->dir[d];
-
-		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
-			if (x->macs[i].packets)
-				err = retire_add(m->retired, rec->key.server_ip,
-						 x->macs[i].mac, d,
-						 x->macs[i].packets,
-						 x->macs[i].bytes);
-		if (!err && x->other_packets)
-			err = retire_add(m->retired, rec->key.server_ip, zero,
-					 d, x->other_packets, x->other_bytes);
-	}
-	if (!err && m->meta >= 0) {
-		if (bpf_map_lookup_elem(m->meta, &key, &meta)) {
-			err = -errno;
-		} else {
-			meta.flows_evicted++;
-			if (bpf_map_update_elem(m->meta, &key, &meta, BPF_ANY))
-				err = -errno;
-		}
-	}
-	/* once: a full np_retired map would otherwise say it every poll */
-	if (err && !warned) {
-		warned = true;
-		np_warn("cannot keep the counts of an expired flow in %s: %s; host and interface totals will miss them",
-			NP_PIN_RETIRED, strerror(-err));
-	}
-}
-
-/* ---- Prometheus text exposition ---- */
-
-static void prom_label(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void prom_head(FILE *f, const char *name, const char *type,
-		      const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-void np_report_prom(FILE *f, const struct np_report *r)
-{
-	static const char *const dirs[2] = { "rx", "tx" };
-	static const struct {
-		const char *metric, *label, *help;
-		int first, last;
-	} groups[] = {
-		{ "nbdpath_packets_total", "outcome",
-		  "Frames the XDP program classified, by outcome.",
-		  NP_OUTCOME_FIRST, NP_OUTCOME_LAST },
-		{ "nbdpath_feature_packets_total", "feature",
-		  "Frames that carried a feature (one frame may count in several).",
-		  NP_STAT_VLAN, NP_STAT_IPV6 },
-		{ "nbdpath_events_total", "event",
-		  "Flow table and neighbour events of the XDP program.",
-		  NP_STAT_TABLE_FULL, NP_STAT_MAX - 1 },
-	};
-	char ip[46], mac[18];
-
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
-		prom_head(f, groups[g].metric, "counter", groups[g].help);
-		for (int i = groups[g].first; i <= groups[g].last; i++)
-			fprintf(f, "%s{%s=\"%s\"} %llu\n", groups[g].metric,
-				groups[g].label, np_stat_names[i],
-				(unsigned long long)np_report_scaled_stat(r, i));
-	}
-	prom_head(f, "nbdpath_flows", "gauge",
-		  "Flows in the report (neither idle nor closed).");
-	fprintf(f, "nbdpath_flows %zu\n", r->n_listed);
-	prom_head(f, "nbdpath_flows_evicted_total", "counter",
-		  "Flows gone from the report (idle, or closed); their counts stay in the host and interface totals.");
-	fprintf(f, "nbdpath_flows_evicted_total %llu\n",
-		(unsigned long long)r->n_evicted);
-	if (r->sample > 1) {
-		prom_head(f, "nbdpath_sample_rate", "gauge",
-			  "Counts are multiplied by this (--sample-rate).");
-		fprintf(f, "nbdpath_sample_rate %llu\n",
-			(unsigned long long)r->sample);
-	}
-
-	prom_head(f, "nbdpath_host_asymmetric", "gauge",
-		  "1 when the host receives requests on one interface and sends the data out of another.");
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		np_fmt_ip(ip, r->hosts[i].ip);
-		fprintf(f, "nbdpath_host_asymmetric{host=\"%s\"} %d\n", ip,
-			r->hosts[i].verdict == NP_V_ASYMMETRIC);
-	}
-	prom_head(f, "nbdpath_host_verdict", "gauge",
-		  "The host's verdict, as a label; always 1.");
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		np_fmt_ip(ip, r->hosts[i].ip);
-		fprintf(f, "nbdpath_host_verdict{host=\"%s\",verdict=\"%s\"} 1\n",
-			ip, np_verdict_name(r->hosts[i].verdict));
-	}
-
-	for (int bytes = 0; bytes < 2; bytes++) {
-		const char *name = bytes ? "nbdpath_interface_bytes_total" :
-					   "nbdpath_interface_packets_total";
-
-		prom_head(f, name, "counter", bytes ?
-			  "IP bytes a server-side interface received (rx) or sent (tx) on monitored ports." :
-			  "Frames a server-side interface received (rx) or sent (tx) on monitored ports.");
-		for (size_t i = 0; i < r->n_ifaces; i++) {
-			const struct np_riface *x = &r->ifaces[i];
-
-			np_fmt_mac(mac, x->mac);
-			for (int d = 0; d < 2; d++) {
-				fprintf(f, "%s{mac=\"%s\",interface=", name, mac);
-				prom_label(f, np_report_name(r, x->mac));
-				fprintf(f, ",direction=\"%s\"} %llu\n", dirs[d],
-					(unsigned long long)
-					((bytes ? x->bytes[d] : x->packets[d]) *
-					 r->sample));
-			}
-		}
-	}
 }

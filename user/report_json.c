@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The JSON report (SPEC §6): one object on one line. */
+/* The JSON report (nbdpath(8), JSON): one object on one line. */
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_priv.h"
+#include "report_model.h"
 
 /*
  * ---- a minimal streaming writer: commas and escaping ----
@@ -427,64 +427,29 @@ void jw_krate(struct jw *w, const char *k, double v)
 /* ---- the report ---- */
 
 /* Mirror NIC names, looked up once per report (a syscall each). */
-#define IFN_CACHE	8
-
-struct ifn {
-	__u32 ifindex;
-	bool ok;
-	char name[IF_NAMESIZE];
-};
-
 struct ctx {
 	struct jw w;
 	const struct np_report *r;
-	const struct np_report *prev;
-	double el;			/* > 0: rates */
-	bool replay;			/* no mirror NIC names */
-	struct ifn ifn[IFN_CACHE];
-	int n_ifn;
 };
-
-static const char *mirror_name(struct ctx *c, __u32 ifindex, char *buf)
-{
-	const struct np_report_opts *o = &c->r->o;
-	struct ifn *x;
-
-	/* the run's own NICs by the names it was given: the query may sit
-	 * in another network namespace, where the ifindex names another
-	 */
-	for (int i = 0; o->ifindexes && o->ifaces && i < o->n_ifaces; i++)
-		if (o->ifindexes[i] == ifindex)
-			return o->ifaces[i];
-	for (int i = 0; i < c->n_ifn; i++)
-		if (c->ifn[i].ifindex == ifindex)
-			return c->ifn[i].ok ? c->ifn[i].name : NULL;
-	if (c->n_ifn == IFN_CACHE)
-		return if_indextoname(ifindex, buf);
-	x = &c->ifn[c->n_ifn++];
-	x->ifindex = ifindex;
-	x->ok = if_indextoname(ifindex, x->name) != NULL;
-	return x->ok ? x->name : NULL;
-}
 
 static void put_source(struct ctx *c)
 {
-	const struct np_report_opts *o = &c->r->o;
+	const struct np_report *r = c->r;
 	struct jw *w = &c->w;
 
 	jw_key(w, "source");
 	jw_open(w, '{');
-	jw_kstr(w, "kind", o->kind ? o->kind : "query");
-	if (o->path)
-		jw_kstr(w, "path", o->path);
-	if (o->ifaces && o->n_ifaces > 0) {
+	jw_kstr(w, "kind", np_source_name(r->kind));
+	if (r->o.path)
+		jw_kstr(w, "path", r->o.path);
+	if (r->o.ifaces && r->o.n_ifaces > 0) {
 		jw_key(w, "interfaces");
 		jw_open(w, '[');
-		for (int i = 0; i < o->n_ifaces; i++)
-			jw_str(w, o->ifaces[i]);
+		for (int i = 0; i < r->o.n_ifaces; i++)
+			jw_str(w, r->o.ifaces[i]);
 		jw_close(w, ']');
 	}
-	if (o->truncated) {
+	if (r->o.truncated) {
 		jw_key(w, "truncated");
 		jw_bool(w, true);
 	}
@@ -502,31 +467,83 @@ static void put_stats(struct ctx *c)
 	const struct np_report *r = c->r;
 	struct jw *w = &c->w;
 
-	/* frame counts scaled by --sample-rate like every other count, so
-	 * that "matched" still agrees with the flows and the outcomes still
-	 * sum to "packets"
-	 */
 	jw_key(w, "stats");
 	jw_open(w, '{');
 	for (int i = 0; i < NP_STAT_MAX; i++)
-		jw_ku64(w, np_stat_names[i], np_report_scaled_stat(r, i));
+		jw_ku64(w, np_stat_names[i], r->stats[i]);
 	jw_ku64(w, "flows", r->n_listed);
+	jw_ku64(w, "flows_active", r->n_active);
+	jw_ku64(w, "flows_finished", r->n_listed - r->n_active);
 	jw_ku64(w, "flows_evicted", r->n_evicted);
+	jw_ku64(w, "flows_dropped", r->n_dropped);
 	put_sampled(c);
 	jw_close(w, '}');
 }
 
-/*
- * "interface" and "owner_ip" of a server-side MAC; near: a server IP it
- * carries, whose address family the owner IP is wanted in
- */
-static void put_mac_names(struct ctx *c, const __u8 *mac, const __u8 *near)
+/* One entry of a host's rx/tx list. */
+static void put_rmac(struct ctx *c, const struct np_rmac *m, bool rates,
+		     bool owner)
 {
 	struct jw *w = &c->w;
 
-	jw_kstr(w, "interface", mac ? np_report_name(c->r, mac) : NULL);
-	jw_key(w, "owner_ip");
-	jw_ip(w, mac ? np_report_owner(c->r, mac, near) : NULL);
+	jw_open(w, '{');
+	jw_key(w, "mac");
+	jw_mac(w, m->other ? NULL : m->mac);
+	jw_kstr(w, "interface", m->name);
+	if (owner) {
+		jw_key(w, "owner_ip");
+		jw_ip(w, m->owner);
+	}
+	if (m->other) {
+		/* frames of MACs past a flow's set */
+		jw_key(w, "other");
+		jw_bool(w, true);
+	}
+	jw_ku64(w, "packets", m->packets);
+	jw_ku64(w, "bytes", m->bytes);
+	put_sampled(c);
+	if (rates) {
+		jw_krate(w, "pps", m->pps);
+		jw_krate(w, "bps", m->bps);
+	}
+	jw_close(w, '}');
+}
+
+static void put_current(struct ctx *c, const struct np_rhost *h)
+{
+	static const char *const keys[2] = { "rx", "tx" };
+	const struct np_rcurrent *cur = &h->cur;
+	struct jw *w = &c->w;
+
+	jw_key(w, "current");
+	jw_open(w, '{');
+	jw_kstr(w, "verdict", np_verdict_name(cur->verdict));
+	jw_key(w, "since");
+	jw_time(w, cur->since_ns);
+	jw_ku64(w, "window", c->r->o.window_ns / NP_NSEC_PER_SEC);
+	for (int d = 0; d < 2; d++) {
+		jw_key(w, keys[d]);
+		jw_open(w, '[');
+		for (size_t j = 0; j < cur->n[d]; j++)
+			put_rmac(c, &cur->dir[d][j], false, false);
+		jw_close(w, ']');
+	}
+	jw_key(w, "asymmetric_until");
+	if (cur->asym_until_ns)
+		jw_time(w, cur->asym_until_ns);
+	else
+		jw_str(w, NULL);
+	jw_close(w, '}');
+	jw_key(w, "changes");
+	jw_open(w, '[');
+	for (size_t j = 0; j < cur->n_changes; j++) {
+		jw_open(w, '{');
+		jw_key(w, "time");
+		jw_time(w, cur->changes[j].time_ns);
+		jw_kstr(w, "verdict", np_verdict_name(cur->changes[j].verdict));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 }
 
 static void put_hosts(struct ctx *c)
@@ -539,8 +556,6 @@ static void put_hosts(struct ctx *c)
 	jw_open(w, '[');
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const struct np_rhost *h = &r->hosts[i];
-		const struct np_rhost *ph = c->prev ?
-			np_report_find_host(c->prev, h->ip) : NULL;
 
 		jw_open(w, '{');
 		jw_key(w, "ip");
@@ -549,75 +564,27 @@ static void put_hosts(struct ctx *c)
 		for (int d = 0; d < 2; d++) {
 			jw_key(w, keys[d]);
 			jw_open(w, '[');
-			for (size_t j = 0; j < h->n[d]; j++) {
-				const struct np_rmac *m = &h->dir[d][j];
-				const struct np_rmac *pm = ph ?
-					np_rhost_find_mac(ph, d, m) : NULL;
-
-				jw_open(w, '{');
-				jw_key(w, "mac");
-				jw_mac(w, m->other ? NULL : m->mac);
-				put_mac_names(c, m->other ? NULL : m->mac, h->ip);
-				if (m->other) {
-					/* frames of MACs past a flow's set */
-					jw_key(w, "other");
-					jw_bool(w, true);
-				}
-				jw_ku64(w, "packets", m->packets * r->sample);
-				jw_ku64(w, "bytes", m->bytes * r->sample);
-				put_sampled(c);
-				if (c->el > 0) {
-					jw_krate(w, "pps", np_rate(r, m->packets,
-						 pm ? pm->packets : 0, c->el));
-					jw_krate(w, "bps", 8 * np_rate(r, m->bytes,
-						 pm ? pm->bytes : 0, c->el));
-				}
-				jw_close(w, '}');
-			}
+			for (size_t j = 0; j < h->n[d]; j++)
+				put_rmac(c, &h->dir[d][j], r->elapsed > 0, true);
 			jw_close(w, ']');
 		}
+		if (h->has_current)
+			put_current(c, h);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
 }
 
-/* The small sets are at most NP_DIR_* long: insertion sorts. */
-static void sort_macs(__u8 (*m)[6], int n)
+static void put_u16s(struct jw *w, const char *k, const __u16 *v, int n)
 {
-	for (int i = 1; i < n; i++) {
-		__u8 t[6];
-		int j;
-
-		memcpy(t, m[i], 6);
-		for (j = i; j > 0 && memcmp(m[j - 1], t, 6) > 0; j--)
-			memcpy(m[j], m[j - 1], 6);
-		memcpy(m[j], t, 6);
-	}
-}
-
-static inline __attribute__((always_inline))
-void put_u16_set(struct jw *w, const char *k, const __u16 *v, int n, int max)
-{
-	__u16 s[16];
-
-	if (n > max)
-		n = max;
-	for (int i = 0; i < n; i++) {
-		int j;
-
-		for (j = i; j > 0 && s[j - 1] > v[i]; j--)
-			s[j] = s[j - 1];
-		s[j] = v[i];
-	}
 	jw_key(w, k);
 	jw_open(w, '[');
 	for (int i = 0; i < n; i++)
-		jw_u64(w, s[i]);
+		jw_u64(w, v[i]);
 	jw_close(w, ']');
 }
 
-static void put_dir(struct ctx *c, const struct np_rflow *f,
-		    const struct np_rflow *pf, int dir)
+static void put_dir(struct ctx *c, const struct np_rflow *f, int dir)
 {
 	static const char *const encap_names[NP_ENCAP_MAX] = {
 		[NP_ENCAP_NONE]		= "none",
@@ -626,58 +593,44 @@ static void put_dir(struct ctx *c, const struct np_rflow *f,
 		[NP_ENCAP_ERSPAN3]	= "erspan3",
 		[NP_ENCAP_TEB]		= "teb",
 	};
-	const struct np_report *r = c->r;
+	static const char *const counter_names[NP_DC_MAX] = {
+#define NP_X(name) #name,
+		NP_DIR_COUNTERS(NP_X)
+#undef NP_X
+	};
+	const struct np_rdir *x = &f->dir[dir];
 	const struct np_dir *d = &f->rec.dir[dir];
-	const struct np_dir *pd = pf ? &pf->rec.dir[dir] : NULL;
-	__u64 packets = np_dir_packets(d), bytes = np_dir_bytes(d);
 	struct jw *w = &c->w;
-	__u8 macs[NP_DIR_MACS][6];
-	char ifname[IF_NAMESIZE];
-	const char *mirror = NULL;
-	bool seen = packets > 0;
-	int n = 0;
-
-	for (int i = 0; i < d->n_macs && i < NP_DIR_MACS; i++)
-		if (d->macs[i].packets)
-			memcpy(macs[n++], d->macs[i].mac, 6);
-	sort_macs(macs, n);
-	/* replay runs frames through the program on no real NIC */
-	if (seen && d->ifindex && !c->replay)
-		mirror = mirror_name(c, d->ifindex, ifname);
 
 	jw_key(w, dir == NP_DIR_TO_SERVER ? "to_server" : "from_server");
 	jw_open(w, '{');
-	jw_ku64(w, "packets", packets * r->sample);
-	jw_ku64(w, "bytes", bytes * r->sample);
-	jw_ku64(w, "payload_bytes", d->payload_bytes * r->sample);
+	jw_ku64(w, "packets", x->packets);
+	jw_ku64(w, "bytes", x->bytes);
+	for (int i = 0; i < NP_DC_MAX; i++)
+		jw_ku64(w, counter_names[i], x->counters[i]);
 	put_sampled(c);
 	jw_key(w, "src_mac");
-	jw_mac(w, seen ? d->src_mac : NULL);
+	jw_mac(w, x->seen ? d->src_mac : NULL);
 	jw_key(w, "dst_mac");
-	jw_mac(w, seen ? d->dst_mac : NULL);
+	jw_mac(w, x->seen ? d->dst_mac : NULL);
 	jw_key(w, "server_macs");
 	jw_open(w, '[');
-	for (int i = 0; i < n; i++)
-		jw_mac(w, macs[i]);
+	for (int i = 0; i < x->n_macs; i++)
+		jw_mac(w, x->macs[i]);
 	jw_close(w, ']');
 	if (d->flags & NP_DIRF_MACS_OVERFLOW) {
 		/* more server MACs than the set holds: the list is partial */
 		jw_key(w, "server_macs_truncated");
 		jw_bool(w, true);
 	}
-	/* the vmk of the direction's last frame: with one server MAC,
-	 * that MAC's name; with several, the one carrying it now
-	 */
-	jw_kstr(w, "interface",
-		seen ? np_report_name(r, np_dir_last_mac(d, dir)) : NULL);
-	put_u16_set(w, "vlans", d->vlans, d->n_vlans, NP_DIR_VLANS);
+	jw_kstr(w, "interface", x->interface);
+	put_u16s(w, "vlans", x->vlans, x->n_vlans);
 	jw_key(w, "untagged");
-	jw_bool(w, seen && (d->flags & NP_DIRF_UNTAGGED));
-	put_u16_set(w, "erspan_sessions", d->sessions, d->n_sessions,
-		    NP_DIR_SESSIONS);
+	jw_bool(w, x->seen && (d->flags & NP_DIRF_UNTAGGED));
+	put_u16s(w, "erspan_sessions", x->sessions, x->n_sessions);
 	jw_key(w, "encap");
 	jw_open(w, '[');
-	for (int i = 0; seen && i < NP_ENCAP_MAX; i++)
+	for (int i = 0; x->seen && i < NP_ENCAP_MAX; i++)
 		if (d->encap & (1 << i))
 			jw_str(w, encap_names[i]);
 	jw_close(w, ']');
@@ -687,68 +640,52 @@ static void put_dir(struct ctx *c, const struct np_rflow *f,
 		if (d->tcp_flags & (1 << i))
 			jw_str(w, np_tcp_flag_names[i]);
 	jw_close(w, ']');
-	jw_kstr(w, "mirror", mirror);
-	if (c->el > 0) {
-		jw_krate(w, "pps", np_rate(r, packets,
-					   pd ? np_dir_packets(pd) : 0, c->el));
-		jw_krate(w, "bps", 8 * np_rate(r, bytes,
-					       pd ? np_dir_bytes(pd) : 0, c->el));
+	jw_kstr(w, "mirror", x->mirror);
+	if (c->r->elapsed > 0) {
+		jw_krate(w, "pps", x->pps);
+		jw_krate(w, "bps", x->bps);
 	}
+	jw_close(w, '}');
+}
+
+static void put_flow(struct ctx *c, const struct np_rflow *f)
+{
+	struct jw *w = &c->w;
+
+	jw_open(w, '{');
+	jw_key(w, "server");
+	jw_ip(w, f->rec.key.server_ip);
+	jw_ku64(w, "server_port", ntohs(f->rec.key.server_port));
+	jw_key(w, "client");
+	jw_ip(w, f->rec.key.client_ip);
+	jw_ku64(w, "client_port", ntohs(f->rec.key.client_port));
+	jw_kstr(w, "verdict", np_verdict_name(f->verdict));
+	put_dir(c, f, NP_DIR_TO_SERVER);
+	put_dir(c, f, NP_DIR_FROM_SERVER);
+	jw_key(w, "first_seen");
+	jw_time(w, f->first_ns);
+	jw_key(w, "last_seen");
+	jw_time(w, f->last_ns);
+	jw_kstr(w, "state", np_flow_state_name(f->state));
+	jw_key(w, "ended");
+	if (f->ended_ns)
+		jw_time(w, f->ended_ns);
+	else
+		jw_str(w, NULL);
 	jw_close(w, '}');
 }
 
 static void put_flows(struct ctx *c)
 {
 	const struct np_report *r = c->r;
-	const struct np_rflow **pfs = NULL;
 	struct jw *w = &c->w;
-
-	/* the previous report's flows for the rates, found all at once */
-	if (c->prev && c->el > 0) {
-		pfs = malloc((r->n_flows ? r->n_flows : 1) * sizeof(*pfs));
-		if (pfs)
-			np_report_match_flows(r, c->prev, pfs);
-	}
 
 	jw_key(w, "flows");
 	jw_open(w, '[');
-	for (size_t i = 0; i < r->n_flows; i++) {
-		const struct np_rflow *f = &r->flows[i];
-		const struct np_dir *a = &f->rec.dir[0], *b = &f->rec.dir[1];
-		const struct np_rflow *pf;
-		__u64 first, last;
-
-		if (!f->listed)
-			continue;
-		if (pfs)
-			pf = pfs[i];
-		else if (c->prev && c->el > 0)
-			pf = np_report_find_flow(c->prev, &f->rec.key);
-		else
-			pf = NULL;
-		first = !a->first_ns ? b->first_ns :
-			(!b->first_ns || a->first_ns < b->first_ns) ?
-			a->first_ns : b->first_ns;
-		last = a->last_ns > b->last_ns ? a->last_ns : b->last_ns;
-
-		jw_open(w, '{');
-		jw_key(w, "server");
-		jw_ip(w, f->rec.key.server_ip);
-		jw_ku64(w, "server_port", ntohs(f->rec.key.server_port));
-		jw_key(w, "client");
-		jw_ip(w, f->rec.key.client_ip);
-		jw_ku64(w, "client_port", ntohs(f->rec.key.client_port));
-		jw_kstr(w, "verdict", np_verdict_name(f->verdict));
-		put_dir(c, f, pf, NP_DIR_TO_SERVER);
-		put_dir(c, f, pf, NP_DIR_FROM_SERVER);
-		jw_key(w, "first_seen");
-		jw_time(w, np_report_unix_ns(r, first));
-		jw_key(w, "last_seen");
-		jw_time(w, np_report_unix_ns(r, last));
-		jw_close(w, '}');
-	}
+	for (size_t i = 0; i < r->n_flows; i++)
+		if (r->flows[i].listed)
+			put_flow(c, &r->flows[i]);
 	jw_close(w, ']');
-	free(pfs);
 }
 
 static void put_ifaces(struct ctx *c)
@@ -764,32 +701,28 @@ static void put_ifaces(struct ctx *c)
 	jw_open(w, '[');
 	for (size_t i = 0; i < r->n_ifaces; i++) {
 		const struct np_riface *x = &r->ifaces[i];
-		const struct np_riface *px = c->prev ?
-			np_report_find_iface(c->prev, x->mac) : NULL;
 
 		jw_open(w, '{');
 		jw_key(w, "mac");
 		jw_mac(w, x->mac);
-		put_mac_names(c, x->mac, x->n_ips ? x->ips[0] : NULL);
+		jw_kstr(w, "interface", x->name);
+		jw_key(w, "owner_ip");
+		jw_ip(w, x->owner);
 		for (int d = 0; d < 2; d++) {
-			jw_ku64(w, k_packets[d], x->packets[d] * r->sample);
-			jw_ku64(w, k_bytes[d], x->bytes[d] * r->sample);
+			jw_ku64(w, k_packets[d], x->packets[d]);
+			jw_ku64(w, k_bytes[d], x->bytes[d]);
 		}
 		put_sampled(c);
-		for (int d = 0; c->el > 0 && d < 2; d++) {
-			jw_krate(w, k_pps[d], np_rate(r, x->packets[d],
-					px ? px->packets[d] : 0, c->el));
-			jw_krate(w, k_bps[d], 8 * np_rate(r, x->bytes[d],
-					px ? px->bytes[d] : 0, c->el));
+		for (int d = 0; r->elapsed > 0 && d < 2; d++) {
+			jw_krate(w, k_pps[d], x->pps[d]);
+			jw_krate(w, k_bps[d], x->bps[d]);
 		}
-		/* SPEC §6 names plain "pps"/"bps" on every interface: both
-		 * directions together, beside the per-direction split
+		/* plain "pps"/"bps" on every interface (nbdpath(8), JSON):
+		 * both directions together, beside the per-direction split
 		 */
-		if (c->el > 0) {
-			jw_krate(w, "pps", np_rate(r, x->packets[0] + x->packets[1],
-				 px ? px->packets[0] + px->packets[1] : 0, c->el));
-			jw_krate(w, "bps", 8 * np_rate(r, x->bytes[0] + x->bytes[1],
-				 px ? px->bytes[0] + px->bytes[1] : 0, c->el));
+		if (r->elapsed > 0) {
+			jw_krate(w, "pps", x->pps_all);
+			jw_krate(w, "bps", x->bps_all);
 		}
 		jw_key(w, "server_ips");
 		jw_open(w, '[');
@@ -801,33 +734,57 @@ static void put_ifaces(struct ctx *c)
 	jw_close(w, ']');
 }
 
-void np_report_json(FILE *f, const struct np_report *r,
-		    const struct np_report *prev, unsigned int views)
+static bool ctx_open(struct ctx *c, FILE *f, const struct np_report *r,
+		     char *small, size_t small_sz)
 {
-	struct ctx c = { .w.f = f, .r = r, .prev = prev };
-	char small[4096];
-
-	c.w.buf = malloc(JW_BUF);
-	c.w.end = c.w.buf ? c.w.buf + JW_BUF : NULL;
-	if (!c.w.buf) {
+	memset(c, 0, sizeof(*c));
+	c->w.f = f;
+	c->r = r;
+	c->w.buf = malloc(JW_BUF);
+	c->w.end = c->w.buf ? c->w.buf + JW_BUF : NULL;
+	if (!c->w.buf) {
 		/* short of memory: the same line in smaller writes */
-		c.w.buf = small;
-		c.w.end = small + sizeof(small);
+		c->w.buf = small;
+		c->w.end = small + small_sz;
 	}
-	c.w.p = c.w.buf;
-	c.replay = r->o.kind && !strcmp(r->o.kind, "replay");
-	/* rates only for run --json: o->interval > 0 */
-	if (r->o.interval > 0)
-		c.el = np_report_elapsed(r, prev);
+	c->w.p = c->w.buf;
+	return c->w.buf != small;
+}
+
+static void ctx_close(struct ctx *c, bool own)
+{
+	jw_putc(&c->w, '\n');
+	jw_flush(&c->w);
+	if (own)
+		free(c->w.buf);
+	fflush(c->w.f);
+}
+
+void np_report_json_flow(FILE *f, const struct np_report *r,
+			 const struct np_rflow *fl)
+{
+	char small[4096];
+	struct ctx c;
+	bool own = ctx_open(&c, f, r, small, sizeof(small));
+
+	put_flow(&c, fl);
+	ctx_close(&c, own);
+}
+
+void np_report_json(FILE *f, const struct np_report *r, unsigned int views)
+{
+	char small[4096];
+	struct ctx c;
+	bool own = ctx_open(&c, f, r, small, sizeof(small));
 
 	jw_open(&c.w, '{');
 	jw_ku64(&c.w, "version", 1);
 	put_source(&c);
 	jw_key(&c.w, "time");
-	jw_time(&c.w, np_report_unix_ns(r, r->o.now_ns));
+	jw_time(&c.w, r->time_ns);
 	put_sampled(&c);
-	if (c.el > 0)
-		jw_krate(&c.w, "interval", c.el);
+	if (r->elapsed > 0)
+		jw_krate(&c.w, "interval", r->elapsed);
 	if (views & NP_VIEW_STATS)
 		put_stats(&c);
 	if (views & NP_VIEW_HOSTS)
@@ -837,9 +794,5 @@ void np_report_json(FILE *f, const struct np_report *r,
 	if (views & NP_VIEW_IFACES)
 		put_ifaces(&c);
 	jw_close(&c.w, '}');
-	jw_putc(&c.w, '\n');
-	jw_flush(&c.w);
-	if (c.w.buf != small)
-		free(c.w.buf);
-	fflush(f);
+	ctx_close(&c, own);
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "report_priv.h"
+#include "report_model.h"
 
 #define TOP_FLOWS	10
 #define COLS		10
@@ -120,11 +120,10 @@ static void clean(char *dst, size_t sz, const char *s)
 }
 
 /* "vmk0 (00:25:b5:00:00:0a)", or the MAC with its owner IP when unnamed */
-static void fmt_where(char *buf, size_t sz, const struct np_report *r,
-		      const struct np_rmac *m, const __u8 *host)
+static void fmt_where(char *buf, size_t sz, const struct np_rmac *m)
 {
-	const char *name;
-	const __u8 *owner;
+	const char *name = m->name;
+	const __u8 *owner = m->owner;
 	char mac[18], ip[46], nm[16];
 
 	if (m->other) {
@@ -132,8 +131,6 @@ static void fmt_where(char *buf, size_t sz, const struct np_report *r,
 		return;
 	}
 	np_fmt_mac(mac, m->mac);
-	name = np_report_name(r, m->mac);
-	owner = np_report_owner(r, m->mac, host);
 	if (name) {
 		clean(nm, sizeof(nm), name);
 		snprintf(buf, sz, "%s (%s)", nm, mac);
@@ -146,37 +143,46 @@ static void fmt_where(char *buf, size_t sz, const struct np_report *r,
 }
 
 /* The vmk name of a MAC, else the MAC itself */
-static void fmt_vmk(char *buf, size_t sz, const struct np_report *r,
-		    const __u8 mac[6])
+static void fmt_vmk(char *buf, size_t sz, const struct np_rmac *m)
 {
-	const char *name = np_report_name(r, mac);
-	char m[18], nm[16];
+	char mac[18], nm[16];
 
-	if (name) {
-		clean(nm, sizeof(nm), name);
+	if (m->name) {
+		clean(nm, sizeof(nm), m->name);
 		snprintf(buf, sz, "%s", nm);
 	} else {
-		np_fmt_mac(m, mac);
-		snprintf(buf, sz, "%s", m);
+		np_fmt_mac(mac, m->mac);
+		snprintf(buf, sz, "%s", mac);
 	}
 }
 
-static void fmt_macs(char *buf, size_t sz, const struct np_report *r,
-		     const struct np_rhost *h, int dir)
+static void fmt_macs(char *buf, size_t sz, struct np_rmac *const *dir,
+		     const size_t *n_dir, int d)
 {
 	size_t n = 0;
 
 	buf[0] = 0;
-	if (!h->n[dir]) {
+	if (!n_dir[d]) {
 		snprintf(buf, sz, "(none seen)");
 		return;
 	}
-	for (size_t i = 0; i < h->n[dir] && n < sz; i++) {
+	for (size_t i = 0; i < n_dir[d] && n < sz; i++) {
 		char w[96];
 
-		fmt_where(w, sizeof(w), r, &h->dir[dir][i], h->ip);
+		fmt_where(w, sizeof(w), &dir[d][i]);
 		n += snprintf(buf + n, sz - n, "%s%s", i ? ", " : "", w);
 	}
+}
+
+static void fmt_clock(char *buf, size_t sz, __s64 unix_ns)
+{
+	time_t t = unix_ns / 1000000000;
+	struct tm tm;
+
+	if (unix_ns <= 0 || !gmtime_r(&t, &tm))
+		snprintf(buf, sz, "?");
+	else
+		strftime(buf, sz, "%H:%M:%S", &tm);
 }
 
 static void upper(char *dst, size_t sz, const char *s)
@@ -214,17 +220,16 @@ static void fmt_count(char *buf, size_t sz, double v)
 		snprintf(buf, sz, "%.1fM", v / 1e6);
 }
 
-static void put_header(FILE *f, const struct np_report *r, double el)
+static void put_header(FILE *f, const struct np_report *r)
 {
 	const struct np_report_opts *o = &r->o;
-	__s64 ns = np_report_unix_ns(r, o->now_ns);
-	time_t t = ns / 1000000000;
+	time_t t = r->time_ns / 1000000000;
 	char when[32] = "?", name[64];
 	struct tm tm;
 
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "nbdpath %s", o->kind ? o->kind : "query");
+	fprintf(f, "nbdpath %s", np_source_name(r->kind));
 	if (o->path) {
 		clean(name, sizeof(name), o->path);
 		fprintf(f, " %s", name);
@@ -234,8 +239,8 @@ static void put_header(FILE *f, const struct np_report *r, double el)
 		fprintf(f, "%s%s", i ? ", " : " on ", name);
 	}
 	fprintf(f, ", %s", when);
-	if (el > 0)
-		fprintf(f, ", rates over the last %.1f s", el);
+	if (r->rates_from_prev)
+		fprintf(f, ", rates over the last %.1f s", r->elapsed);
 	if (o->truncated)
 		fputs(" (the capture is cut short)", f);
 	if (r->sample > 1)
@@ -248,47 +253,49 @@ static void put_header(FILE *f, const struct np_report *r, double el)
 /* ---- hosts ---- */
 
 /* The first MAC of dir b that dir a does not have: where data leaves. */
-static const struct np_rmac *first_extra(const struct np_rhost *h, int a,
-					 int b)
+static const struct np_rmac *first_extra(struct np_rmac *const *dir,
+					 const size_t *n, int a, int b)
 {
-	for (size_t i = 0; i < h->n[b]; i++)
-		if (!h->dir[b][i].other &&
-		    !np_rhost_find_mac(h, a, &h->dir[b][i]))
-			return &h->dir[b][i];
+	for (size_t i = 0; i < n[b]; i++) {
+		const struct np_rmac *m = &dir[b][i];
+		bool in_a = false;
+
+		for (size_t j = 0; j < n[a] && !in_a; j++)
+			in_a = !dir[a][j].other &&
+			       !memcmp(dir[a][j].mac, m->mac, 6);
+		if (!m->other && !in_a)
+			return m;
+	}
 	return NULL;
 }
 
-static void explain_asym(FILE *f, const struct np_report *r,
-			 const struct np_rhost *h)
+/* Why a host is asymmetric and what to do, from the window's lists. */
+static void explain_asym(FILE *f, const struct np_rhost *h,
+			 struct np_rmac *const *dir, const size_t *n)
 {
-	const struct np_rmac *tx = first_extra(h, NP_DIR_TO_SERVER,
+	const struct np_rmac *tx = first_extra(dir, n, NP_DIR_TO_SERVER,
 					       NP_DIR_FROM_SERVER);
-	const struct np_rmac *rx = h->n[0] ? &h->dir[0][0] : NULL;
+	const struct np_rmac *rx = n[0] ? &dir[0][0] : NULL;
 	char txn[24], rxn[24], ip[46], hip[46], at[80];
-	const char *name;
-	const __u8 *owner;
 
 	if (!tx || !rx || rx->other) {
 		fputs("      requests and replies use different sets of interfaces\n",
 		      f);
 		return;
 	}
-	fmt_vmk(txn, sizeof(txn), r, tx->mac);
-	fmt_vmk(rxn, sizeof(rxn), r, rx->mac);
+	fmt_vmk(txn, sizeof(txn), tx);
+	fmt_vmk(rxn, sizeof(rxn), rx);
 	np_fmt_ip(hip, h->ip);
-	name = np_report_name(r, tx->mac);
-	/* an address to point an appliance of this host's family at */
-	owner = np_report_owner(r, tx->mac, h->ip);
 	fprintf(f, "      why: requests arrive on %s, but ESXi sends the replies (the backup data) out of\n"
 		"           the interface its routing table picks for the client's subnet, %s,\n"
 		"           keeping %s as the source address.\n",
 		rxn, txn, hip);
 	fprintf(f, "      fix: vSphere 7+: esxcli network ip interface tag add -i %s -t vSphereBackupNFC\n",
-		name ? txn : "vmkN");
-	if (owner) {
-		np_fmt_ip(ip, owner);
+		tx->name ? txn : "vmkN");
+	if (tx->owner) {
+		np_fmt_ip(ip, tx->owner);
 		snprintf(at, sizeof(at), "%s (%s's IP)", ip, txn);
-	} else if (name) {
+	} else if (tx->name) {
 		snprintf(at, sizeof(at), "%s's IP", txn);
 	} else {
 		snprintf(at, sizeof(at), "that interface's IP");
@@ -296,15 +303,35 @@ static void explain_asym(FILE *f, const struct np_report *r,
 	fprintf(f, "           then point the backup appliance at %s;\n", at);
 	fprintf(f, "           or see where the client's subnet is routed: esxcli network ip route %s list\n",
 		np_ip_is_v4(h->ip) ? "ipv4" : "ipv6");
-	if (!name)
+	if (!tx->name)
 		fputs("           (--vmk NAME=MAC or --vmk-file put vmk names on these MACs)\n",
 		      f);
+}
+
+/* "SYMMETRIC now (since 23:10:25), asymmetric until 23:10:25" */
+static void fmt_verdict(char *buf, size_t sz, const struct np_rhost *h)
+{
+	char v[24], since[16], until[16];
+
+	if (!h->has_current) {
+		upper(buf, sz, np_verdict_name(h->verdict));
+		return;
+	}
+	upper(v, sizeof(v), np_verdict_name(h->cur.verdict));
+	fmt_clock(since, sizeof(since), h->cur.since_ns);
+	if (h->cur.asym_until_ns) {
+		fmt_clock(until, sizeof(until), h->cur.asym_until_ns);
+		snprintf(buf, sz, "%s now (since %s), asymmetric until %s", v,
+			 since, until);
+	} else {
+		snprintf(buf, sz, "%s now (since %s)", v, since);
+	}
 }
 
 static void put_hosts(FILE *f, const struct np_report *r)
 {
 	size_t wip = 0, wv = 0, wrx = 0;
-	char ip[46], v[24], rx[512], tx[512];
+	char ip[46], v[96], rx[512], tx[512];
 
 	fputs("HOSTS\n", f);
 	if (!r->n_hosts) {
@@ -313,27 +340,45 @@ static void put_hosts(FILE *f, const struct np_report *r)
 	}
 	/* columns as wide as this report needs */
 	for (size_t i = 0; i < r->n_hosts; i++) {
-		np_fmt_ip(ip, r->hosts[i].ip);
-		fmt_macs(rx, sizeof(rx), r, &r->hosts[i], NP_DIR_TO_SERVER);
+		const struct np_rhost *h = &r->hosts[i];
+
+		np_fmt_ip(ip, h->ip);
+		fmt_verdict(v, sizeof(v), h);
+		fmt_macs(rx, sizeof(rx), h->dir, h->n, NP_DIR_TO_SERVER);
 		if (strlen(ip) > wip)
 			wip = strlen(ip);
-		if (strlen(np_verdict_name(r->hosts[i].verdict)) > wv)
-			wv = strlen(np_verdict_name(r->hosts[i].verdict));
+		if (strlen(v) > wv)
+			wv = strlen(v);
 		if (strlen(rx) > wrx)
 			wrx = strlen(rx);
 	}
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const struct np_rhost *h = &r->hosts[i];
+		enum np_verdict now = h->has_current ? h->cur.verdict :
+						       h->verdict;
 
 		np_fmt_ip(ip, h->ip);
-		upper(v, sizeof(v), np_verdict_name(h->verdict));
-		fmt_macs(rx, sizeof(rx), r, h, NP_DIR_TO_SERVER);
-		fmt_macs(tx, sizeof(tx), r, h, NP_DIR_FROM_SERVER);
+		fmt_verdict(v, sizeof(v), h);
+		fmt_macs(rx, sizeof(rx), h->dir, h->n, NP_DIR_TO_SERVER);
+		fmt_macs(tx, sizeof(tx), h->dir, h->n, NP_DIR_FROM_SERVER);
 		fprintf(f, "  %-*s  %-*s  receives on %-*s  transmits on %s\n",
 			(int)wip, ip, (int)wv, v, (int)wrx, rx, tx);
-		switch (h->verdict) {
+		if (h->has_current && h->cur.verdict != NP_V_IDLE &&
+		    h->cur.verdict != h->verdict) {
+			fmt_macs(rx, sizeof(rx), h->cur.dir, h->cur.n,
+				 NP_DIR_TO_SERVER);
+			fmt_macs(tx, sizeof(tx), h->cur.dir, h->cur.n,
+				 NP_DIR_FROM_SERVER);
+			fprintf(f, "      in the last %llu s: receives on %s, transmits on %s\n",
+				(unsigned long long)(r->o.window_ns /
+						     NP_NSEC_PER_SEC), rx, tx);
+		}
+		switch (now) {
 		case NP_V_ASYMMETRIC:
-			explain_asym(f, r, h);
+			if (h->has_current)
+				explain_asym(f, h, h->cur.dir, h->cur.n);
+			else
+				explain_asym(f, h, h->dir, h->n);
 			break;
 		case NP_V_TO_SERVER_ONLY:
 			fputs("      only requests seen: add the interface that sends the replies to the mirror session\n",
@@ -351,17 +396,15 @@ static void put_hosts(FILE *f, const struct np_report *r)
 
 /* ---- interfaces: esxtop's network columns ---- */
 
-static void put_ifaces(FILE *f, const struct np_report *r,
-		       const struct np_report *prev, double el)
+static void put_ifaces(FILE *f, const struct np_report *r)
 {
-	const char *kind = r->o.kind ? r->o.kind : "";
 	struct table t;
-	bool rates = el > 0;
+	bool rates = r->rates_from_prev;
 
 	fprintf(f, "INTERFACES (server side, %s)\n",
 		rates ? "rates as in esxtop" :
-		!strcmp(kind, "replay") ? "totals over the capture" :
-		!strcmp(kind, "run") ?
+		r->kind == NP_SRC_REPLAY ? "totals over the capture" :
+		r->kind == NP_SRC_RUN ?
 		"totals so far; rates from the second report on" :
 		"totals so far");
 	if (!r->n_ifaces) {
@@ -374,35 +417,26 @@ static void put_ifaces(FILE *f, const struct np_report *r,
 		  rates ? "PKTTX/s" : "PKTTX", rates ? "MbTX/s" : "MbTX");
 	for (size_t i = 0; i < r->n_ifaces; i++) {
 		const struct np_riface *x = &r->ifaces[i];
-		const struct np_riface *px = prev ?
-			np_report_find_iface(prev, x->mac) : NULL;
-		const char *name = np_report_name(r, x->mac);
-		const __u8 *owner = np_report_owner(r, x->mac,
-					x->n_ips ? x->ips[0] : NULL);
 		char mac[18], nm[16] = "-", oip[46] = "-", ips[CELL];
 		char v[4][24];
 		size_t n = 0;
 
 		np_fmt_mac(mac, x->mac);
-		if (name)
-			clean(nm, sizeof(nm), name);
-		if (owner)
-			np_fmt_ip(oip, owner);
+		if (x->name)
+			clean(nm, sizeof(nm), x->name);
+		if (x->owner)
+			np_fmt_ip(oip, x->owner);
 		for (int d = 0; d < 2; d++) {
 			if (rates) {
 				snprintf(v[2 * d], sizeof(v[0]), "%.2f",
-					 np_rate(r, x->packets[d],
-						 px ? px->packets[d] : 0, el));
+					 x->pps[d]);
 				snprintf(v[2 * d + 1], sizeof(v[0]), "%.2f",
-					 8 * np_rate(r, x->bytes[d],
-						     px ? px->bytes[d] : 0,
-						     el) / 1e6);
+					 x->bps[d] / 1e6);
 			} else {
 				snprintf(v[2 * d], sizeof(v[0]), "%llu",
-					 (unsigned long long)
-					 (x->packets[d] * r->sample));
+					 (unsigned long long)x->packets[d]);
 				snprintf(v[2 * d + 1], sizeof(v[0]), "%.2f",
-					 8.0 * x->bytes[d] * r->sample / 1e6);
+					 8.0 * x->bytes[d] / 1e6);
 			}
 		}
 		ips[0] = 0;
@@ -441,71 +475,77 @@ static void fmt_endpoint(char *buf, size_t sz, const __u8 ip[16],
 }
 
 static void fmt_dir(char *buf, size_t sz, const struct np_report *r,
-		    const struct np_rflow *f, const struct np_rflow *pf,
-		    int dir, double el)
+		    const struct np_rflow *f, int dir)
 {
+	const struct np_rdir *x = &f->dir[dir];
 	const struct np_dir *d = &f->rec.dir[dir];
-	__u64 packets = np_dir_packets(d), bytes = np_dir_bytes(d);
-	const char *name;
 	char via[24], p[16], b[16];
 
-	if (!packets) {
+	if (!x->seen) {
 		snprintf(buf, sz, "-");
 		return;
 	}
-	name = np_report_name(r, np_dir_last_mac(d, dir));
-	if (name)
-		clean(via, sizeof(via), name);
+	if (x->interface)
+		clean(via, sizeof(via), x->interface);
 	else
-		np_fmt_mac(via, np_dir_last_mac(d, dir));
-	if (el > 0) {
-		const struct np_dir *pd = pf ? &pf->rec.dir[dir] : NULL;
-
-		snprintf(buf, sz, "%.0f pkt/s %.2f Mb/s via %s",
-			 np_rate(r, packets, pd ? np_dir_packets(pd) : 0, el),
-			 8 * np_rate(r, bytes, pd ? np_dir_bytes(pd) : 0, el) /
-			 1e6, via);
+		np_fmt_mac(via, dir == NP_DIR_TO_SERVER ? d->dst_mac :
+							  d->src_mac);
+	if (r->rates_from_prev && f->state == NP_FS_ACTIVE) {
+		snprintf(buf, sz, "%.0f pkt/s %.2f Mb/s via %s", x->pps,
+			 x->bps / 1e6, via);
 		return;
 	}
-	fmt_count(p, sizeof(p), (double)packets * r->sample);
-	fmt_bytes(b, sizeof(b), (double)bytes * r->sample);
+	fmt_count(p, sizeof(p), (double)x->packets);
+	fmt_bytes(b, sizeof(b), (double)x->bytes);
 	snprintf(buf, sz, "%s pkt %s via %s", p, b, via);
 }
 
-static void put_flows(FILE *f, const struct np_report *r,
-		      const struct np_report *prev, double el)
+static void flow_table(FILE *f, const struct np_report *r, size_t from,
+		       size_t to, bool finished)
 {
 	struct table t;
-	size_t shown = 0;
 
-	fprintf(f, "TOP FLOWS (by bytes, %zu of %zu)\n",
-		r->n_listed < TOP_FLOWS ? r->n_listed : TOP_FLOWS,
-		r->n_listed);
-	if (!r->n_listed) {
-		fputs("  none active\n", f);
-		return;
-	}
-	table_init(&t, 5, 0);
-	table_row(&t, "SERVER\tCLIENT\tVERDICT\tTO SERVER (requests)\tFROM SERVER (data)");
-	for (size_t i = 0; i < r->n_flows && shown < TOP_FLOWS; i++) {
+	table_init(&t, finished ? 6 : 5, 0);
+	if (finished)
+		table_row(&t, "SERVER\tCLIENT\tVERDICT\tTO SERVER (requests)\tFROM SERVER (data)\tENDED");
+	else
+		table_row(&t, "SERVER\tCLIENT\tVERDICT\tTO SERVER (requests)\tFROM SERVER (data)");
+	for (size_t i = from; i < to; i++) {
 		const struct np_rflow *fl = &r->flows[i];
-		const struct np_rflow *pf;
-		char s[CELL], c[CELL], v[24], rx[CELL], tx[CELL];
+		char s[CELL], c[CELL], v[24], rx[CELL], tx[CELL], end[40];
+		char at[16];
 
-		if (!fl->listed)
-			continue;
-		shown++;
-		pf = prev ? np_report_find_flow(prev, &fl->rec.key) : NULL;
 		fmt_endpoint(s, sizeof(s), fl->rec.key.server_ip,
 			     fl->rec.key.server_port);
 		fmt_endpoint(c, sizeof(c), fl->rec.key.client_ip,
 			     fl->rec.key.client_port);
 		upper(v, sizeof(v), np_verdict_name(fl->verdict));
-		fmt_dir(rx, sizeof(rx), r, fl, pf, NP_DIR_TO_SERVER, el);
-		fmt_dir(tx, sizeof(tx), r, fl, pf, NP_DIR_FROM_SERVER, el);
-		table_row(&t, "%s\t%s\t%s\t%s\t%s", s, c, v, rx, tx);
+		fmt_dir(rx, sizeof(rx), r, fl, NP_DIR_TO_SERVER);
+		fmt_dir(tx, sizeof(tx), r, fl, NP_DIR_FROM_SERVER);
+		fmt_clock(at, sizeof(at), fl->ended_ns);
+		snprintf(end, sizeof(end), "%s %s",
+			 np_flow_state_name(fl->state), at);
+		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s", s, c, v, rx, tx, end);
 	}
 	table_print(f, &t, "  ");
+}
+
+static void put_flows(FILE *f, const struct np_report *r)
+{
+	size_t n_fin = r->n_listed - r->n_active;
+	size_t top = r->n_active < TOP_FLOWS ? r->n_active : TOP_FLOWS;
+	size_t last = n_fin < TOP_FLOWS ? n_fin : TOP_FLOWS;
+
+	fprintf(f, "TOP FLOWS (by bytes, %zu of %zu)\n", top, r->n_active);
+	if (!r->n_active)
+		fputs("  none active\n", f);
+	else
+		flow_table(f, r, 0, top, false);
+	if (!n_fin)
+		return;
+	fprintf(f, "\nFINISHED FLOWS (most recent first, %zu of %zu)\n", last,
+		n_fin);
+	flow_table(f, r, r->n_active, r->n_active + last, true);
 }
 
 /* ---- stats ---- */
@@ -514,13 +554,12 @@ static void put_stats(FILE *f, const struct np_report *r)
 {
 	const char *sep = ": ";
 
-	fprintf(f, "frames %llu",
-		(unsigned long long)np_report_scaled_stat(r, NP_STAT_PACKETS));
+	fprintf(f, "frames %llu", (unsigned long long)r->stats[NP_STAT_PACKETS]);
 	for (int i = NP_OUTCOME_FIRST; i <= NP_OUTCOME_LAST; i++) {
 		if (!r->stats[i])
 			continue;
 		fprintf(f, "%s%s %llu", sep, np_stat_names[i],
-			(unsigned long long)np_report_scaled_stat(r, i));
+			(unsigned long long)r->stats[i]);
 		sep = ", ";
 	}
 	sep = "; with ";
@@ -528,38 +567,34 @@ static void put_stats(FILE *f, const struct np_report *r)
 		if (!r->stats[i])
 			continue;
 		fprintf(f, "%s%s %llu", sep, np_stat_names[i],
-			(unsigned long long)np_report_scaled_stat(r, i));
+			(unsigned long long)r->stats[i]);
 		sep = ", ";
 	}
-	fprintf(f, "; flows %zu listed, %llu evicted\n", r->n_listed,
+	fprintf(f, "; flows %zu active, %zu finished listed, %llu evicted\n",
+		r->n_active, r->n_listed - r->n_active,
 		(unsigned long long)r->n_evicted);
+	if (r->n_dropped)
+		fprintf(f, "%llu finished flows' records were dropped to bound memory; their counts stay in the host and interface totals\n",
+			(unsigned long long)r->n_dropped);
 	if (r->stats[NP_STAT_TABLE_FULL])
 		fprintf(f, "%llu frames found the flow table full and are in no flow, host or interface count: raise --max-flows\n",
-			(unsigned long long)np_report_scaled_stat(r, NP_STAT_TABLE_FULL));
-	if (r->o.kind && !strcmp(r->o.kind, "replay") &&
-	    r->n_flows > r->n_listed)
-		fprintf(f, "%zu flows idle for --idle-timeout (%u s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them\n",
-			r->n_flows - r->n_listed,
-			r->o.idle_sec ? r->o.idle_sec : NP_DEFAULT_IDLE_SEC);
+			(unsigned long long)r->stats[NP_STAT_TABLE_FULL]);
 }
 
-void np_report_text(FILE *f, const struct np_report *r,
-		    const struct np_report *prev, unsigned int views)
+void np_report_text(FILE *f, const struct np_report *r, unsigned int views)
 {
-	double el = prev ? np_report_elapsed(r, prev) : 0;
-
-	put_header(f, r, el);
+	put_header(f, r);
 	if (views & NP_VIEW_HOSTS) {
 		fputc('\n', f);
 		put_hosts(f, r);
 	}
 	if (views & NP_VIEW_IFACES) {
 		fputc('\n', f);
-		put_ifaces(f, r, prev, el);
+		put_ifaces(f, r);
 	}
 	if (views & NP_VIEW_FLOWS) {
 		fputc('\n', f);
-		put_flows(f, r, prev, el);
+		put_flows(f, r);
 	}
 	if (views & NP_VIEW_STATS) {
 		fputc('\n', f);

@@ -26,6 +26,9 @@
 #include "pin.h"
 #include "prog.h"
 #include "report.h"
+#include "finished.h"
+#include "flowlog.h"
+#include "history.h"
 #include "vmk.h"
 
 struct run {
@@ -38,6 +41,11 @@ struct run {
 	struct np_flowtab tab;
 	struct np_flowset set;
 	struct np_report *prev;		/* the last report printed */
+	struct np_history *history;	/* the hosts' current verdicts */
+	struct np_finished finished;	/* records of reclaimed flows */
+	struct np_flowlog log;
+	bool logging;
+	__u64 now_np;			/* this poll's NP clock */
 	struct np_metrics *metrics;
 	__s64 clock_to_unix_ns;
 	__u32 closed_sec;
@@ -49,9 +57,25 @@ struct run {
 
 static volatile sig_atomic_t stop_signal;
 
+static volatile sig_atomic_t hup_signal;
+
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	/* SIGHUP reopens the flow log (a rotation), never stops */
+	if (sig == SIGHUP)
+		hup_signal = 1;
+	else
+		stop_signal = sig;
+}
+
+/* A reclaimed slot: its counts to the totals, its record to the list. */
+static void run_retire(const struct np_flow_rec *rec, void *ctx)
+{
+	struct run *r = ctx;
+
+	np_retire_to_maps(rec, &r->maps);
+	np_finished_add(&r->finished, rec,
+			np_flow_state_at(rec, r->now_np, r->o->idle_timeout));
 }
 
 static __u64 clock_ns(clockid_t id)
@@ -257,6 +281,11 @@ static int wait_until(struct run *r, __u64 deadline, const sigset_t *open)
 
 	while (!stop_signal) {
 		__u64 now = clock_ns(CLOCK_MONOTONIC), left;
+
+		if (hup_signal && r->logging) {
+			hup_signal = 0;
+			np_flowlog_reopen(&r->log);
+		}
 		struct timespec ts;
 		int n, rc;
 
@@ -285,7 +314,7 @@ static int report(struct run *r, bool print)
 {
 	struct np_cli *o = r->o;
 	struct np_report_opts ro = {
-		.kind = "run",
+		.kind = NP_SRC_RUN,
 		.ifaces = o->ifaces,
 		.ifindexes = o->ifindex,
 		.n_ifaces = o->n_ifaces,
@@ -300,7 +329,8 @@ static int report(struct run *r, bool print)
 	__s64 offset;
 	int err;
 
-	err = np_flowtab_read(&r->tab, &r->set, np_retire_to_maps, &r->maps);
+	r->now_np = clock_ns(CLOCK_MONOTONIC_COARSE);
+	err = np_flowtab_read(&r->tab, &r->set, run_retire, r);
 	if (err) {
 		np_err("cannot read the flow table: %s", strerror(-err));
 		return err;
@@ -329,7 +359,13 @@ static int report(struct run *r, bool print)
 	ro.clock_to_unix_ns = r->clock_to_unix_ns;
 	ro.now_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
 	ro.interval = r->last_ns ? (now - r->last_ns) / 1e9 : o->interval;
-	cur = np_report_build(&r->maps, &r->set, &ro);
+	ro.history = r->history;
+	ro.finished = &r->finished;
+	ro.window_ns = o->window * NP_NSEC_PER_SEC;
+	ro.table_slots = (__u64)r->tab.n_slots * r->tab.ncpu;
+	ro.table_used = r->tab.n_prev;
+	ro.xdp_mode = np_xdp_mode_name(r->mode[0]);
+	cur = np_report_build(&r->maps, &r->set, &ro, r->prev);
 	if (!cur) {
 		err = errno ? -errno : -ENOMEM;
 		np_err("cannot build the report: %s", strerror(-err));
@@ -337,13 +373,20 @@ static int report(struct run *r, bool print)
 	}
 	if (!r->warned_full)
 		r->warned_full = np_report_warn_full(cur, o->max_flows);
+	if (r->logging) {
+		if (hup_signal) {
+			hup_signal = 0;
+			np_flowlog_reopen(&r->log);
+		}
+		np_flowlog_write(&r->log, cur);
+	}
 	if (print) {
 		if (o->json) {
-			np_report_json(stdout, cur, r->prev, NP_VIEW_ALL);
+			np_report_json(stdout, cur, NP_VIEW_ALL);
 		} else {
 			if (r->reports)
 				fputs("\n", stdout);
-			np_report_text(stdout, cur, r->prev, NP_VIEW_ALL);
+			np_report_text(stdout, cur, NP_VIEW_ALL);
 		}
 		r->reports++;
 		/* a reader that went away (| head) is a reason to stop */
@@ -435,8 +478,8 @@ int cmd_run(struct np_cli *o)
 	r.pins.dir_fd = -1;
 	/* a slot closed this long ago may be reused: 3 polls at least */
 	r.closed_sec = ceil(3 * o->interval);
-	if (r.closed_sec < 5)
-		r.closed_sec = 5;
+	if (r.closed_sec < NP_DEFAULT_CLOSED_SEC)
+		r.closed_sec = NP_DEFAULT_CLOSED_SEC;
 
 	err = np_check_privileges("run", NP_PRIV_BPF | NP_PRIV_NET_ADMIN);
 	if (err)
@@ -460,6 +503,19 @@ int cmd_run(struct np_cli *o)
 	sigdelset(&open, SIGTERM);
 	sigdelset(&open, SIGHUP);
 
+	if (np_finished_init(&r.finished, o->max_finished,
+			     o->keep_finished * NP_NSEC_PER_SEC) ||
+	    np_history_new(&r.history, o->window * NP_NSEC_PER_SEC)) {
+		err = -ENOMEM;
+		np_err("out of memory");
+		goto out;
+	}
+	if (o->flow_log) {
+		err = np_flowlog_open(&r.log, o->flow_log);
+		if (err)
+			goto out;
+		r.logging = true;
+	}
 	err = np_pins_claim(&r.pins, o->pin_dir, o->pin_mode);
 	if (err)
 		goto out;
@@ -520,6 +576,10 @@ out:
 	np_flowset_free(&r.set);
 	if (r.prev)
 		np_report_free(r.prev);
+	if (r.logging)
+		np_flowlog_close(&r.log);
+	np_history_free(r.history);
+	np_finished_free(&r.finished);
 	nbdpath_bpf__destroy(r.skel);
 	return exit_code(err);
 }

@@ -338,7 +338,7 @@ static bool scen_load(struct scen *s, bool names)
 static void scen_opts(struct scen *s, struct np_report_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->kind = "replay";
+	o->kind = NP_SRC_REPLAY;
 	o->path = "seed.pcap";
 	o->now_ns = s->now;
 	o->clock_to_unix_ns = (__s64)(UNIX0 * 1000000000ull) - (__s64)TP_CLOCK0;
@@ -355,7 +355,7 @@ static struct np_report *report(struct scen *s, const struct np_report_opts *o,
 	*json = NULL;
 	if (!tp_read(&s->t))
 		return NULL;
-	r = np_report_build(&s->t.maps, &s->t.flows, o);
+	r = np_report_build(&s->t.maps, &s->t.flows, o, prev);
 	if (!ASSERT_TRUE(r, "np_report_build"))
 		return NULL;
 	f = open_memstream(json, &len);
@@ -363,7 +363,7 @@ static struct np_report *report(struct scen *s, const struct np_report_opts *o,
 		np_report_free(r);
 		return NULL;
 	}
-	np_report_json(f, r, prev, NP_VIEW_ALL);
+	np_report_json(f, r, NP_VIEW_ALL);
 	fclose(f);
 	printf("%s", *json);
 	if (!ASSERT_TRUE(json_valid(*json), "valid JSON") ||
@@ -382,7 +382,7 @@ enum form {
 };
 
 /* r written in form, as a string to free. */
-static char *form_of(const struct np_report *r, const struct np_report *prev,
+static char *form_of(const struct np_report *r,
 		     enum form form)
 {
 	char *buf = NULL;
@@ -393,13 +393,13 @@ static char *form_of(const struct np_report *r, const struct np_report *prev,
 		return NULL;
 	switch (form) {
 	case FORM_TEXT:
-		np_report_text(f, r, prev, NP_VIEW_ALL);
+		np_report_text(f, r, NP_VIEW_ALL);
 		break;
 	case FORM_PROM:
 		np_report_prom(f, r);
 		break;
 	case FORM_HOSTS:
-		np_report_json(f, r, NULL, NP_VIEW_HOSTS);
+		np_report_json(f, r, NP_VIEW_HOSTS);
 		break;
 	}
 	fclose(f);
@@ -440,7 +440,7 @@ static bool rt_report(struct rtest *rt)
 static bool rt_form(struct rtest *rt, enum form form)
 {
 	free(rt->out);
-	rt->out = form_of(rt->r, NULL, form);
+	rt->out = form_of(rt->r, form);
 	return rt->out;
 }
 
@@ -714,7 +714,7 @@ void test_report_rates(void)
 	if (!scen_load(&s, true) || !converse(&s, &seed))
 		goto out;
 	scen_opts(&s, &o);
-	o.kind = "run";
+	o.kind = NP_SRC_RUN;
 	o.path = NULL;
 	o.interval = 1;
 	r1 = report(&s, &o, NULL, &j1);
@@ -747,7 +747,7 @@ void test_report_rates(void)
 	/* the first report: counts since the start, over 1 s */
 	JEQ(j1, "interval", "1.000");
 	JEQ(j1, "flows.0.from_server.pps", "4.000");
-	text = form_of(r2, r1, FORM_TEXT);
+	text = form_of(r2, FORM_TEXT);
 	if (!text)
 		goto out;
 	ASSERT_TRUE(strstr(text, "PKTRX/s  MbRX/s  PKTTX/s  MbTX/s"),
@@ -779,31 +779,41 @@ void test_report_expiry(void)
 		goto out;
 	o->closed_sec = 5;
 	o->idle_sec = 60;
-	/* closed 4 s ago: still listed */
+	/* closed 4 s ago: listed as closed, ended at its last packet */
 	o->now_ns = s->now + 4000 * MS;
 	if (!rt_report(&rt))
 		goto out;
 	json = rt.json;
 	JEQ(json, "stats.flows", "1");
+	JEQ(json, "stats.flows_active", "0");
+	JEQ(json, "flows.0.state", "\"closed\"");
+	JEQ(json, "flows.0.ended", "1763900000.006000000");
 	JEQ(json, "flows.0.to_server.tcp_flags", "[\"FIN\", \"SYN\", \"PSH\", \"ACK\"]");
-	/* 5 s: gone from the list, not from the host or the interface */
+	/* 5 s: still listed, finished; in the host and the interface */
 	o->now_ns = s->now + 5000 * MS;
 	if (!rt_report(&rt))
 		goto out;
 	json = rt.json;
-	JEQ(json, "stats.flows", "0");
-	JEQ(json, "flows", "[]");
+	JEQ(json, "stats.flows", "1");
+	JEQ(json, "flows.0.state", "\"closed\"");
+	JEQ(json, "flows.0.to_server.packets", u64s(s->packets[0]));
 	JEQ(json, "hosts.0.verdict", "\"symmetric\"");
 	JEQ(json, "hosts.0.rx.0.packets", u64s(s->packets[0]));
 	JEQ(json, "interfaces.0.rx_packets", u64s(s->packets[0]));
-	/* an open flow idle for idle_sec leaves too */
+	/* an open flow idle for idle_sec is finished too: listed after
+	 * the active ones (none), the most recent first
+	 */
 	if (!converse(s, &seed))
 		goto out;
 	o->now_ns = s->now + 60000 * MS;
 	if (!rt_report(&rt))
 		goto out;
 	json = rt.json;
-	JEQ(json, "stats.flows", "0");
+	JEQ(json, "stats.flows", "2");
+	JEQ(json, "stats.flows_active", "0");
+	JEQ(json, "flows.0.state", "\"idle\"");
+	JEQ(json, "flows.0.client_port", "50512");
+	JEQ(json, "flows.1.state", "\"closed\"");
 	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
 	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
 out:
@@ -904,15 +914,20 @@ void test_report_prom(void)
 	    !rt_form(&rt, FORM_PROM))
 		goto out;
 	prom = rt.out;
-	ASSERT_TRUE(strstr(prom, "# TYPE nbdpath_packets_total counter\n"), "TYPE");
-	ASSERT_TRUE(strstr(prom, "\nnbdpath_packets_total{outcome=\"matched\"} 8\n"),
+	ASSERT_TRUE(strstr(prom, "# TYPE nbdpath_frames_total counter\n"), "TYPE");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_frames_total{outcome=\"matched\"} 8\n"),
 		    "matched");
-	ASSERT_TRUE(strstr(prom, "\nnbdpath_host_asymmetric{host=\"10.0.0.10\"} 1\n"),
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_host_verdict{server_ip=\"10.0.0.10\",verdict=\"asymmetric\"} 1\n"),
 		    "asymmetric host");
-	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_packets_total{mac=\"00:25:b5:00:00:0a\",interface=\"vmk0\",direction=\"rx\"} 4\n"),
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_server_packets_total{server_ip=\"10.0.0.10\",mac=\"00:25:b5:00:00:0a\",vmk=\"vmk0\",direction=\"to_server\"} 4\n"),
+		    "esx1 vmk0 to_server");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_server_bytes_total{server_ip=\"10.0.0.10\",mac=\"00:50:56:6b:28:04\",vmk=\"vmk4\",direction=\"from_server\"} 4408\n"),
+		    "esx1 vmk4 from_server bytes");
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_packets_total{mac=\"00:25:b5:00:00:0a\",vmk=\"vmk0\",direction=\"to_server\"} 4\n"),
 		    "vmk0 rx");
-	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_bytes_total{mac=\"00:50:56:6b:28:04\",interface=\"vmk4\",direction=\"tx\"} "),
+	ASSERT_TRUE(strstr(prom, "\nnbdpath_interface_bytes_total{mac=\"00:50:56:6b:28:04\",vmk=\"vmk4\",direction=\"from_server\"} 4408\n"),
 		    "vmk4 tx bytes");
+	ASSERT_TRUE(!strstr(prom, "host=\""), "no label named host");
 out:
 	rt_done(&rt);
 }

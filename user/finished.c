@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The finished flows' records (see finished.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finished.h"
+
+int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns)
+{
+	memset(f, 0, sizeof(*f));
+	f->v = calloc(cap ? cap : 1, sizeof(*f->v));
+	if (!f->v)
+		return -ENOMEM;
+	f->cap = cap ? cap : 1;
+	f->keep_ns = keep_ns;
+	return 0;
+}
+
+void np_finished_free(struct np_finished *f)
+{
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+static __u64 rec_last(const struct np_flow_rec *r)
+{
+	return r->dir[0].last_ns > r->dir[1].last_ns ? r->dir[0].last_ns :
+						       r->dir[1].last_ns;
+}
+
+void np_finished_add(struct np_finished *f, const struct np_flow_rec *rec,
+		     enum np_flow_state st)
+{
+	struct np_fin_rec *x = &f->v[f->head % f->cap];
+	__u64 ended = rec_last(rec);
+
+	/* the record given way was still listed: dropped by the bound */
+	if (f->head >= f->cap && np_finished_listed(f, x, ended))
+		f->dropped++;
+	x->rec = *rec;
+	x->ended_ns = ended;
+	x->state = st == NP_FS_ACTIVE ? NP_FS_IDLE : st;
+	f->head++;
+}
+
+size_t np_finished_count(const struct np_finished *f)
+{
+	return f->head < f->cap ? f->head : f->cap;
+}
+
+const struct np_fin_rec *np_finished_get(const struct np_finished *f,
+					 size_t i)
+{
+	return &f->v[(f->head - 1 - i) % f->cap];
+}
+
+bool np_finished_listed(const struct np_finished *f,
+			const struct np_fin_rec *x, __u64 now)
+{
+	return !f->keep_ns || !now || now < x->ended_ns ||
+	       now - x->ended_ns < f->keep_ns;
+}
+
+__u64 np_finished_gone(const struct np_finished *f, __u64 now)
+{
+	__u64 gone = f->head > f->cap ? f->head - f->cap : 0;
+	size_t n = np_finished_count(f);
+
+	for (size_t i = 0; i < n; i++)
+		gone += !np_finished_listed(f, np_finished_get(f, i), now);
+	return gone;
+}
+
+__u64 np_finished_dropped(const struct np_finished *f)
+{
+	return f->dropped;
+}

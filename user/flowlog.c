@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The finished-flow log (see flowlog.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowlog.h"
+#include "log.h"
+
+struct np_logged {
+	struct np_flow_key key;		/* first: the index's records */
+	__s64	first_ns;
+	bool	seen;			/* in this report */
+};
+
+int np_flowlog_open(struct np_flowlog *l, const char *path)
+{
+	memset(l, 0, sizeof(*l));
+	l->path = path;
+	l->done.sz = sizeof(struct np_logged);
+	return np_flowlog_reopen(l);
+}
+
+int np_flowlog_reopen(struct np_flowlog *l)
+{
+	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+
+	if (!f) {
+		int err = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		np_err("--flow-log %s: cannot open it for appending: %s",
+		       l->path, strerror(-err));
+		return err;
+	}
+	if (l->f)
+		fclose(l->f);
+	l->f = f;
+	return 0;
+}
+
+void np_flowlog_close(struct np_flowlog *l)
+{
+	if (l->f)
+		fclose(l->f);
+	np_vec_free(&l->done);
+	np_keyidx_free(&l->idx);
+	memset(l, 0, sizeof(*l));
+}
+
+static struct np_logged *find(struct np_flowlog *l, const struct np_rflow *f)
+{
+	struct np_keyent *e;
+	struct np_logged *x;
+
+	if (!l->idx.slot)
+		return NULL;
+	e = np_keyidx_find(&l->idx, l->done.v, l->done.sz, &f->rec.key,
+			   np_flow_key_hash(&f->rec.key));
+	if (!e->idx)
+		return NULL;
+	x = (struct np_logged *)l->done.v + e->idx - 1;
+	return x->first_ns == f->first_ns ? x : NULL;
+}
+
+void np_flowlog_write(struct np_flowlog *l, const struct np_report *r)
+{
+	struct np_vec keep = { .sz = sizeof(struct np_logged) };
+	bool failed = false;
+
+	if (!l->f)
+		return;
+	for (size_t i = r->n_active; i < r->n_listed; i++) {
+		const struct np_rflow *f = &r->flows[i];
+		struct np_logged *x = find(l, f);
+
+		if (x) {
+			x->seen = true;
+			continue;
+		}
+		np_report_json_flow(l->f, r, f);
+		failed |= ferror(l->f);
+		/* flows of the table (not yet kept records) are listed
+		 * again at the next report: remember them
+		 */
+		x = np_vec_add(&keep);
+		if (x) {
+			x->key = f->rec.key;
+			x->first_ns = f->first_ns;
+		}
+	}
+	if (fflush(l->f) || failed) {
+		if (!l->warned)
+			np_warn("--flow-log %s: cannot write: %s; finished flows are still in the report",
+				l->path, strerror(errno));
+		l->warned = true;
+		clearerr(l->f);
+	}
+	/* what stays remembered: this report's finished flows */
+	for (size_t i = 0; i < l->done.n; i++) {
+		struct np_logged *x = (struct np_logged *)l->done.v + i;
+		struct np_logged *y;
+
+		if (!x->seen)
+			continue;
+		y = np_vec_add(&keep);
+		if (y)
+			*y = *x;
+	}
+	np_vec_free(&l->done);
+	l->done = keep;
+	if (np_keyidx_init(&l->idx, l->done.n))
+		return;
+	for (size_t i = 0; i < l->done.n; i++) {
+		struct np_logged *x = (struct np_logged *)l->done.v + i;
+
+		x->seen = false;
+		np_keyidx_find(&l->idx, l->done.v, l->done.sz, &x->key,
+			       np_flow_key_hash(&x->key))->idx = i + 1;
+	}
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Current verdicts over a window (see history.h). Each report's per-host
+ * totals are kept as a snapshot; a host's window is its totals now minus
+ * those of the newest snapshot at least a window old (none: everything
+ * since the start is inside the window). Snapshots older than that one
+ * are dropped, so memory follows the window, not the run's length.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+
+/* One host's counts through one server-side MAC, one direction. */
+struct hcount {
+	__u8	ip[16];
+	__u8	mac[6];
+	__u8	dir;
+	__u8	other;
+	__u64	packets;
+	__u64	bytes;
+};
+
+struct snap {
+	__s64	time_ns;
+	struct hcount *v;		/* in host order: IP, dir, other, MAC */
+	size_t	n;
+};
+
+/* A host's current verdict and its transitions. */
+struct hstate {
+	__u8	ip[16];
+	enum np_verdict verdict;
+	__s64	since_ns;
+	__s64	asym_until_ns;
+	struct np_change changes[NP_HISTORY_CHANGES];	/* a ring */
+	size_t	n_changes;			/* ever */
+};
+
+struct np_history {
+	__u64	window_ns;
+	struct snap *snaps;		/* oldest first */
+	size_t	n_snaps, cap_snaps;
+	struct hstate *hosts;		/* by IP */
+	size_t	n_hosts;
+};
+
+/* What a report hands the host's "current": the window's lists. */
+struct cur_store {
+	struct np_rmac *rmacs;
+	struct np_change *changes;
+};
+
+int np_history_new(struct np_history **out, __u64 window_ns)
+{
+	struct np_history *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->window_ns = window_ns;
+	*out = h;
+	return 0;
+}
+
+void np_history_free(struct np_history *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_snaps; i++)
+		free(h->snaps[i].v);
+	free(h->snaps);
+	free(h->hosts);
+	free(h);
+}
+
+static int cmp_hcount(const void *pa, const void *pb)
+{
+	const struct hcount *a = pa, *b = pb;
+	int c = memcmp(a->ip, b->ip, 16);
+
+	if (c)
+		return c;
+	if (a->dir != b->dir)
+		return a->dir - b->dir;
+	if (a->other != b->other)
+		return a->other - b->other;
+	return memcmp(a->mac, b->mac, 6);
+}
+
+/* r's host lists as a snapshot: they are in hcount order already. */
+static int snap_take(struct np_history *h, const struct np_report *r)
+{
+	struct snap *s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_hosts; i++)
+		n += r->hosts[i].n[0] + r->hosts[i].n[1];
+	if (h->n_snaps == h->cap_snaps) {
+		size_t cap = h->cap_snaps ? h->cap_snaps * 2 : 16;
+		struct snap *v = realloc(h->snaps, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		h->snaps = v;
+		h->cap_snaps = cap;
+	}
+	s = &h->snaps[h->n_snaps];
+	s->time_ns = r->time_ns;
+	s->n = 0;
+	s->v = malloc((n ? n : 1) * sizeof(*s->v));
+	if (!s->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_hosts; i++)
+		for (int d = 0; d < 2; d++)
+			for (size_t j = 0; j < r->hosts[i].n[d]; j++) {
+				const struct np_rmac *m = &r->hosts[i].dir[d][j];
+				struct hcount *x = &s->v[s->n++];
+
+				memset(x, 0, sizeof(*x));
+				memcpy(x->ip, r->hosts[i].ip, 16);
+				memcpy(x->mac, m->mac, 6);
+				x->dir = d;
+				x->other = m->other;
+				x->packets = m->packets;
+				x->bytes = m->bytes;
+			}
+	h->n_snaps++;
+	return 0;
+}
+
+/*
+ * The snapshot the window starts from at time now, or NULL when the
+ * window reaches back past the first one; older ones are dropped.
+ */
+static const struct snap *window_start(struct np_history *h, __s64 now)
+{
+	size_t k = h->n_snaps;
+
+	/* the newest snapshot at least a window old */
+	while (k > 0 && now - h->snaps[k - 1].time_ns < (__s64)h->window_ns)
+		k--;
+	if (!k)
+		return NULL;
+	k--;
+	if (k > 0) {
+		for (size_t i = 0; i < k; i++)
+			free(h->snaps[i].v);
+		memmove(h->snaps, h->snaps + k,
+			(h->n_snaps - k) * sizeof(*h->snaps));
+		h->n_snaps -= k;
+	}
+	return &h->snaps[0];
+}
+
+static const struct hcount *snap_find(const struct snap *s,
+				      const struct hcount *k)
+{
+	if (!s || !s->n)
+		return NULL;
+	return bsearch(k, s->v, s->n, sizeof(*k), cmp_hcount);
+}
+
+static int cmp_hstate(const void *key, const void *elem)
+{
+	return memcmp(key, ((const struct hstate *)elem)->ip, 16);
+}
+
+/* The state of host ip, added in IP order when new. */
+static struct hstate *state_of(struct np_history *h, const __u8 ip[16])
+{
+	struct hstate *s = NULL, *v;
+	size_t lo = 0, hi = h->n_hosts;
+
+	if (h->n_hosts)
+		s = bsearch(ip, h->hosts, h->n_hosts, sizeof(*s), cmp_hstate);
+	if (s)
+		return s;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (memcmp(h->hosts[mid].ip, ip, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	v = realloc(h->hosts, (h->n_hosts + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	h->hosts = v;
+	memmove(&v[lo + 1], &v[lo], (h->n_hosts - lo) * sizeof(*v));
+	h->n_hosts++;
+	memset(&v[lo], 0, sizeof(v[lo]));
+	memcpy(v[lo].ip, ip, 16);
+	v[lo].verdict = NP_V_NONE;
+	return &v[lo];
+}
+
+static void transition(struct hstate *s, enum np_verdict v, __s64 t)
+{
+	if (s->verdict == v)
+		return;
+	if (s->verdict == NP_V_ASYMMETRIC)
+		s->asym_until_ns = t;
+	s->verdict = v;
+	s->since_ns = t;
+	s->changes[s->n_changes % NP_HISTORY_CHANGES] =
+		(struct np_change){ .time_ns = t, .verdict = v };
+	s->n_changes++;
+}
+
+/* Same rule as the totals' verdict (report.c), over the window's lists. */
+static enum np_verdict window_verdict(struct np_rmac *const dir[2],
+				      const size_t n[2])
+{
+	bool same = n[0] == n[1];
+
+	if (!n[0] && !n[1])
+		return NP_V_IDLE;
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < n[d]; i++)
+			if (dir[d][i].other)
+				same = false;
+	for (size_t i = 0; same && i < n[0]; i++)
+		if (memcmp(dir[0][i].mac, dir[1][i].mac, 6))
+			same = false;
+	if (n[0] && n[1])
+		return same ? NP_V_SYMMETRIC : NP_V_ASYMMETRIC;
+	return n[0] ? NP_V_TO_SERVER_ONLY : NP_V_FROM_SERVER_ONLY;
+}
+
+int np_history_current(struct np_history *h, struct np_report *r)
+{
+	const struct snap *base;
+	struct cur_store *cs;
+	size_t n = 0, used = 0, n_ch = 0;
+	int err;
+
+	base = window_start(h, r->time_ns);
+	for (size_t i = 0; i < r->n_hosts; i++)
+		n += r->hosts[i].n[0] + r->hosts[i].n[1];
+	cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	cs->rmacs = calloc(n ? n : 1, sizeof(*cs->rmacs));
+	cs->changes = calloc(r->n_hosts ? r->n_hosts * NP_HISTORY_CHANGES : 1,
+			     sizeof(*cs->changes));
+	r->history_store = cs;
+	if (!cs->rmacs || !cs->changes)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		struct np_rhost *host = &r->hosts[i];
+		struct np_rcurrent *c = &host->cur;
+		struct hstate *s = state_of(h, host->ip);
+		size_t k;
+
+		if (!s)
+			return -ENOMEM;
+		for (int d = 0; d < 2; d++) {
+			c->dir[d] = &cs->rmacs[used];
+			c->n[d] = 0;
+			for (size_t j = 0; j < host->n[d]; j++) {
+				const struct np_rmac *m = &host->dir[d][j];
+				struct hcount key = { .dir = d,
+						      .other = m->other };
+				const struct hcount *b;
+				struct np_rmac *x;
+
+				memcpy(key.ip, host->ip, 16);
+				memcpy(key.mac, m->mac, 6);
+				b = snap_find(base, &key);
+				if (b && b->packets >= m->packets)
+					continue;	/* nothing new */
+				x = &cs->rmacs[used++];
+				*x = *m;
+				x->packets = m->packets - (b ? b->packets : 0);
+				x->bytes = m->bytes - (b ? b->bytes : 0);
+				x->pps = x->bps = 0;
+				c->n[d]++;
+			}
+		}
+		transition(s, window_verdict(c->dir, c->n), r->time_ns);
+		c->verdict = s->verdict;
+		c->since_ns = s->since_ns;
+		c->asym_until_ns = s->verdict == NP_V_ASYMMETRIC ? 0 :
+				   s->asym_until_ns;
+		k = s->n_changes < NP_HISTORY_CHANGES ? s->n_changes :
+							 NP_HISTORY_CHANGES;
+		c->changes = &cs->changes[n_ch];
+		c->n_changes = k;
+		for (size_t j = 0; j < k; j++)
+			cs->changes[n_ch++] =
+				s->changes[(s->n_changes - k + j) %
+					   NP_HISTORY_CHANGES];
+		host->has_current = true;
+	}
+	err = snap_take(h, r);
+	return err;
+}
+
+void np_history_free_current(struct np_report *r)
+{
+	struct cur_store *cs = r->history_store;
+
+	if (!cs)
+		return;
+	free(cs->rmacs);
+	free(cs->changes);
+	free(cs);
+	r->history_store = NULL;
+}

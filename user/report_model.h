@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The built report: everything a writer prints, computed once by
+ * np_report_build() (report.c). Counts are as reported: multiplied by
+ * --sample-rate; rates are per second over r->elapsed; names of vmks,
+ * owner IPs and mirror NICs are resolved. The writers (report_json.c,
+ * report_text.c, report_prom.c) only format it.
+ */
+#ifndef NBDPATH_REPORT_MODEL_H
+#define NBDPATH_REPORT_MODEL_H
+
+#include "report.h"
+
+/* Packets and bytes of one server-side MAC in one direction of a host. */
+struct np_rmac {
+	__u8	mac[6];
+	bool	other;			/* MACs past a flow's set: not one MAC */
+	__u64	packets;
+	__u64	bytes;
+	double	pps, bps;		/* when r->elapsed > 0 */
+	const char *name;		/* vmk name, or NULL */
+	const __u8 *owner;		/* owner IP in the host's family, or NULL */
+};
+
+/* A host's view over the last --window seconds (nbdpath(8), TIME). */
+struct np_rcurrent {
+	enum np_verdict verdict;	/* NP_V_IDLE: nothing in the window */
+	__s64	since_ns;		/* unix; when this verdict began */
+	struct np_rmac *dir[2];
+	size_t	n[2];
+	/* the last transitions, oldest first */
+	const struct np_change *changes;
+	size_t	n_changes;
+	__s64	asym_until_ns;		/* last asymmetric at, if not now; 0 */
+};
+
+struct np_rhost {
+	__u8	ip[16];
+	enum np_verdict verdict;	/* over everything since the start */
+	struct np_rmac *dir[2];		/* NP_DIR_*, sorted by MAC */
+	size_t	n[2];
+	bool	has_current;
+	struct np_rcurrent cur;
+};
+
+/* A direction of a flow as reported. */
+struct np_rdir {
+	bool	seen;
+	__u64	packets;
+	__u64	bytes;
+	__u64	counters[NP_DC_MAX];	/* NP_DIR_COUNTERS, by NP_DC_* */
+	double	pps, bps;
+	__u8	macs[NP_DIR_MACS][6];	/* server-side MACs, sorted */
+	int	n_macs;
+	__u16	vlans[NP_DIR_VLANS];	/* sorted */
+	int	n_vlans;
+	__u16	sessions[NP_DIR_SESSIONS];	/* sorted */
+	int	n_sessions;
+	const char *interface;		/* vmk of the last frame's server MAC */
+	const char *mirror;		/* mirror NIC of the last frame */
+};
+
+struct np_rflow {
+	struct np_flow_rec rec;
+	enum np_verdict verdict;
+	enum np_flow_state state;
+	__u64	bytes;			/* both directions, unscaled: the order */
+	bool	listed;			/* in "flows" */
+	__s64	first_ns, last_ns;	/* unix */
+	__s64	ended_ns;		/* unix, 0 while active */
+	struct np_rdir dir[2];		/* of listed flows */
+};
+
+/* A server-side MAC: rx counts to_server frames, tx from_server frames. */
+struct np_riface {
+	__u8	mac[6];
+	__u64	packets[2];		/* NP_DIR_TO_SERVER = rx */
+	__u64	bytes[2];
+	double	pps[2], bps[2];		/* when r->elapsed > 0 */
+	double	pps_all, bps_all;	/* both directions */
+	const char *name;
+	const __u8 *owner;
+	__u8	(*ips)[16];		/* server IPs it carried, sorted */
+	size_t	n_ips;
+};
+
+struct np_mac_name {
+	__u8	mac[6];
+	char	name[16];
+};
+
+struct np_mac_owner {
+	__u8	mac[6];
+	__u8	family;			/* NP_NEIGH_IPV4 or NP_NEIGH_IPV6 */
+	__u8	ip[16];
+};
+
+struct np_report {
+	struct np_report_opts o;	/* strings borrowed from the caller */
+	enum np_source kind;
+	__u64	sample;			/* multiplier of every count: >= 1 */
+	__s64	time_ns;		/* unix time of the report */
+	/* > 0: seconds the rates are over (run, replay --interval) */
+	double	elapsed;
+	bool	rates_from_prev;	/* rates against an earlier report */
+	__u64	stats[NP_STAT_MAX];	/* as reported (x sample) */
+	struct np_rflow *flows;		/* listed first, in list order */
+	size_t	n_flows;
+	size_t	n_listed;
+	size_t	n_active;		/* the first n_active listed flows */
+	__u64	n_evicted;		/* flows gone from the list */
+	__u64	n_dropped;		/* finished records dropped by the bound */
+	struct np_keyidx by_key;	/* flows by key */
+	struct np_rhost *hosts;		/* by IP */
+	size_t	n_hosts;
+	struct np_rmac *rmacs;		/* storage of every host's lists */
+	struct np_riface *ifaces;	/* by MAC */
+	size_t	n_ifaces;
+	__u8	(*ips)[16];		/* storage of every interface's list */
+	struct np_mac_name *names;	/* by MAC */
+	size_t	n_names;
+	struct np_mac_owner *owners;	/* by MAC */
+	size_t	n_owners;
+	/* mirror NIC names by ifindex, resolved once */
+	struct { __u32 ifindex; char name[16]; bool ok; } nics[16];
+	int	n_nics;
+	void	*history_store;		/* owned by history.c */
+};
+
+const struct np_rhost *np_report_find_host(const struct np_report *r,
+					   const __u8 ip[16]);
+
+#endif /* NBDPATH_REPORT_MODEL_H */
