@@ -100,6 +100,22 @@ struct {
 	__type(value, struct np_retired);
 } np_retired SEC(".maps");
 
+/* Written by the loader only, for the queries (see nbdpath.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_current_key);
+	__type(value, struct np_current);
+} np_current SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set by the loader */
+	__type(key, __u32);
+	__type(value, struct np_finished_rec);
+} np_finished SEC(".maps");
+
 static __always_inline bool port_watched(__be16 port)
 {
 	__u16 p = bpf_ntohs(port);

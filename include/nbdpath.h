@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #include "np_rules.h"
 
-#define NP_LAYOUT_VERSION	3	/* 3: np_neigh by family, np_meta.ifname */
+#define NP_LAYOUT_VERSION	4	/* 4: np_current, np_finished */
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
@@ -37,6 +37,8 @@
 #define NP_PIN_META		"np_meta"
 #define NP_PIN_NAMES		"np_names"
 #define NP_PIN_RETIRED		"np_retired"
+#define NP_PIN_CURRENT		"np_current"
+#define NP_PIN_FINISHED		"np_finished"
 
 #define NP_PROG_NAME		"nbdpath_xdp"
 
@@ -266,7 +268,10 @@ struct np_meta {
 	__u32	idle_sec;		/* flows idle this long leave reports */
 	__u32	closed_sec;		/* ...closed flows this long after */
 	__u32	n_ifaces;
-	__u32	pad;
+	__u32	window_sec;		/* --window of np_current */
+	__u64	finished_head;		/* records ever written to np_finished */
+	__u64	flows_dropped;		/* ...overwritten while still listed */
+	__u64	keep_finished_ns;	/* --keep-finished */
 	__u32	ifindex[NP_MAX_IFACES];
 	__u32	xdp_mode[NP_MAX_IFACES];	/* XDP_FLAGS_*_MODE */
 	/*
@@ -296,6 +301,49 @@ struct np_retired_key {
 struct np_retired {
 	__u64	packets;
 	__u64	bytes;
+};
+
+/*
+ * Loader-written, for the queries: each host's current verdict (np_current,
+ * by server IP) and the finished flows' records (np_finished, a ring of
+ * max_entries records, np_meta.finished_head written so far). verdict
+ * and state hold the loader's enum np_verdict and enum np_flow_state.
+ */
+#define NP_CURRENT_CHANGES	16
+#define NP_CURRENT_MACS		8
+
+struct np_current_key {
+	__u8	server_ip[16];
+};
+
+struct np_current {
+	__u32	verdict;
+	__u32	n_changes;		/* in changes[], oldest first */
+	__u32	n_macs;
+	__u32	pad;
+	__s64	since_ns;		/* unix */
+	__s64	asym_until_ns;		/* unix; 0: none */
+	struct {
+		__s64	time_ns;
+		__u32	verdict;
+		__u32	pad;
+	} changes[NP_CURRENT_CHANGES];
+	struct {
+		__u8	mac[6];
+		__u8	dir;
+		__u8	other;
+		__u32	pad;
+		__u64	packets;
+		__u64	bytes;
+	} macs[NP_CURRENT_MACS];	/* the window's, as reported */
+};
+
+struct np_finished_rec {
+	struct np_flow_key key;
+	struct np_dir dir[2];
+	__u64	ended_ns;		/* NP clock */
+	__u32	state;
+	__u32	pad;
 };
 
 #endif /* NBDPATH_H */

@@ -29,7 +29,7 @@
 
 #define SLL_HDR_LEN	16
 
-/* The seed lab (SPEC §1): requests reach vmk0, data leaves by vmk4. */
+/* The seed lab (README): requests reach vmk0, data leaves by vmk4. */
 static const __u8 VMK0[6] = { 0x00, 0x25, 0xb5, 0x00, 0x00, 0x0a };
 static const __u8 VMK4[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
 /* the router on VLAN 10, through which the appliance reaches vmk0 */

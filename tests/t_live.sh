@@ -402,12 +402,15 @@ test_idle_expiry() {
 	wait_matched 8 || return 1
 	j=$(nb flows --pin-dir "$PIN" --json) || return 1
 	t_expect "flows listed" "$(jget "$j" "len(d['flows'])")" 8 || return 1
+	# idle: still listed, finished, their last packet the end
 	for ((i = 0; i < 60; i++)); do
 		j=$(nb flows --pin-dir "$PIN" --json) || return 1
-		jcheck "$j" "len(d['flows']) == 0" 2>/dev/null && break
+		jcheck "$j" "all(f['state'] == 'idle' for f in d['flows'])" 2>/dev/null && break
 		sleep 0.1
 	done
-	t_expect "flows after idle" "$(jget "$j" "len(d['flows'])")" 0 || return 1
+	t_expect "flows after idle" \
+		"$(jget "$j" "(len(d['flows']), sorted(set((f['state'], f['ended'] == f['last_seen']) for f in d['flows'])))")" \
+		"(8, [('idle', True)])" || return 1
 	j=$(nb hosts --pin-dir "$PIN" --json) || return 1
 	t_expect "host rx after idle" "$(jget "$j" "[(m['packets'], m['bytes']) for m in d['hosts'][0]['rx']]")" \
 		"[(8, 1120)]" || return 1
@@ -422,7 +425,10 @@ test_idle_expiry() {
 	wait_matched $((8 + n)) || return 1
 	sleep 1.5	# a poll after the reclaims
 	j=$(nb flows --pin-dir "$PIN" --json) || return 1
-	t_expect "new flows listed" "$(jget "$j" "len(d['flows'])")" 8 || return 1
+	# the reclaimed flows keep their records, after the active ones
+	t_expect "new flows listed" \
+		"$(jget "$j" "(sorted(f['client_port'] for f in d['flows'][:8] if f['state'] == 'active') == list(range(44000, 44008)), sorted(f['client_port'] for f in d['flows'][8:] if f['state'] == 'idle') == list(range(43000, 43008)), len(d['flows']))")" \
+		"(True, True, 16)" || return 1
 	j=$(nb hosts --pin-dir "$PIN" --json) || return 1
 	t_expect "host rx after reclaim" "$(jget "$j" "[(m['packets'], m['bytes']) for m in d['hosts'][0]['rx']]")" \
 		"[($((8 + n)), $(((8 + n) * 140)))]" || return 1
@@ -536,7 +542,7 @@ test_metrics() {
 	sleep 0.3
 	body=$(http_get "http://127.0.0.1:$port/metrics") || return 1
 	t_expect "status" "$(head -n 1 <<<"$body")" 200 || return 1
-	grep -q '^nbdpath_packets_total{outcome="matched"} 3$' <<<"$body" || { echo "$body" >>"$_t_log"; return 1; }
+	grep -q '^nbdpath_frames_total{outcome="matched"} 3$' <<<"$body" || { echo "$body" >>"$_t_log"; return 1; }
 	body=$(http_get "http://127.0.0.1:$port/nope") || return 1
 	t_expect "404 elsewhere" "$(head -n 1 <<<"$body")" 404 || return 1
 	stop_run

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # `nbdpath replay`: captures written by .build/mkpcap (tests/mkpcap.c says
 # what each scenario holds) are replayed through the real program and the
-# JSON report is checked exactly (SPEC §5, §6), then cross-checked with
+# JSON report is checked exactly (nbdpath(8), JSON), then cross-checked with
 # tshark. Needs root (CAP_BPF, CAP_NET_ADMIN) like the command itself.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -84,7 +84,7 @@ def pick(d, *keys):
     return {k: d[k] for k in keys}
 
 def macs(ip, key):
-    """A host's rx or tx entries, the keys SPEC 6 names."""
+    """A host's rx or tx entries, the keys nbdpath(8) names."""
     return [pick(e, "mac", "interface", "owner_ip", "packets", "bytes")
             for e in host(ip)[key]]
 

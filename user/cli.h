@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The parsed command line shared by every command, and the exit codes of SPEC §5. */
+/* The parsed command line shared by every command, and the exit codes of nbdpath(8), EXIT STATUS. */
 #ifndef NBDPATH_CLI_H
 #define NBDPATH_CLI_H
 
@@ -23,6 +23,7 @@ enum np_mode { NP_MODE_AUTO, NP_MODE_NATIVE, NP_MODE_GENERIC };
 #define NP_DEFAULT_PIN_MODE	0600	/* pins readable by root only */
 #define NP_DEFAULT_WINDOW_SEC	60
 #define NP_DEFAULT_KEEP_FINISHED_SEC	3600
+#define NP_DEFAULT_MAX_FINISHED	32768
 
 struct np_sockaddr {
 	struct sockaddr_storage ss;

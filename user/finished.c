@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "finished.h"
 
@@ -14,6 +15,7 @@ int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns)
 		return -ENOMEM;
 	f->cap = cap ? cap : 1;
 	f->keep_ns = keep_ns;
+	f->map_fd = -1;
 	return 0;
 }
 
@@ -41,7 +43,42 @@ void np_finished_add(struct np_finished *f, const struct np_flow_rec *rec,
 	x->rec = *rec;
 	x->ended_ns = ended;
 	x->state = st == NP_FS_ACTIVE ? NP_FS_IDLE : st;
+	if (f->map_fd >= 0) {
+		struct np_finished_rec m = { .key = rec->key,
+					     .ended_ns = ended,
+					     .state = x->state };
+		__u32 k = f->head % f->cap;
+
+		m.dir[0] = rec->dir[0];
+		m.dir[1] = rec->dir[1];
+		/* a query misses this record at worst; the report has it */
+		bpf_map_update_elem(f->map_fd, &k, &m, BPF_ANY);
+	}
 	f->head++;
+}
+
+int np_finished_load(struct np_finished *f, int fd, const struct np_meta *m)
+{
+	__u64 n = m->finished_head < f->cap ? m->finished_head : f->cap;
+
+	f->head = m->finished_head;
+	f->dropped = m->flows_dropped;
+	f->keep_ns = m->keep_finished_ns;
+	for (__u64 i = 0; i < n; i++) {
+		__u32 k = (m->finished_head - 1 - i) % f->cap;
+		struct np_finished_rec r;
+		struct np_fin_rec *x = &f->v[k];
+
+		if (bpf_map_lookup_elem(fd, &k, &r))
+			return -errno;
+		memset(x, 0, sizeof(*x));
+		x->rec.key = r.key;
+		x->rec.dir[0] = r.dir[0];
+		x->rec.dir[1] = r.dir[1];
+		x->ended_ns = r.ended_ns;
+		x->state = r.state;
+	}
+	return 0;
 }
 
 size_t np_finished_count(const struct np_finished *f)

@@ -25,13 +25,20 @@ struct np_finished {
 	__u64	head;			/* records ever added */
 	__u64	keep_ns;		/* listed this long; 0: always */
 	__u64	dropped;		/* overwritten while still listed */
+	int	map_fd;			/* np_finished to mirror into; -1 */
 };
 
-#define NP_DEFAULT_MAX_FINISHED	100000
 
 /* -ENOMEM; cap > 0. */
 int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns);
 void np_finished_free(struct np_finished *f);
+
+/*
+ * The records a running instance mirrors into its np_finished map (fd,
+ * as np_meta says: head written, dropped, keep_ns), for a query; into
+ * an initialised f. -errno.
+ */
+int np_finished_load(struct np_finished *f, int fd, const struct np_meta *m);
 
 /* Keep rec, finished by now (NP clock) in state st. */
 void np_finished_add(struct np_finished *f, const struct np_flow_rec *rec,

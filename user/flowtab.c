@@ -191,7 +191,7 @@ static __u64 rec_first(const struct np_flow_rec *r)
 /*
  * With both ports monitored, each CPU decides the server by the first
  * packet it saw, so one connection may be stored under both orientations.
- * The one seen first wins (SPEC: the destination of the first packet is
+ * The one seen first wins (nbdpath(8), TERMS: the destination of the first packet is
  * the server); the other is folded in with its directions swapped.
  */
 static bool rec_counted(const struct np_flow_rec *a)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "history.h"
 
@@ -44,13 +45,128 @@ struct np_history {
 	size_t	n_snaps, cap_snaps;
 	struct hstate *hosts;		/* by IP */
 	size_t	n_hosts;
+	int	map_fd;			/* np_current to publish to; -1 */
 };
+
+_Static_assert(NP_HISTORY_CHANGES >= NP_CURRENT_CHANGES, "np_current");
 
 /* What a report hands the host's "current": the window's lists. */
 struct cur_store {
 	struct np_rmac *rmacs;
 	struct np_change *changes;
 };
+
+void np_history_publish(struct np_history *h, int map_fd)
+{
+	h->map_fd = map_fd;
+}
+
+static struct cur_store *store_new(struct np_report *r, size_t n_macs,
+				   size_t n_changes)
+{
+	struct cur_store *cs = calloc(1, sizeof(*cs));
+
+	if (!cs)
+		return NULL;
+	r->history_store = cs;
+	cs->rmacs = calloc(n_macs ? n_macs : 1, sizeof(*cs->rmacs));
+	cs->changes = calloc(n_changes ? n_changes : 1, sizeof(*cs->changes));
+	return cs->rmacs && cs->changes ? cs : NULL;
+}
+
+/* A host's current in the np_current form. */
+static void publish(int fd, const struct np_rhost *host)
+{
+	const struct np_rcurrent *c = &host->cur;
+	struct np_current v = {
+		.verdict = c->verdict,
+		.since_ns = c->since_ns,
+		.asym_until_ns = c->asym_until_ns,
+	};
+	struct np_current_key k;
+	size_t skip = c->n_changes > NP_CURRENT_CHANGES ?
+		      c->n_changes - NP_CURRENT_CHANGES : 0;
+
+	memcpy(k.server_ip, host->ip, 16);
+	for (size_t i = skip; i < c->n_changes; i++) {
+		v.changes[v.n_changes].time_ns = c->changes[i].time_ns;
+		v.changes[v.n_changes++].verdict = c->changes[i].verdict;
+	}
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < c->n[d] && v.n_macs < NP_CURRENT_MACS;
+		     i++) {
+			memcpy(v.macs[v.n_macs].mac, c->dir[d][i].mac, 6);
+			v.macs[v.n_macs].dir = d;
+			v.macs[v.n_macs].other = c->dir[d][i].other;
+			v.macs[v.n_macs].packets = c->dir[d][i].packets;
+			v.macs[v.n_macs++].bytes = c->dir[d][i].bytes;
+		}
+	/* a query sees the last poll's at worst */
+	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+}
+
+int np_history_from_map(struct np_report *r, int map_fd)
+{
+	struct cur_store *cs;
+	size_t used = 0, n_ch = 0;
+
+	cs = store_new(r, r->n_hosts * NP_CURRENT_MACS,
+		       r->n_hosts * NP_CURRENT_CHANGES);
+	if (!cs)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		struct np_rhost *host = &r->hosts[i];
+		struct np_rcurrent *c = &host->cur;
+		struct np_current_key k;
+		struct np_current v;
+
+		memcpy(k.server_ip, host->ip, 16);
+		if (bpf_map_lookup_elem(map_fd, &k, &v))
+			continue;	/* not published yet */
+		c->verdict = v.verdict < NP_V_MAX ? v.verdict : NP_V_NONE;
+		c->since_ns = v.since_ns;
+		c->asym_until_ns = v.asym_until_ns;
+		for (int d = 0; d < 2; d++) {
+			c->dir[d] = &cs->rmacs[used];
+			c->n[d] = 0;
+			for (__u32 j = 0; j < v.n_macs && j < NP_CURRENT_MACS;
+			     j++) {
+				struct np_rmac *x;
+				const struct np_rmac *t;
+
+				if (v.macs[j].dir != d)
+					continue;
+				x = &cs->rmacs[used++];
+				memcpy(x->mac, v.macs[j].mac, 6);
+				x->other = v.macs[j].other;
+				x->packets = v.macs[j].packets;
+				x->bytes = v.macs[j].bytes;
+				/* names and owners as the totals have them */
+				for (size_t m = 0; m < host->n[d]; m++) {
+					t = &host->dir[d][m];
+					if (t->other == x->other &&
+					    !memcmp(t->mac, x->mac, 6)) {
+						x->name = t->name;
+						x->owner = t->owner;
+					}
+				}
+				c->n[d]++;
+			}
+		}
+		c->changes = &cs->changes[n_ch];
+		c->n_changes = 0;
+		for (__u32 j = 0; j < v.n_changes && j < NP_CURRENT_CHANGES;
+		     j++) {
+			cs->changes[n_ch].time_ns = v.changes[j].time_ns;
+			cs->changes[n_ch++].verdict =
+				v.changes[j].verdict < NP_V_MAX ?
+				v.changes[j].verdict : NP_V_NONE;
+			c->n_changes++;
+		}
+		host->has_current = true;
+	}
+	return 0;
+}
 
 int np_history_new(struct np_history **out, __u64 window_ns)
 {
@@ -59,6 +175,7 @@ int np_history_new(struct np_history **out, __u64 window_ns)
 	if (!h)
 		return -ENOMEM;
 	h->window_ns = window_ns;
+	h->map_fd = -1;
 	*out = h;
 	return 0;
 }
@@ -239,14 +356,8 @@ int np_history_current(struct np_history *h, struct np_report *r)
 	base = window_start(h, r->time_ns);
 	for (size_t i = 0; i < r->n_hosts; i++)
 		n += r->hosts[i].n[0] + r->hosts[i].n[1];
-	cs = calloc(1, sizeof(*cs));
+	cs = store_new(r, n, r->n_hosts * NP_HISTORY_CHANGES);
 	if (!cs)
-		return -ENOMEM;
-	cs->rmacs = calloc(n ? n : 1, sizeof(*cs->rmacs));
-	cs->changes = calloc(r->n_hosts ? r->n_hosts * NP_HISTORY_CHANGES : 1,
-			     sizeof(*cs->changes));
-	r->history_store = cs;
-	if (!cs->rmacs || !cs->changes)
 		return -ENOMEM;
 
 	for (size_t i = 0; i < r->n_hosts; i++) {
@@ -294,6 +405,8 @@ int np_history_current(struct np_history *h, struct np_report *r)
 				s->changes[(s->n_changes - k + j) %
 					   NP_HISTORY_CHANGES];
 		host->has_current = true;
+		if (h->map_fd >= 0)
+			publish(h->map_fd, host);
 	}
 	err = snap_take(h, r);
 	return err;

@@ -26,6 +26,12 @@ void np_history_free(struct np_history *h);
  */
 int np_history_current(struct np_history *h, struct np_report *r);
 
+/* Also write each host's current into a running instance's np_current. */
+void np_history_publish(struct np_history *h, int map_fd);
+
+/* A query's: every host's current as the running instance published it. */
+int np_history_from_map(struct np_report *r, int map_fd);
+
 /* What np_history_current() allocated in r. */
 void np_history_free_current(struct np_report *r);
 

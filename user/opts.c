@@ -134,7 +134,7 @@ void np_usage(FILE *f)
 "  --window SECONDS       current verdicts over this much traffic (default 60)\n"
 "  --keep-finished SECONDS\n"
 "                         finished flows stay listed this long (default 3600)\n"
-"  --max-finished N       finished flows' records kept at most (default 100000)\n"
+"  --max-finished N       finished flows' records kept at most (default 32768)\n"
 "  --flow-log FILE        append one JSON line per finished flow\n"
 "  -v, --verbose          debug messages (twice: libbpf's too)\n"
 "  -h, --help             this text\n"
@@ -509,7 +509,7 @@ static void defaults(struct np_cli *o)
 	o->sample_rate = 1;
 	o->window = NP_DEFAULT_WINDOW_SEC;
 	o->keep_finished = NP_DEFAULT_KEEP_FINISHED_SEC;
-	o->max_finished = 100000;
+	o->max_finished = NP_DEFAULT_MAX_FINISHED;
 }
 
 /* What a command needs beyond its options' own values. */

@@ -29,13 +29,14 @@
  */
 static const char *const pin_names[NP_N_PINS] = {
 	NP_PIN_META, NP_PIN_FLOWS, NP_PIN_STATS, NP_PIN_NEIGH, NP_PIN_NAMES,
-	NP_PIN_RETIRED,
+	NP_PIN_RETIRED, NP_PIN_CURRENT, NP_PIN_FINISHED,
 };
 
 static int *map_fd(struct np_maps *m, int i)
 {
 	int *fds[NP_N_PINS] = { &m->meta, &m->flows, &m->stats, &m->neigh,
-				&m->names, &m->retired };
+				&m->names, &m->retired, &m->current,
+				&m->finished };
 
 	return fds[i];
 }
@@ -622,6 +623,9 @@ int np_instance_open(struct np_instance *in, const char *dir,
 		  sizeof(struct np_name) },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_retired_key),
 		  sizeof(struct np_retired) },
+		{ BPF_MAP_TYPE_HASH, sizeof(struct np_current_key),
+		  sizeof(struct np_current) },
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_finished_rec) },
 	};
 	char path[PATH_MAX + 32], when[32];
 	int dir_fd = -1, err, fd;

@@ -19,7 +19,7 @@
 #include "nbdpath.h"
 #include "prog.h"
 
-#define NP_N_PINS	6
+#define NP_N_PINS	8
 
 /* A pin directory claimed by `run`. */
 struct np_pins {

@@ -77,6 +77,10 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	e = bpf_map__set_max_entries(skel->maps.np_flows, slots * ncpu);
 	if (e)
 		goto fail;
+	e = bpf_map__set_max_entries(skel->maps.np_finished,
+				     o->max_finished ? o->max_finished : 1);
+	if (e)
+		goto fail;
 	np_prog_set_ports(skel, o->ports, o->n_ports);
 	skel->data->cfg.action = o->pass ? XDP_PASS : XDP_DROP;
 	skel->data->cfg.idle_ns = idle * NP_NSEC_PER_SEC;
@@ -103,5 +107,7 @@ void np_prog_maps(struct nbdpath_bpf *skel, struct np_maps *m)
 	m->meta = bpf_map__fd(skel->maps.np_meta);
 	m->names = bpf_map__fd(skel->maps.np_names);
 	m->retired = bpf_map__fd(skel->maps.np_retired);
+	m->current = bpf_map__fd(skel->maps.np_current);
+	m->finished = bpf_map__fd(skel->maps.np_finished);
 	m->n_slots = NP_FLOW_BUCKET << skel->rodata->bucket_shift;
 }

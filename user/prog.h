@@ -15,6 +15,7 @@ struct np_prog_opts {
 	__u32 idle_sec;			/* 0: NP_DEFAULT_IDLE_SEC */
 	__u32 closed_sec;		/* 0: 5 */
 	bool replay;			/* also load nbdpath_replay */
+	__u32 max_finished;		/* np_finished records; 0: 1 */
 };
 
 /* Map fds of a loaded program or of a running instance's pins. */
@@ -25,6 +26,8 @@ struct np_maps {
 	int meta;
 	int names;
 	int retired;
+	int current;
+	int finished;
 	__u32 n_slots;			/* flow slots per CPU */
 };
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "nic.h"
 #include "pin.h"
+#include "finished.h"
 #include "report.h"
 
 /* What np_instance_open's errors mean to a user (see pin.h). */
@@ -59,6 +60,24 @@ static void fmt_time(char buf[32], __u64 unix_ns)
 
 /* ---- hosts, flows, interfaces, stats ---- */
 
+/* The finished flows' records the running instance keeps for queries. */
+static int load_finished(struct np_finished *f, const struct np_instance *in)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	if (bpf_obj_get_info_by_fd(in->maps.finished, &info, &len))
+		return -errno;
+	err = np_finished_init(f, info.max_entries, 0);
+	if (!err)
+		err = np_finished_load(f, in->maps.finished, &in->meta);
+	if (err)
+		np_err("cannot read %s/%s: %s", in->dir, NP_PIN_FINISHED,
+		       strerror(-err));
+	return err;
+}
+
 int cmd_query(struct np_cli *o)
 {
 	const char *ifaces[NP_MAX_IFACES];
@@ -66,6 +85,7 @@ int cmd_query(struct np_cli *o)
 	struct np_flowtab tab = { .fd = -1 };
 	struct np_flowset set = {};
 	struct np_report *rep = NULL;
+	struct np_finished fin = {};
 	struct np_instance in;
 	unsigned int view;
 	int err;
@@ -105,6 +125,14 @@ int cmd_query(struct np_cli *o)
 	ro.closed_sec = in.meta.closed_sec;
 	ro.clock_to_unix_ns = in.meta.clock_to_unix_ns;
 	ro.flows_evicted = in.meta.flows_evicted;
+	ro.window_ns = (__u64)in.meta.window_sec * NP_NSEC_PER_SEC;
+	ro.poll_interval = in.meta.interval_ms / 1000.0;
+	ro.current_from_map = true;
+	ro.current_fd = in.maps.current;
+	err = load_finished(&fin, &in);
+	if (err)
+		goto out;
+	ro.finished = &fin;
 	/* "now" on the clock the program stamps flows with */
 	if (in.meta.clock == NP_CLOCK_MONO_COARSE)
 		ro.now_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
@@ -128,6 +156,7 @@ int cmd_query(struct np_cli *o)
 out:
 	if (rep)
 		np_report_free(rep);
+	np_finished_free(&fin);
 	np_flowset_free(&set);
 	if (tab.batch_keys)
 		np_flowtab_free(&tab);

@@ -948,11 +948,12 @@ struct np_report *np_report_build(const struct np_maps *m,
 	if (err)
 		goto fail;
 	finish_hosts(r, prev);
-	if (o->history) {
+	if (o->history)
 		err = np_history_current(o->history, r);
-		if (err)
-			goto fail;
-	}
+	else if (o->current_from_map)
+		err = np_history_from_map(r, o->current_fd);
+	if (err)
+		goto fail;
 	np_vec_free(&c.c);
 	free(c.idx);
 	return r;

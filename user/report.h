@@ -71,10 +71,14 @@ struct np_report_opts {
 	/* for the metrics: the table's size and fill, the XDP mode */
 	__u64 table_slots;
 	__u64 table_used;
+	double poll_interval;		/* --interval of the sensor */
 	const char *xdp_mode;
 	__u64 window_ns;		/* --window, for "current" */
 	/* NULL: no "current" per host; updated by each build */
 	struct np_history *history;
+	/* a query's: "current" from a running instance's np_current */
+	bool current_from_map;
+	int current_fd;
 	/* finished flows kept after their slots were reclaimed; NULL: none */
 	const struct np_finished *finished;
 };

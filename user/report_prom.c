@@ -110,10 +110,11 @@ static void put_sensor(FILE *f, const struct np_report *r)
 	     "Unix time of the maps' last read.");
 	fprintf(f, "nbdpath_last_poll_timestamp_seconds %.3f\n",
 		r->time_ns / 1e9);
-	if (r->o.interval > 0) {
+	if (r->o.poll_interval > 0) {
 		head(f, "nbdpath_poll_interval_seconds", "gauge",
 		     "How often the sensor reads its maps (--interval).");
-		fprintf(f, "nbdpath_poll_interval_seconds %g\n", r->o.interval);
+		fprintf(f, "nbdpath_poll_interval_seconds %g\n",
+			r->o.poll_interval);
 	}
 	head(f, "nbdpath_sample_rate", "gauge",
 	     "Counts are multiplied by this (--sample-rate; 1: every packet).");

@@ -150,6 +150,7 @@ static int load(struct run *r)
 		.pass = o->pass,
 		.idle_sec = o->idle_timeout,
 		.closed_sec = r->closed_sec,
+		.max_finished = o->max_finished,
 	};
 	int err, ncpu;
 
@@ -253,6 +254,8 @@ static int write_meta(struct run *r)
 		.idle_sec = o->idle_timeout,
 		.closed_sec = r->closed_sec,
 		.n_ifaces = o->n_ifaces,
+		.window_sec = lround(o->window),
+		.keep_finished_ns = o->keep_finished * NP_NSEC_PER_SEC,
 	};
 	__u32 zero = 0;
 
@@ -350,6 +353,8 @@ static int report(struct run *r, bool print)
 		r->clock_to_unix_ns = offset;
 	meta.clock_to_unix_ns = r->clock_to_unix_ns;
 	meta.last_poll_ns = np_unix_ns();
+	meta.finished_head = r->finished.head;
+	meta.flows_dropped = r->finished.dropped;
 	if (bpf_map_update_elem(r->maps.meta, &zero, &meta, BPF_ANY)) {
 		err = -errno;
 		np_err("cannot write %s: %s", NP_PIN_META, strerror(-err));
@@ -364,6 +369,7 @@ static int report(struct run *r, bool print)
 	ro.window_ns = o->window * NP_NSEC_PER_SEC;
 	ro.table_slots = (__u64)r->tab.n_slots * r->tab.ncpu;
 	ro.table_used = r->tab.n_prev;
+	ro.poll_interval = o->interval;
 	ro.xdp_mode = np_xdp_mode_name(r->mode[0]);
 	cur = np_report_build(&r->maps, &r->set, &ro, r->prev);
 	if (!cur) {
@@ -547,6 +553,9 @@ int cmd_run(struct np_cli *o)
 	}
 	if (!err)
 		err = np_pins_add(&r.pins, &r.maps);
+	/* what the queries read of the finished flows and current verdicts */
+	r.finished.map_fd = r.maps.finished;
+	np_history_publish(r.history, r.maps.current);
 	if (!err) {
 		err = np_flowtab_init(&r.tab, r.maps.flows, r.maps.n_slots, true);
 		if (err)
