@@ -116,14 +116,40 @@ out:
 }
 
 /*
+ * Flows per bucket in the partition of the CPU the tests run on (the
+ * mapped table: CPU c's slots from c * n_slots); false if unmapped.
+ */
+static bool bucket_loads(struct tprog *t, int *load, unsigned int n_buckets)
+{
+	const char *part;
+
+	if (!ASSERT_TRUE(t->tab.map, "the table is mapped"))
+		return false;
+	part = (const char *)t->tab.map +
+	       (size_t)env.cpus[0] * t->tab.n_slots * t->tab.stride;
+	memset(load, 0, n_buckets * sizeof(*load));
+	for (unsigned int i = 0; i < n_buckets * NP_FLOW_BUCKET; i++) {
+		const struct np_flow *s = (const void *)(part + i * t->tab.stride);
+
+		load[i / NP_FLOW_BUCKET] += !!s->in_use;
+	}
+	return true;
+}
+
+/*
  * A backup appliance opens many connections to one host, one per disk:
  * keys that differ only in the client port must spread over the table,
- * not queue up in one probe window of 8.
+ * not queue up in one probe window of 8. Spread means: 16 flows in a
+ * table of 128 slots (32 buckets of 4) fill no bucket beyond half, and
+ * use at least half as many buckets as there are flows; a hash that
+ * ignored the client port would put them all in one bucket pair.
  */
 void test_table_spread(void)
 {
 	struct np_prog_opts o = { .max_flows = 64 };
 	__u64 want[NP_STAT_MAX] = {};
+	int load[128 / NP_FLOW_BUCKET];
+	int used = 0, most = 0, sum = 0;
 	struct frame f;
 	struct tprog t;
 	int i;
@@ -145,6 +171,19 @@ void test_table_spread(void)
 	if (!tp_stats_delta(&t, want) || !tp_read(&t))
 		goto out;
 	ASSERT_EQ(t.flows.n, 16, "flows");
+	if (!ASSERT_EQ(t.maps.n_slots, 128, "slots") ||
+	    !bucket_loads(&t, load, 128 / NP_FLOW_BUCKET))
+		goto out;
+	for (i = 0; i < 128 / NP_FLOW_BUCKET; i++) {
+		sum += load[i];
+		used += load[i] > 0;
+		most = load[i] > most ? load[i] : most;
+	}
+	for (i = 0; i < 128 / NP_FLOW_BUCKET; i++)
+		printf("%d%s", load[i], i % 16 == 15 ? "\n" : " ");
+	ASSERT_EQ(sum, 16, "flows in the partition");
+	ASSERT_TRUE(most <= NP_FLOW_BUCKET / 2, "no bucket more than half full");
+	ASSERT_TRUE(used >= 16 / 2, "at least 8 buckets used");
 out:
 	tp_close(&t);
 }
