@@ -42,12 +42,12 @@ static char *log_buf;
 static size_t log_size;
 static char skip_reason[256];
 
-const __u8 MAC_VMK0[6] = { 0x00, 0x25, 0xb5, 0x00, 0x00, 0x0a };
-const __u8 MAC_VMK4[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
-const __u8 MAC_RUBRIK[6] = { 0x00, 0x0c, 0x29, 0x28, 0x00, 0x50 };
-const __u8 MAC_GW[6] = { 0x00, 0x00, 0x5e, 0x00, 0x01, 0x01 };
-const __u8 MAC_MIRROR_SRC[6] = { 0x00, 0x50, 0x56, 0x99, 0x00, 0x01 };
-const __u8 MAC_MIRROR_DST[6] = { 0x02, 0x00, 0x00, 0x99, 0x00, 0x02 };
+const __u8 MAC_VMK0[6] = { MAC_VMK0_BYTES };
+const __u8 MAC_VMK4[6] = { MAC_VMK4_BYTES };
+const __u8 MAC_RUBRIK[6] = { MAC_RUBRIK_BYTES };
+const __u8 MAC_GW[6] = { MAC_GW_BYTES };
+const __u8 MAC_MIRROR_SRC[6] = { MAC_MIRROR_SRC_BYTES };
+const __u8 MAC_MIRROR_DST[6] = { MAC_MIRROR_DST_BYTES };
 
 /* ---- assertions ---- */
 

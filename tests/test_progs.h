@@ -30,6 +30,7 @@
 #include "prog.h"
 #include "flowtab.h"
 #include "frames.h"
+#include "seed.h"
 
 struct test_env {
 	const char *test_name;
@@ -253,20 +254,7 @@ void tp_addr(__u8 out[16], const char *text);
 #define tp_read_seed(t)							\
 	tp_read_flow((t), IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT)
 
-/* ---- the hosts of the seed write-up ---- */
-
-#define IP_ESX		"10.0.0.10"	/* vmk0: the host's FQDN resolves here */
-#define IP_ESX_VMK4	"10.0.28.10"	/* vmk4, on the backup subnet */
-#define IP_RUBRIK	"10.0.28.50"	/* the data mover */
-#define IP_RUBRIK2	"10.0.28.51"
-#define IP6_ESX		"fd00::10"
-#define IP6_RUBRIK	"fd00:28::50"
-#define IP_MIRROR_SRC	"192.168.99.1"	/* ERSPAN source (the vDS) */
-#define IP_MIRROR_DST	"192.168.99.2"	/* this sensor */
-#define IP6_MIRROR_SRC	"fd99::1"
-#define IP6_MIRROR_DST	"fd99::2"
-#define NBD_PORT	902
-#define CLIENT_PORT	50512
+/* ---- the hosts of the seed write-up (tests/seed.h) ---- */
 
 extern const __u8 MAC_VMK0[6];		/* 00:25:b5:00:00:0a */
 extern const __u8 MAC_VMK4[6];		/* 00:50:56:6b:28:04 */

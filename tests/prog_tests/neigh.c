@@ -101,17 +101,17 @@ void test_arp_neigh(void)
 		ASSERT_EQ(n.from_request, 0, "vmk0: from an announcement");
 
 	/* a request alone is taken for what it is, until a reply */
-	arp(&f, 1, MAC_GW, "10.0.28.1", BCAST, IP_RUBRIK);
+	arp(&f, 1, MAC_GW, IP_GW28, BCAST, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want_neigh(&t, MAC_GW, "10.0.28.1", TP_CLOCK0, "the router asks");
+	want_neigh(&t, MAC_GW, IP_GW28, TP_CLOCK0, "the router asks");
 	if (tp_neigh(&t, MAC_GW, NP_NEIGH_IPV4, &n))
 		ASSERT_EQ(n.from_request, 1, "router: from a request");
 	tp_set_clock(&t, TP_CLOCK0 + 100);
-	arp(&f, 2, MAC_GW, "10.0.28.1", MAC_RUBRIK, IP_RUBRIK);
+	arp(&f, 2, MAC_GW, IP_GW28, MAC_RUBRIK, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want_neigh(&t, MAC_GW, "10.0.28.1", TP_CLOCK0 + 100,
+	want_neigh(&t, MAC_GW, IP_GW28, TP_CLOCK0 + 100,
 		   "the router answers");
 	if (tp_neigh(&t, MAC_GW, NP_NEIGH_IPV4, &n))
 		ASSERT_EQ(n.from_request, 0, "router: from a reply now");
@@ -180,7 +180,7 @@ void test_nd_neigh(void)
 		goto out;
 
 	/* the target link-layer option names the owner */
-	na(&f, MAC_VMK4, "fe80::250:56ff:fe6b:2804", "fd00:28::10", MAC_VMK4);
+	na(&f, MAC_VMK4, IP6_VMK4_LL, IP6_ESX_VMK4, MAC_VMK4);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* ...even when another MAC sends the advertisement */
@@ -193,7 +193,7 @@ void test_nd_neigh(void)
 	want[NP_STAT_NEIGH] = 2;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 (option)");
+	want_neigh(&t, MAC_VMK4, IP6_ESX_VMK4, TP_CLOCK0, "vmk4 (option)");
 	want_neigh(&t, MAC_VMK0, "fd00:28::20", TP_CLOCK0, "vmk0 (option)");
 	ASSERT_TRUE(!tp_neigh(&t, proxy, 0, &n), "sender of a proxied NA");
 
@@ -212,14 +212,14 @@ void test_nd_neigh(void)
 	/* a link-local target is no address to point anything at, and
 	 * must not replace the global one
 	 */
-	na(&f, MAC_VMK4, "fe80::250:56ff:fe6b:2804", "fe80::250:56ff:fe6b:2804",
+	na(&f, MAC_VMK4, IP6_VMK4_LL, IP6_VMK4_LL,
 	   MAC_VMK4);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_NEIGH] = 0;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 after fe80::");
+	want_neigh(&t, MAC_VMK4, IP6_ESX_VMK4, TP_CLOCK0, "vmk4 after fe80::");
 
 	/* a solicitation (type 135) teaches nothing */
 	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::40", MAC_RUBRIK);

@@ -15,7 +15,7 @@
 #include "replay.h"
 #include "report.h"
 
-#define T0		1763900000000000000ull
+#define T0		(SEED_UNIX0 * 1000000000ull)
 #define MS		1000000ull
 #define MAX_FRAMES	160
 

@@ -14,8 +14,7 @@
 #include "vmk.h"
 
 #define MS		1000000ull
-#define UNIX0		1763900000ull	/* what TP_CLOCK0 is in unix time */
-#define IP_ESX2		"10.0.0.20"
+#define UNIX0		(SEED_UNIX0 * 1ull)	/* what TP_CLOCK0 is in unix time */
 
 /* ---- frames ---- */
 
@@ -150,6 +149,16 @@ static bool na_vmk4(struct scen *s)
 	return tp_run(&s->t, &f, 0);
 }
 
+/* --vmk NAME=MAC, in a buffer of its own until the next call */
+static const char *vmk_arg(const char *name, const __u8 *m)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s=%02x:%02x:%02x:%02x:%02x:%02x", name,
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
 static bool scen_load(struct scen *s, bool names)
 {
 	struct np_vmk_list l = {};
@@ -160,8 +169,8 @@ static bool scen_load(struct scen *s, bool names)
 	s->now = TP_CLOCK0;
 	if (!names)
 		return true;
-	return ASSERT_OK(np_vmk_parse_arg(&l, "vmk0=00:25:b5:00:00:0a"), "vmk0") &&
-	       ASSERT_OK(np_vmk_parse_arg(&l, "vmk4=00:50:56:6b:28:04"), "vmk4") &&
+	return ASSERT_OK(np_vmk_parse_arg(&l, vmk_arg(VMK0_NAME, MAC_VMK0)), "vmk0") &&
+	       ASSERT_OK(np_vmk_parse_arg(&l, vmk_arg(VMK4_NAME, MAC_VMK4)), "vmk4") &&
 	       ASSERT_OK(np_vmk_store(&l, s->t.maps.names), "np_vmk_store");
 }
 
