@@ -519,6 +519,15 @@ bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
 	return tp__dir(&r->dir[dir], &w, what);
 }
 
+void tp_retire_keep(const struct np_flow_rec *r, void *ctx)
+{
+	struct tp_retired *x = ctx;
+
+	if (x->n < TP_RETIRED_MAX)
+		x->rec[x->n] = *r;
+	x->n++;
+}
+
 bool tp__read_n(struct tprog *t, size_t n)
 {
 	return tp__read(t, NULL, NULL) && ASSERT_EQ(t->flows.n, n, "flows");
@@ -567,6 +576,41 @@ struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload)
 		.sport = NBD_PORT, .dport = cport,
 		.flags = flags, .payload = payload,
 	};
+}
+
+struct frame *arp_frame(struct frame *f, __u16 op, const __u8 *sha,
+			const char *spa, const __u8 *dmac, const char *tpa)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 zero[6];
+
+	frame_init(f);
+	frame_eth(f, op == 1 ? bcast : dmac, sha);
+	frame_arp(f, op, sha, spa, op == 1 ? zero : dmac, tpa);
+	frame_end(f);
+	return f;
+}
+
+struct frame *na_frame(struct frame *f, const __u8 *smac, const char *src,
+		       const char *target, const __u8 *tll)
+{
+	frame_init(f);
+	frame_eth(f, MAC_RUBRIK, smac);
+	frame_ipv6(f, &(struct frame_ip6){ .saddr = src, .daddr = IP6_RUBRIK,
+					   .hop_limit = 255 });
+	frame_icmp6_na(f, target, tll);
+	frame_end(f);
+	return f;
+}
+
+struct frame *arp_vmk4(struct frame *f)
+{
+	return arp_frame(f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+}
+
+struct frame *na_vmk4(struct frame *f)
+{
+	return na_frame(f, MAC_VMK4, IP6_VMK4_LL, IP6_ESX_VMK4, MAC_VMK4);
 }
 
 void frame_seg_inner(struct frame *f, const struct seg *s)

@@ -218,6 +218,17 @@ struct want_dir want_plain(int dir, const __u8 *src, const __u8 *dst,
 bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
 	       const __u8 *dst, __u64 packets, __u64 bytes, __u64 payload,
 	       __u8 tcp_flags);
+/*
+ * A retire callback for tp_read_retire() that keeps what it is handed:
+ * n counts every record, rec[] holds the first TP_RETIRED_MAX.
+ */
+#define TP_RETIRED_MAX	8
+struct tp_retired {
+	int n;
+	struct np_flow_rec rec[TP_RETIRED_MAX];
+};
+void tp_retire_keep(const struct np_flow_rec *r, void *ctx);
+
 /* Read the table; assert it holds n flows. */
 bool tp__read_n(struct tprog *t, size_t n);
 /* The flow after reading the table; asserts both. */
@@ -288,6 +299,22 @@ struct seg {
  */
 struct seg seed_req(__u16 cport, __u8 flags, __u32 payload);
 struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload);
+
+/*
+ * ARP over Ethernet from sha: a request (op 1) to everyone, its target
+ * hardware address zero; a reply (op 2) to dmac. Returns f.
+ */
+struct frame *arp_frame(struct frame *f, __u16 op, const __u8 *sha,
+			const char *spa, const __u8 *dmac, const char *tpa);
+/*
+ * An ICMPv6 neighbour advertisement for target from smac and src to the
+ * data mover, with tll as its target link-layer option (NULL: none).
+ */
+struct frame *na_frame(struct frame *f, const __u8 *smac, const char *src,
+		       const char *target, const __u8 *tll);
+/* vmk4 tells the data mover its addresses: an ARP reply, an NA. */
+struct frame *arp_vmk4(struct frame *f);
+struct frame *na_vmk4(struct frame *f);
 
 /* Ethernet, tags, IP, TCP and payload, appended to f (no frame_end). */
 void frame_seg_inner(struct frame *f, const struct seg *s);

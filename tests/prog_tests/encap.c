@@ -478,11 +478,8 @@ void test_encap_inner_outcomes(void)
 		ASSERT_MEMEQ(n.ip, ip, 16, "owner ip");
 	}
 	/* the mirror's own ARP has no encapsulation */
-	frame_init(&f);
-	frame_eth(&f, MAC_MIRROR_DST, MAC_MIRROR_SRC);
-	frame_arp(&f, 2, MAC_MIRROR_SRC, IP_MIRROR_SRC, MAC_MIRROR_DST,
+	arp_frame(&f, 2, MAC_MIRROR_SRC, IP_MIRROR_SRC, MAC_MIRROR_DST,
 		  IP_MIRROR_DST);
-	frame_end(&f);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_NOT_IP, F(NEIGH), "mirror's ARP"))
 		goto out;
 	tp_read_n(&t, 0);

@@ -113,7 +113,11 @@ static bool converse(struct scen *s, const struct conv *c)
 	return true;
 }
 
-static const __u8 BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+/* Run a frame of ARP/ND, or any frame that no direction counts. */
+static bool put(struct scen *s, const struct frame *f)
+{
+	return tp_run(&s->t, f, 0);
+}
 
 /* An ARP frame from sha (op 1: to everyone, op 2: to dmac). */
 static bool put_arp(struct scen *s, __u16 op, const __u8 *sha,
@@ -121,32 +125,7 @@ static bool put_arp(struct scen *s, __u16 op, const __u8 *sha,
 {
 	struct frame f;
 
-	frame_init(&f);
-	frame_eth(&f, op == 1 ? BCAST : dmac, sha);
-	frame_arp(&f, op, sha, spa, op == 1 ? BCAST : dmac, tpa);
-	frame_end(&f);
-	return tp_run(&s->t, &f, 0);
-}
-
-/* vmk4 answers ARP for its own IP: the sensor learns the owner. */
-static bool arp_vmk4(struct scen *s)
-{
-	return put_arp(s, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
-}
-
-/* vmk4 advertises its IPv6 address fd00:28::10. */
-static bool na_vmk4(struct scen *s)
-{
-	struct frame f;
-
-	frame_init(&f);
-	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
-					    .daddr = IP6_RUBRIK,
-					    .hop_limit = 255 });
-	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
-	frame_end(&f);
-	return tp_run(&s->t, &f, 0);
+	return put(s, arp_frame(&f, op, sha, spa, dmac, tpa));
 }
 
 /* --vmk NAME=MAC, in a buffer of its own until the next call */
@@ -318,8 +297,11 @@ void test_report_seed(void)
 	struct rtest rt;
 	struct scen *s = &rt.s;
 	const char *json, *text;
+	struct frame f;
 
-	if (!rt_start(&rt, true, NULL) || !arp_vmk4(s) || !converse(s, &seed))
+	/* vmk4 answers ARP for its own IP: the sensor learns the owner */
+	if (!rt_start(&rt, true, NULL) || !put(s, arp_vmk4(&f)) ||
+	    !converse(s, &seed))
 		goto out;
 	/* the options' time after the conversation */
 	scen_opts(s, &rt.o);
@@ -798,13 +780,14 @@ void test_report_owner_family(void)
 	};
 	const char *json, *text, *h4, *h6;
 	struct rtest rt;
+	struct frame f;
 
 	if (!rt_start(&rt, true, &seed) || !converse(&rt.s, &seed6))
 		goto out;
 	/* the request after the reply: it must not overwrite it */
-	if (!arp_vmk4(&rt.s) ||
+	if (!put(&rt.s, arp_vmk4(&f)) ||
 	    !put_arp(&rt.s, 1, MAC_VMK4, IP_ESX, NULL, IP_RUBRIK) ||
-	    !na_vmk4(&rt.s) || !rt_report(&rt))
+	    !put(&rt.s, na_vmk4(&f)) || !rt_report(&rt))
 		goto out;
 	json = rt.json;
 	if (!ASSERT_STREQ(jget(json, "hosts.0.ip"), "\"10.0.0.10\"", "host 0") ||
@@ -850,6 +833,7 @@ void test_report_owner_request(void)
 {
 	const __u8 *from[2] = { MAC_VMK4, MAC_VMK0 };
 	struct rtest rt;
+	struct frame f;
 
 	if (!rt_start(&rt, true, &seed))
 		goto out;
@@ -857,7 +841,7 @@ void test_report_owner_request(void)
 		if (!put_arp(&rt.s, 1, from[i], IP_ESX, NULL, IP_RUBRIK))
 			goto out;
 	if (!put_arp(&rt.s, 2, MAC_VMK4, IP_ESX, MAC_RUBRIK, IP_RUBRIK) ||
-	    !na_vmk4(&rt.s) || !rt_report(&rt))
+	    !put(&rt.s, na_vmk4(&f)) || !rt_report(&rt))
 		goto out;
 	JEQ(rt.json, "hosts.0.rx.0.owner_ip", "\"10.0.0.10\"");
 	JEQ(rt.json, "hosts.0.tx.0.owner_ip", "null");

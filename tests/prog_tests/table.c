@@ -188,20 +188,6 @@ out:
 	tp_close(&t);
 }
 
-struct retired {
-	int n;
-	struct np_flow_rec rec[4];
-};
-
-static void on_retire(const struct np_flow_rec *r, void *ctx)
-{
-	struct retired *x = ctx;
-
-	if (x->n < 4)
-		x->rec[x->n] = *r;
-	x->n++;
-}
-
 /* Index of the flow a retired record is, or -1. */
 static int which(const struct np_flow_rec *r, int n)
 {
@@ -225,7 +211,7 @@ void test_idle_reclaim(void)
 {
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300 };
 	__u64 want[NP_STAT_MAX] = {};
-	struct retired ret = {};
+	struct tp_retired ret = {};
 	struct frame f;
 	struct tprog t;
 	int i, w;
@@ -244,7 +230,7 @@ void test_idle_reclaim(void)
 		if (!tp_run(&t, &f, 0))
 			goto out;
 	}
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 0, "nothing retired yet"))
 		goto out;
 
@@ -269,7 +255,7 @@ void test_idle_reclaim(void)
 	want[NP_STAT_RECLAIMED] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 1, "retired once"))
 		goto out;
 	ASSERT_EQ(which(&ret.rec[0], 9), 0, "retired flow");
@@ -294,7 +280,7 @@ void test_idle_reclaim(void)
 		}, "flow 8 to_server");
 
 	/* read again: nothing more to retire */
-	if (!tp_read_retire(&t, on_retire, &ret))
+	if (!tp_read_retire(&t, tp_retire_keep, &ret))
 		goto out;
 	ASSERT_EQ(ret.n, 1, "retired exactly once");
 
@@ -315,7 +301,7 @@ void test_idle_reclaim(void)
 	want[NP_STAT_TABLE_FULL] = 0;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 2, "retired twice in all"))
 		goto out;
 	w = which(&ret.rec[1], 8);
@@ -344,7 +330,7 @@ void test_closed_reclaim(void)
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300,
 				  .closed_sec = 5 };
 	__u64 want[NP_STAT_MAX] = {};
-	struct retired ret = {};
+	struct tp_retired ret = {};
 	struct frame f;
 	struct tprog t;
 	int i, a, b;
@@ -369,7 +355,7 @@ void test_closed_reclaim(void)
 	flow_frame(&f, 2, true, FRAME_TH_FIN | FRAME_TH_ACK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret))
+	if (!tp_read_retire(&t, tp_retire_keep, &ret))
 		goto out;
 
 	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS - 1);
@@ -395,7 +381,7 @@ void test_closed_reclaim(void)
 	want[NP_STAT_TABLE_FULL] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 2, "retired"))
 		goto out;
 	a = which(&ret.rec[0], 3);
@@ -404,20 +390,6 @@ void test_closed_reclaim(void)
 	ASSERT_EQ(present(&t, 11), 0x3fcull, "flows 2..9 in the table");
 out:
 	tp_close(&t);
-}
-
-struct retire_log {
-	int n;
-	struct np_flow_rec rec[8];
-};
-
-static void log_retire(const struct np_flow_rec *r, void *ctx)
-{
-	struct retire_log *l = ctx;
-
-	if (l->n < 8)
-		l->rec[l->n] = *r;
-	l->n++;
 }
 
 /*
@@ -430,7 +402,7 @@ void test_table_read_only(void)
 	LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS,
 				  .idle_sec = 300 };
-	struct retire_log la = {}, lb = {};
+	struct tp_retired la = {}, lb = {};
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct np_flowset set = {};
@@ -464,8 +436,8 @@ void test_table_read_only(void)
 			goto out;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		if (!tp_read_retire(&t, log_retire, &la) ||
-		    !ASSERT_OK(np_flowtab_read(&tab, &set, log_retire, &lb),
+		if (!tp_read_retire(&t, tp_retire_keep, &la) ||
+		    !ASSERT_OK(np_flowtab_read(&tab, &set, tp_retire_keep, &lb),
 			       "np_flowtab_read (read-only)"))
 			goto out;
 		if (!ASSERT_EQ(set.n, t.flows.n, "flows") ||
@@ -474,7 +446,8 @@ void test_table_read_only(void)
 				 "the same flows, in the same order") ||
 		    !ASSERT_EQ(lb.n, la.n, "retired") ||
 		    !ASSERT_TRUE(!memcmp(lb.rec, la.rec,
-					 (la.n < 8 ? la.n : 8) * sizeof(la.rec[0])),
+					 (la.n < TP_RETIRED_MAX ? la.n : TP_RETIRED_MAX) *
+					 sizeof(la.rec[0])),
 				 "the same retired counts"))
 			goto out;
 		tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
