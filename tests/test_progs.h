@@ -13,6 +13,18 @@
  * Everything a test prints (and libbpf's messages) is kept and shown only
  * when the test fails, or with -v.
  *
+ * A file that tests cases of one thing runs them as subtests, each passed,
+ * failed or skipped on its own (and counted so in the summary):
+ *
+ *	void test_truncate(void)
+ *	{
+ *		if (test__start_subtest("ipv6"))
+ *			truncate_ipv6();
+ *	}
+ *
+ * shown as "#N/M truncate/ipv6:OK"; `test_progs -t truncate/ipv6` runs
+ * that one. A test is named after its file: test_FILE or test_FILE_WHAT.
+ *
  * The tp_*() helpers wrap the real program: load it with np_prog_load(),
  * run frames through BPF_PROG_TEST_RUN on a chosen CPU, read the counters
  * and the merged flow table with the loader's own readers, and compare
@@ -37,6 +49,10 @@ struct test_env {
 	int test_num;
 	bool test_failed;
 	bool test_skipped;
+	const char *subtest_name;	/* the subtest running, or NULL */
+	int subtest_num;
+	bool subtest_failed;
+	bool subtest_skipped;
 	int nr_cpus;			/* CPUs this process may run on */
 	int cpus[2];			/* the first two of them */
 	bool verbose;
@@ -48,6 +64,11 @@ struct test_env {
 extern struct test_env env;
 
 void test__fail(void);
+/*
+ * Ends the subtest before, if any; true when the subtest name is to run
+ * (-t TEST/SUBTEST). Subtests start, as tests do, on the first CPU.
+ */
+bool test__start_subtest(const char *name);
 void test__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test__check_int(const char *file, int line, const char *name, bool eq,
 		     unsigned long long act, bool act_signed,
@@ -299,6 +320,22 @@ struct seg {
  */
 struct seg seed_req(__u16 cport, __u8 flags, __u32 payload);
 struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload);
+
+/* One segment of a conversation: its direction, flags, data offset, payload. */
+struct tp_step {
+	bool to_server;
+	__u8 flags;
+	__u8 doff;
+	__u32 payload;
+};
+
+/*
+ * Run steps[]: to_server ones as variations of to, from_server ones of
+ * from (flags, data offset and payload from the step).
+ */
+bool tp__run_steps(struct tprog *t, const struct tp_step *steps, size_t n,
+		   const struct seg *to, const struct seg *from);
+#define tp_run_steps(...)	TEST_AT(tp__run_steps(__VA_ARGS__))
 
 /*
  * ARP over Ethernet from sha: a request (op 1) to everyone, its target

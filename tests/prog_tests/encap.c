@@ -110,7 +110,7 @@ out:
 }
 
 /* Each ERSPAN type, over IPv4 and IPv6. */
-void test_erspan_types(void)
+void test_encap_erspan_types(void)
 {
 	struct encap c[8];
 	int n = 0;
@@ -132,7 +132,7 @@ void test_erspan_types(void)
  * ERSPAN III take all eight, type II always has a sequence number and
  * type I never does (that is what tells them apart).
  */
-void test_gre_flags(void)
+void test_encap_gre_flags(void)
 {
 	struct encap c[24];
 	int n = 0, i;
@@ -223,7 +223,7 @@ out:
  * port by one, vmk4's by another) and one direction also plain: one flow,
  * sessions and encapsulations recorded per direction.
  */
-void test_erspan_sessions(void)
+void test_encap_erspan_sessions(void)
 {
 	struct want_dir to, from;
 	const struct np_flow_rec *r;
@@ -356,7 +356,7 @@ out:
 }
 
 /* One level of encapsulation: GRE inside GRE is not followed. */
-void test_gre_in_gre(void)
+void test_encap_gre_in_gre(void)
 {
 	static const struct {
 		const char *what;

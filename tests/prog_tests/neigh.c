@@ -37,7 +37,7 @@ static bool arp_cut(struct tprog *t, struct frame *f, __u32 len, __u64 neigh)
 	return tp_run(t, f, len) && tp_stats_delta(t, want);
 }
 
-void test_arp_neigh(void)
+static void neigh_arp(void)
 {
 	__u64 want[NP_STAT_MAX] = {};
 	struct np_neigh n;
@@ -145,7 +145,7 @@ out:
 	tp_close(&t);
 }
 
-void test_nd_neigh(void)
+static void neigh_nd(void)
 {
 	__u64 want[NP_STAT_MAX] = {};
 	const __u8 proxy[6] = { 0x00, 0x50, 0x56, 0x00, 0x00, 0x99 };
@@ -217,4 +217,12 @@ void test_nd_neigh(void)
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "cut NA");
 out:
 	tp_close(&t);
+}
+
+void test_neigh(void)
+{
+	if (test__start_subtest("arp"))
+		neigh_arp();
+	if (test__start_subtest("nd"))
+		neigh_nd();
 }

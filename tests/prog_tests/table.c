@@ -207,7 +207,7 @@ static int which(const struct np_flow_rec *r, int n)
  * A flow idle for idle_ns gives up its slot to a new flow whose window
  * it sits in; the reader hands its last counts to retire() exactly once.
  */
-void test_idle_reclaim(void)
+static void table_reclaim_idle(void)
 {
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300 };
 	__u64 want[NP_STAT_MAX] = {};
@@ -325,7 +325,7 @@ out:
  * A closed flow (FIN both ways, or RST) gives up its slot after
  * closed_ns, long before idle_ns; a half-closed one does not.
  */
-void test_closed_reclaim(void)
+static void table_reclaim_closed(void)
 {
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300,
 				  .closed_sec = 5 };
@@ -499,4 +499,13 @@ void test_table_capacity(void)
 	ASSERT_EQ(t.flows.n, 1000, "every flow in the table");
 out:
 	tp_close(&t);
+}
+
+/* A slot given up to a new flow: by an idle flow, by a closed one. */
+void test_table_reclaim(void)
+{
+	if (test__start_subtest("idle"))
+		table_reclaim_idle();
+	if (test__start_subtest("closed"))
+		table_reclaim_closed();
 }

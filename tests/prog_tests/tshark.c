@@ -251,7 +251,7 @@ out_nofp:
  * frames.h on its own, for the tools that write pcaps with it: tshark
  * must read back the fields it was asked to write, checksums good.
  */
-void test_frames_tshark(void)
+void test_tshark_frames(void)
 {
 	static const char *const fields[] = {
 		"ieee8021ad.id", "vlan.id", "vlan.etype", "eth.type",
