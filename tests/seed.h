@@ -3,7 +3,7 @@
  * The seed scenario's addresses, the one place they are written: an NBD
  * connection from the data mover (the backup appliance) to the ESXi
  * host's management address on vmk0, whose replies leave by vmk4
- * straight onto the backup subnet (README: the seed write-up).
+ * straight onto the backup subnet (the lab `make demo` builds).
  *
  * The datapath tests, mkpcap and the bench include this file; the shell
  * suites and scripts/lab.sh read it through tests/seed.sh, which takes

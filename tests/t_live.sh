@@ -143,8 +143,8 @@ no_pins() {
 test_count_exact() {
 	local out=$WORK/count.json j
 	start_run "$out" --json --interval 0.5 || return 1
-	inject 20 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX $CLIENT_PORT $NBD_PORT 100 || return 1
-	inject 7 $MAC_VMK4 $MAC_RUBRIK $IP_ESX $IP_RUBRIK $NBD_PORT $CLIENT_PORT 1000 || return 1
+	inject 20 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" "$CLIENT_PORT" "$NBD_PORT" 100 || return 1
+	inject 7 "$MAC_VMK4" "$MAC_RUBRIK" "$IP_ESX" "$IP_RUBRIK" "$NBD_PORT" "$CLIENT_PORT" 1000 || return 1
 	wait_matched 27 || return 1
 	j=$(nb stats --pin-dir "$PIN" --json) || return 1
 	t_expect packets "$(jget "$j" "j['stats']['packets']")" 27 || return 1
@@ -177,8 +177,8 @@ test_count_exact() {
 test_query_agrees() {
 	local out=$WORK/agree.json i last q k
 	start_run "$out" --json --interval 0.3 || return 1
-	inject 12 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 40000 $NBD_PORT 200 || return 1
-	inject 5 $MAC_VMK4 $MAC_RUBRIK $IP_ESX $IP_RUBRIK $NBD_PORT 40000 1400 || return 1
+	inject 12 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 40000 "$NBD_PORT" 200 || return 1
+	inject 5 "$MAC_VMK4" "$MAC_RUBRIK" "$IP_ESX" "$IP_RUBRIK" "$NBD_PORT" 40000 1400 || return 1
 	wait_matched 17 || return 1
 	# two more intervals: the last line was read after the last frame
 	n=$(wc -l <"$out")
@@ -249,7 +249,7 @@ test_kill9() {
 	t_expect "query on stale pins" "$?" 4 || return 1
 	start_run "$WORK/k9b.out" --json --interval 0.3 || return 1
 	xdp_attached || return 1
-	inject 3 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 41000 $NBD_PORT 10 || return 1
+	inject 3 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 41000 "$NBD_PORT" 10 || return 1
 	wait_matched 3 || return 1
 	stop_run
 	t_expect "restart exit" "$STOP_RC" 0 || return 1
@@ -324,7 +324,7 @@ test_query_permissions() {
 	stop_run
 	t_expect "run exit" "$STOP_RC" 0 || return 1
 	start_run "$WORK/perm.out" --pin-mode 0644 || return 1
-	inject 2 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 46000 $NBD_PORT 10 || return 1
+	inject 2 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 46000 "$NBD_PORT" 10 || return 1
 	wait_matched 2 || return 1
 	ip netns exec "$NS" "${nobody[@]}" "$NP" flows --json --pin-dir "$PIN" \
 		>"$WORK/perm.json" 2>"$WORK/perm.err"
@@ -346,8 +346,8 @@ test_vmk_file() {
 	local file=$NP_TOP/tests/data/$1 j
 	[[ -r $file ]] || { echo "no fixture $file" >>"$_t_log"; return 1; }
 	start_run "$WORK/vmk.out" --vmk-file "$file" || return 1
-	inject 4 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 42000 $NBD_PORT 100 || return 1
-	inject 2 $MAC_VMK4 $MAC_RUBRIK $IP_ESX $IP_RUBRIK $NBD_PORT 42000 1000 || return 1
+	inject 4 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 42000 "$NBD_PORT" 100 || return 1
+	inject 2 "$MAC_VMK4" "$MAC_RUBRIK" "$IP_ESX" "$IP_RUBRIK" "$NBD_PORT" 42000 1000 || return 1
 	wait_matched 6 || return 1
 	j=$(nb hosts --pin-dir "$PIN" --json) || return 1
 	echo "$j" >>"$_t_log"
@@ -372,7 +372,7 @@ test_vmk_file() {
 test_idle_expiry() {
 	local j i c n=0
 	start_run "$WORK/idle.out" --idle-timeout 3 --interval 1 --max-flows 5 || return 1
-	inject 8 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 43000 $NBD_PORT 100 1 || return 1
+	inject 8 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 43000 "$NBD_PORT" 100 1 || return 1
 	wait_matched 8 || return 1
 	j=$(nb flows --pin-dir "$PIN" --json) || return 1
 	t_expect "flows listed" "$(jget "$j" "len(j['flows'])")" 8 || return 1
@@ -390,7 +390,7 @@ test_idle_expiry() {
 		"[(8, 1120)]" || return 1
 	# new flows take over the idle slots
 	for c in $CPUS; do
-		CPU=$c inject 8 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 44000 $NBD_PORT 100 1 || return 1
+		CPU=$c inject 8 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 44000 "$NBD_PORT" 100 1 || return 1
 		n=$((n + 8))
 	done
 	wait_matched $((8 + n)) || return 1
@@ -444,7 +444,7 @@ test_pin_dir_elsewhere() {
 	t_cleanup "kill -9 $RUN_PID"
 	wait_up "$NP" || { cat "$WORK/else.err" >>"$_t_log"; return 1; }
 	mountpoint -q "$PIN" || { echo "no bpffs on $PIN" >>"$_t_log"; return 1; }
-	inject 3 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 47000 $NBD_PORT 10 || return 1
+	inject 3 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 47000 "$NBD_PORT" 10 || return 1
 	wait_matched 3 "$NP" || return 1
 	[[ -e $WORK/count.json ]] || { echo "the files beside it are gone" >>"$_t_log"; return 1; }
 	stop_run
@@ -505,7 +505,7 @@ test_metrics() {
 	local port=$((20000 + RANDOM % 20000)) body
 	ip -n "$NS" link set lo up
 	start_run "$WORK/metrics.out" --metrics "127.0.0.1:$port" --interval 0.2 || return 1
-	inject 3 $MAC_RUBRIK $MAC_VMK0 $IP_RUBRIK $IP_ESX 45000 $NBD_PORT 100 || return 1
+	inject 3 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 45000 "$NBD_PORT" 100 || return 1
 	wait_matched 3 || return 1
 	sleep 0.3
 	body=$(http_get "http://127.0.0.1:$port/metrics") || return 1

@@ -87,9 +87,9 @@ seed_checks() {
 		'macs(IP_ESX, "rx")' "[{'mac': '$MAC_VMK0', 'interface': '$VMK0_NAME', 'owner_ip': None, 'packets': 6, 'bytes': 304}]" \
 		'macs(IP_ESX, "tx")' "[{'mac': '$MAC_VMK4', 'interface': '$VMK4_NAME', 'owner_ip': '$IP_ESX_VMK4', 'packets': 5, 'bytes': 4096}]" \
 		'len(j["interfaces"])' 2 \
-		'[iface("'$MAC_VMK0'")[k] for k in ("interface", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
+		'[iface(MAC_VMK0)[k] for k in ("interface", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
 		"['$VMK0_NAME', 6, 304, 0, 0, ['$IP_ESX']]" \
-		'[iface("'$MAC_VMK4'")[k] for k in ("interface", "owner_ip", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
+		'[iface(MAC_VMK4)[k] for k in ("interface", "owner_ip", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
 		"['$VMK4_NAME', '$IP_ESX_VMK4', 0, 0, 5, 4096, ['$IP_ESX']]" \
 		"${@:2}"
 }
@@ -124,7 +124,7 @@ if replay vmkfile "$D/seed.pcap" --json \
    jcheck "$D/vmkfile.json" \
 	'flow(CLIENT_PORT)["to_server"]["interface"]' VMK0_NAME \
 	'flow(CLIENT_PORT)["from_server"]["interface"]' VMK4_NAME \
-	'iface("'$MAC_VMK4'")["interface"]' VMK4_NAME; then
+	'iface(MAC_VMK4)["interface"]' VMK4_NAME; then
 	t_ok
 else
 	t_fail "--vmk-file names"
@@ -384,8 +384,8 @@ IDLE_TOTALS=(
 	'side(host(IP_ESX), "rx", "bytes")' 640
 	'side(host(IP_ESX), "tx", "packets")' 32
 	'side(host(IP_ESX), "tx", "bytes")' 24448
-	'iface("'$MAC_VMK4'")["tx_packets"]' 32
-	'iface("'$MAC_VMK0'")["rx_packets"]' 16
+	'iface(MAC_VMK4)["tx_packets"]' 32
+	'iface(MAC_VMK0)["rx_packets"]' 16
 	'j["stats"]["matched"]' 48
 	'j["time"]' 1763900400.047005
 )

@@ -279,7 +279,7 @@ out:
 	tp_close(&t);
 }
 
-/* Only the frame kinds named in SPEC §3 are parsed; the rest is counted. */
+/* Only the frame kinds README lists are parsed; the rest is counted. */
 void test_encap_unsupported(void)
 {
 	struct seg g = req(CLIENT_PORT);
