@@ -27,10 +27,15 @@ endif
 .SECONDARY:
 .PHONY: all deps check demo bench clean help
 
-BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+# the program's BPF objects; bpf/bench_*.bpf.c are the bench's, built for
+# `make bench` only, and tests/*.bpf.c for `make check`
+BENCH_BPF_SRCS	:= $(wildcard bpf/bench_*.bpf.c)
+BPF_SRCS	:= $(filter-out $(BENCH_BPF_SRCS),$(wildcard bpf/*.bpf.c))
 BPF_HDRS	:= $(wildcard bpf/*.h) $(wildcard include/*.h)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BENCH_SKELS	:= $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BENCH_BPF_SRCS))
+TEST_BPF_OBJS	:= $(patsubst tests/%.bpf.c,$(OUT)/%.bpf.o,$(wildcard tests/*.bpf.c))
 
 USER_SRCS	:= $(wildcard user/*.c)
 USER_OBJS	:= $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
@@ -39,7 +44,8 @@ USER_LIB_OBJS	:= $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 USER_HDRS	:= $(wildcard user/*.h) $(wildcard include/*.h)
 
 TEST_PROGS	:= $(OUT)/test_progs
-TEST_SRCS	:= tests/test_progs.c $(wildcard tests/prog_tests/*.c)
+TEST_SRCS	:= tests/test_progs.c tests/json_parse.c $(wildcard tests/prog_tests/*.c)
+TEST_HDRS	:= $(wildcard tests/*.h)
 TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap
 # the measuring half of `make bench`: links the loader's objects, as test_progs
 BENCH		:= $(OUT)/bench
@@ -50,6 +56,10 @@ $(OUT) $(OUT)/user:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.bpf.o: tests/%.bpf.c | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -79,15 +89,15 @@ $(TEST_INC): FORCE | $(OUT)
 .PHONY: FORCE
 FORCE:
 
-$(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) tests/test_progs.h tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
+$(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $(TEST_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
-$(BENCH): tests/bench.c tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
+$(BENCH): tests/bench.c $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $(BENCH_SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
-$(OUT)/%: tests/%.c | $(OUT)
+$(OUT)/%: tests/%.c $(TEST_HDRS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
@@ -96,7 +106,7 @@ deps:
 
 # deps first (and alone): the build needs clang and bpftool.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS) $(TEST_BPF_OBJS)
 	$(Q)tests/run.sh
 
 demo: deps

@@ -14,6 +14,9 @@
 set -Eeuo pipefail
 
 ME=${0##*/}
+# the seed's addresses (tests/seed.h, read by tests/seed.sh)
+# shellcheck source=tests/seed.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/seed.sh"
 
 die() {
 	echo "$ME: $*" >&2
@@ -32,7 +35,7 @@ options:
   --mtu N            MTU of every lab link, mirror included (default 1500)
   --mgmt-mtu N       MTU of the management subnet only (default: --mtu)
   --mirror all|vmk4  mirror esx1 vmk0+vmk4 and esx2 vmk0, or esx1 vmk4 only
-  --ipv6             also give the lab IPv6 addresses (fd00::/64, fd00:0:0:28::/64)
+  --ipv6             also give the lab IPv6 addresses (${IP6_NET_MGMT}/64, ${IP6_NET_BACKUP}/64)
 files: \${LAB_DIR:-/tmp/P}/{esx1,esx2}-vmknic.txt in esxcfg-vmknic -l format
 EOF
 }
@@ -84,23 +87,22 @@ NS_SW=$P-sw
 NS_SENSOR=$P-sensor
 ALL_NS=("$NS_ESX1" "$NS_ESX2" "$NS_RTR" "$NS_NODE1" "$NS_NODE2" "$NS_SW" "$NS_SENSOR")
 
-ESX1_VMK0_IP=10.0.0.10
-ESX1_VMK0_MAC=00:25:b5:00:00:0a
-ESX1_VMK4_IP=10.0.28.10
-ESX1_VMK4_MAC=00:50:56:6b:28:04
-ESX2_VMK0_IP=10.0.0.11
-ESX2_VMK0_MAC=00:25:b5:00:00:0b
-RTR_MGMT_IP=10.0.0.1
-RTR_MGMT_MAC=02:00:00:00:00:01
-RTR_BACKUP_IP=10.0.28.1
-RTR_BACKUP_MAC=02:00:00:00:28:01
-NODE1_IP=10.0.28.50
-NODE1_MAC=02:00:00:00:28:50
-NODE2_IP=10.0.28.51
-NODE2_MAC=02:00:00:00:28:51
+ESX1_VMK0_IP=$IP_ESX
+ESX1_VMK0_MAC=$MAC_VMK0
+ESX1_VMK4_IP=$IP_ESX_VMK4
+ESX1_VMK4_MAC=$MAC_VMK4
+ESX2_VMK0_IP=$IP_ESX2
+ESX2_VMK0_MAC=$MAC_ESX2_VMK0
+RTR_MGMT_IP=$IP_GW
+RTR_MGMT_MAC=$MAC_GW
+RTR_BACKUP_IP=$IP_GW28
+RTR_BACKUP_MAC=$MAC_GW28
+NODE1_IP=$IP_RUBRIK
+NODE1_MAC=$MAC_RUBRIK
+NODE2_IP=$IP_RUBRIK2
+NODE2_MAC=$MAC_RUBRIK2
 SENSOR_IF=mirror0
 SW_MIRROR_IF=span
-MGMT6=fd00:: BACKUP6=fd00:0:0:28::
 
 ns_exists() { [[ -e /run/netns/$1 ]]; }
 
@@ -318,27 +320,27 @@ lab_up() {
 	ip -n "$NS_NODE2" route add default via "$RTR_BACKUP_IP" dev eth0
 
 	if ((IPV6)); then
-		ip -n "$NS_ESX1" addr add "${MGMT6}10/64" dev vmk0 nodad
-		ip -n "$NS_ESX1" addr add "${BACKUP6}10/64" dev vmk4 nodad
-		ip -n "$NS_ESX1" -6 route add default via "${MGMT6}1" dev vmk0
-		ip -n "$NS_ESX2" addr add "${MGMT6}11/64" dev vmk0 nodad
-		ip -n "$NS_ESX2" -6 route add default via "${MGMT6}1" dev vmk0
-		ip -n "$NS_RTR" addr add "${MGMT6}1/64" dev mgmt0 nodad
-		ip -n "$NS_RTR" addr add "${BACKUP6}1/64" dev backup0 nodad
-		ip -n "$NS_NODE1" addr add "${BACKUP6}50/64" dev eth0 nodad
-		ip -n "$NS_NODE1" -6 route add default via "${BACKUP6}1" dev eth0
-		ip -n "$NS_NODE2" addr add "${BACKUP6}51/64" dev eth0 nodad
-		ip -n "$NS_NODE2" -6 route add default via "${BACKUP6}1" dev eth0
+		ip -n "$NS_ESX1" addr add "$IP6_ESX/64" dev vmk0 nodad
+		ip -n "$NS_ESX1" addr add "$IP6_ESX_VMK4/64" dev vmk4 nodad
+		ip -n "$NS_ESX1" -6 route add default via "$IP6_GW" dev vmk0
+		ip -n "$NS_ESX2" addr add "$IP6_ESX2/64" dev vmk0 nodad
+		ip -n "$NS_ESX2" -6 route add default via "$IP6_GW" dev vmk0
+		ip -n "$NS_RTR" addr add "$IP6_GW/64" dev mgmt0 nodad
+		ip -n "$NS_RTR" addr add "$IP6_GW28/64" dev backup0 nodad
+		ip -n "$NS_NODE1" addr add "$IP6_RUBRIK/64" dev eth0 nodad
+		ip -n "$NS_NODE1" -6 route add default via "$IP6_GW28" dev eth0
+		ip -n "$NS_NODE2" addr add "$IP6_RUBRIK2/64" dev eth0 nodad
+		ip -n "$NS_NODE2" -6 route add default via "$IP6_GW28" dev eth0
 	fi
 
 	wait_links_up
 
 	mkdir -p "$LAB_DIR"
 	write_vmknic "$LAB_DIR/esx1-vmknic.txt" \
-		vmk0 "Management Network" "$ESX1_VMK0_IP" 10.0.0.255 "$ESX1_VMK0_MAC" "$MGMT_MTU" "${MGMT6}10" \
-		vmk4 "VLAN28-RUBRIK DATA" "$ESX1_VMK4_IP" 10.0.28.255 "$ESX1_VMK4_MAC" "$MTU" "${BACKUP6}10"
+		vmk0 "Management Network" "$ESX1_VMK0_IP" 10.0.0.255 "$ESX1_VMK0_MAC" "$MGMT_MTU" "$IP6_ESX" \
+		vmk4 "VLAN28-RUBRIK DATA" "$ESX1_VMK4_IP" 10.0.28.255 "$ESX1_VMK4_MAC" "$MTU" "$IP6_ESX_VMK4"
 	write_vmknic "$LAB_DIR/esx2-vmknic.txt" \
-		vmk0 "Management Network" "$ESX2_VMK0_IP" 10.0.0.255 "$ESX2_VMK0_MAC" "$MGMT_MTU" "${MGMT6}11"
+		vmk0 "Management Network" "$ESX2_VMK0_IP" 10.0.0.255 "$ESX2_VMK0_MAC" "$MGMT_MTU" "$IP6_ESX2"
 	printf 'LAB_MTU=%s\nLAB_MGMT_MTU=%s\nLAB_MIRROR=%s\nLAB_IPV6=%s\n' \
 		"$MTU" "$MGMT_MTU" "$MIRROR" "$IPV6" >"$STATE"
 	trap - ERR
@@ -395,9 +397,9 @@ lab_env() {
 	local ESX1_VMK0_IP6='' ESX1_VMK4_IP6='' ESX2_VMK0_IP6='' RTR_MGMT_IP6='' RTR_BACKUP_IP6=''
 	local NODE1_IP6='' NODE2_IP6=
 	if ((LAB_IPV6)); then
-		ESX1_VMK0_IP6=${MGMT6}10 ESX1_VMK4_IP6=${BACKUP6}10 ESX2_VMK0_IP6=${MGMT6}11
-		RTR_MGMT_IP6=${MGMT6}1 RTR_BACKUP_IP6=${BACKUP6}1
-		NODE1_IP6=${BACKUP6}50 NODE2_IP6=${BACKUP6}51
+		ESX1_VMK0_IP6=$IP6_ESX ESX1_VMK4_IP6=$IP6_ESX_VMK4 ESX2_VMK0_IP6=$IP6_ESX2
+		RTR_MGMT_IP6=$IP6_GW RTR_BACKUP_IP6=$IP6_GW28
+		NODE1_IP6=$IP6_RUBRIK NODE2_IP6=$IP6_RUBRIK2
 	fi
 	local ESX1_VMKNIC_FILE=$LAB_DIR/esx1-vmknic.txt ESX2_VMKNIC_FILE=$LAB_DIR/esx2-vmknic.txt
 	for v in LAB_PREFIX LAB_DIR LAB_UP LAB_MTU LAB_MGMT_MTU LAB_MIRROR LAB_IPV6 \

@@ -40,6 +40,7 @@
 #include "flowtab.h"
 #include "report.h"
 #include "frames.h"
+#include "seed.h"
 #include "bench_bare.skel.h"
 #include "bench_tx.skel.h"
 #include "bench_count.skel.h"
@@ -93,14 +94,14 @@ static unsigned long long parse_num(const char *s, const char *what)
 
 /* ---- frames ---- */
 
-static const __u8 mac_server[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
-static const __u8 mac_client[6] = { 0x00, 0x25, 0xb5, 0x00, 0x28, 0x50 };
-static const __u8 mac_sensor[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x02 };
-static const __u8 mac_switch[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x01 };
+/* the seed's hosts (tests/seed.h) */
+static const __u8 mac_server[6] = { MAC_VMK4_BYTES };
+static const __u8 mac_client[6] = { MAC_RUBRIK_BYTES };
+static const __u8 mac_sensor[6] = { MAC_MIRROR_DST_BYTES };
+static const __u8 mac_switch[6] = { MAC_MIRROR_SRC_BYTES };
 
-#define SERVER_IP	"10.0.0.10"
-#define CLIENT_IP	"10.0.28.50"
-#define CLIENT_PORT	50512
+#define SERVER_IP	IP_ESX
+#define CLIENT_IP	IP_RUBRIK
 
 /*
  * A TCP segment between the server and the client; from_server chooses
@@ -156,8 +157,8 @@ static void build_frame(struct frame *f, enum frame_kind k, __u32 payload,
 		break;
 	case FR_ERSPAN:
 		frame_eth(f, mac_sensor, mac_switch);
-		frame_ipv4(f, &(struct frame_ip4){ .saddr = "10.9.9.1",
-						   .daddr = "10.9.9.2" });
+		frame_ipv4(f, &(struct frame_ip4){ .saddr = IP_MIRROR_SRC,
+						   .daddr = IP_MIRROR_DST });
 		frame_gre(f, &(struct frame_gre){ .flags = FRAME_GRE_S,
 						  .seq = 1 });
 		frame_erspan2(f, &(struct frame_erspan2){ .vlan = 28,

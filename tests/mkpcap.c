@@ -21,27 +21,28 @@
 #include <pcap/pcap.h>
 
 #include "frames.h"
+#include "seed.h"
 
-#define T0_NS		1763900000000000000ull
+#define T0_NS		(SEED_UNIX0 * 1000000000ull)
 /* not a whole number of microseconds: the nanoseconds must survive */
 #define STEP_NS		1000123ull
 #define SNAPLEN		262144
 
 #define SLL_HDR_LEN	16
 
-/* The seed lab (README): requests reach vmk0, data leaves by vmk4. */
-static const __u8 VMK0[6] = { 0x00, 0x25, 0xb5, 0x00, 0x00, 0x0a };
-static const __u8 VMK4[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
+/* The seed lab (tests/seed.h): requests reach vmk0, data leaves by vmk4. */
+static const __u8 VMK0[6] = { MAC_VMK0_BYTES };
+static const __u8 VMK4[6] = { MAC_VMK4_BYTES };
 /* the router on VLAN 10, through which the appliance reaches vmk0 */
-static const __u8 GW10[6] = { 0x00, 0x00, 0x5e, 0x00, 0x01, 0x0a };
+static const __u8 GW10[6] = { MAC_GW_BYTES };
 /* the backup appliance on VLAN 28 */
-static const __u8 CLIENT[6] = { 0x00, 0x50, 0x56, 0xa1, 0x28, 0x32 };
+static const __u8 CLIENT[6] = { MAC_RUBRIK_BYTES };
 /* a second host, for several-flow captures */
-static const __u8 H2VMK0[6] = { 0x00, 0x25, 0xb5, 0x00, 0x00, 0x0b };
-static const __u8 H2VMK4[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x05 };
+static const __u8 H2VMK0[6] = { MAC_ESX2_VMK0_BYTES };
+static const __u8 H2VMK4[6] = { MAC_ESX2_VMK4_BYTES };
 /* the remote mirror's outer frame */
-static const __u8 MIRROR_DST[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x01 };
-static const __u8 MIRROR_SRC[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x02 };
+static const __u8 MIRROR_DST[6] = { MAC_MIRROR_DST_BYTES };
+static const __u8 MIRROR_SRC[6] = { MAC_MIRROR_SRC_BYTES };
 
 #define SESSION_TO	100		/* ERSPAN session mirroring vmk0 */
 #define SESSION_FROM	101		/* ...and vmk4 */
@@ -236,8 +237,8 @@ static void begin(struct gen *g, struct frame *f, const struct side *s,
 	frame_init(f);
 	if (g->encap != ENC_NONE) {
 		frame_eth(f, MIRROR_DST, MIRROR_SRC);
-		frame_ipv4(f, &(struct frame_ip4){ .saddr = "192.168.99.2",
-						   .daddr = "192.168.99.1" });
+		frame_ipv4(f, &(struct frame_ip4){ .saddr = IP_MIRROR_SRC,
+						   .daddr = IP_MIRROR_DST });
 	}
 	switch (g->encap) {
 	case ENC_NONE:
@@ -332,7 +333,7 @@ static void arp_vmk4(struct gen *g, const struct conv *c)
 	static struct frame f;
 
 	begin(g, &f, &c->from, FROM);
-	frame_arp(&f, 2, VMK4, "10.0.28.10", CLIENT, "10.0.28.50");
+	frame_arp(&f, 2, VMK4, IP_ESX_VMK4, CLIENT, IP_RUBRIK);
 	frame_end(&f);
 	emit(g, &f);
 }
@@ -343,19 +344,19 @@ static void na_vmk4(struct gen *g, const struct conv *c)
 	static struct frame f;
 
 	begin(g, &f, &c->from, FROM);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::250:56ff:fe6b:2804",
-					    .daddr = "2001:db8:28::50",
+	frame_ipv6(&f, &(struct frame_ip6){ .saddr = IP6_VMK4_LL,
+					    .daddr = IP6_RUBRIK,
 					    .hop_limit = 255 });
-	frame_icmp6_na(&f, "2001:db8:28::10", VMK4);
+	frame_icmp6_na(&f, IP6_ESX_VMK4, VMK4);
 	frame_end(&f);
 	emit(g, &f);
 }
 
 static const struct conv seed_conv = {
-	.server = "10.0.0.10", .client = "10.0.28.50",
-	.server_port = 902, .client_port = 50512,
-	.to = { VMK0, GW10, 10 },
-	.from = { CLIENT, VMK4, 28 },
+	.server = IP_ESX, .client = IP_RUBRIK,
+	.server_port = NBD_PORT, .client_port = CLIENT_PORT,
+	.to = { VMK0, GW10, VLAN_MGMT },
+	.from = { CLIENT, VMK4, VLAN_BACKUP },
 	.seq = { 1000000, 5000000 },
 };
 
@@ -405,7 +406,7 @@ static void sc_symmetric(struct gen *g)
 {
 	struct conv c = seed_conv;
 
-	c.from = (struct side){ GW10, VMK0, 10 };
+	c.from = (struct side){ GW10, VMK0, VLAN_MGMT };
 	nbd_session(g, &c, 0);
 }
 
@@ -420,8 +421,8 @@ static void sc_ipv6(struct gen *g)
 	struct conv c = seed_conv;
 
 	c.v6 = true;
-	c.server = "2001:db8:10::10";
-	c.client = "2001:db8:28::50";
+	c.server = IP6_ESX;
+	c.client = IP6_RUBRIK;
 	nbd_session(g, &c, 0);
 }
 
@@ -481,7 +482,7 @@ static void sc_malformed(struct gen *g)
 	static struct frame f;
 	const struct conv *c = &seed_conv;
 	struct frame_ip4 ip = { .saddr = c->client, .daddr = c->server };
-	struct frame_tcp th = { .sport = 50512, .dport = 902, .flags = ACK };
+	struct frame_tcp th = { .sport = CLIENT_PORT, .dport = NBD_PORT, .flags = ACK };
 	__u32 off;
 
 	raw(g, 10, 60);
@@ -517,7 +518,7 @@ static void sc_malformed(struct gen *g)
 	frame_init(&f);
 	frame_eth(&f, VMK0, GW10);
 	frame_ipv4(&f, &ip);
-	frame_tcp(&f, &(struct frame_tcp){ .sport = 50512, .dport = 902,
+	frame_tcp(&f, &(struct frame_tcp){ .sport = CLIENT_PORT, .dport = NBD_PORT,
 					   .flags = ACK, .doff = 3 });
 	frame_end(&f);
 	emit(g, &f);
@@ -535,7 +536,7 @@ static void sc_malformed(struct gen *g)
 	frame_init(&f);
 	frame_eth(&f, VMK0, GW10);
 	frame_ipv4(&f, &ip);
-	frame_udp(&f, 50512, 902);
+	frame_udp(&f, CLIENT_PORT, NBD_PORT);
 	frame_payload(&f, 20);
 	frame_end(&f);
 	emit(g, &f);
@@ -544,7 +545,7 @@ static void sc_malformed(struct gen *g)
 	frame_init(&f);
 	frame_eth(&f, VMK0, GW10);
 	frame_ipv4(&f, &ip);
-	frame_tcp(&f, &(struct frame_tcp){ .sport = 50512, .dport = 80,
+	frame_tcp(&f, &(struct frame_tcp){ .sport = CLIENT_PORT, .dport = 80,
 					   .flags = SYN });
 	frame_end(&f);
 	emit(g, &f);
@@ -563,8 +564,8 @@ static void sc_malformed(struct gen *g)
 	/* GRE version 1 (PPTP) */
 	frame_init(&f);
 	frame_eth(&f, MIRROR_DST, MIRROR_SRC);
-	frame_ipv4(&f, &(struct frame_ip4){ .saddr = "192.168.99.2",
-					    .daddr = "192.168.99.1" });
+	frame_ipv4(&f, &(struct frame_ip4){ .saddr = IP_MIRROR_SRC,
+					    .daddr = IP_MIRROR_DST });
 	frame_gre(&f, &(struct frame_gre){ .version = 1, .proto = 0x880b });
 	frame_payload(&f, 40);
 	frame_end(&f);
@@ -584,8 +585,8 @@ static void sc_malformed(struct gen *g)
 	/* IPv6 payload length 0 and a jumbo payload option (RFC 2675) */
 	frame_init(&f);
 	frame_eth(&f, VMK0, GW10);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "2001:db8:28::50",
-					    .daddr = "2001:db8:10::10",
+	frame_ipv6(&f, &(struct frame_ip6){ .saddr = IP6_RUBRIK,
+					    .daddr = IP6_ESX,
 					    .set_payload_len = true });
 	off = frame_ip6_ext(&f, FRAME_IPPROTO_HOPOPTS, 8);
 	frame_tcp(&f, &th);
@@ -598,8 +599,8 @@ static void sc_malformed(struct gen *g)
 	/* IPv6 payload length 0 with no such option */
 	frame_init(&f);
 	frame_eth(&f, VMK0, GW10);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "2001:db8:28::50",
-					    .daddr = "2001:db8:10::10",
+	frame_ipv6(&f, &(struct frame_ip6){ .saddr = IP6_RUBRIK,
+					    .daddr = IP6_ESX,
 					    .set_payload_len = true });
 	frame_tcp(&f, &th);
 	frame_end(&f);
@@ -670,10 +671,10 @@ static void sc_multi(struct gen *g)
 		snprintf(clients[i], sizeof(clients[i]), "10.0.28.%d", 50 + i);
 		c[i].client = clients[i];
 		c[i].client_port = 50000 + 1000 * i;
-		c[i].server = h2 ? "10.0.0.11" : "10.0.0.10";
+		c[i].server = h2 ? IP_ESX2 : IP_ESX;
 		c[i].to.dmac = h2 ? H2VMK0 : VMK0;
 		if (sym)
-			c[i].from = (struct side){ GW10, h2 ? H2VMK0 : VMK0, 10 };
+			c[i].from = (struct side){ GW10, h2 ? H2VMK0 : VMK0, VLAN_MGMT };
 		else
 			c[i].from.smac = h2 ? H2VMK4 : VMK4;
 	}

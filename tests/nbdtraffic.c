@@ -44,10 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seed.h"
+
 #define NBDT_MAGIC	0x4e424452u
 #define HDR_LEN		16
 #define IO_CHUNK	(256 * 1024)
-#define DEFAULT_PORT	902
+#define DEFAULT_PORT	NBD_PORT
 
 static const char *prog = "nbdtraffic";
 static unsigned char iobuf[IO_CHUNK];

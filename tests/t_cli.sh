@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The command line contract of nbdpath(8): every bad input ends with its exact
+# The command line contract (nbdpath(8): EXIT STATUS): every bad input ends with its exact
 # exit code and exactly one stderr line starting "nbdpath: ", and leaves
 # nothing attached and nothing pinned.
 set -u
 . "$(dirname "$0")/lib.sh"
 
-if ((EUID != 0)); then
-	t_begin cli
-	t_skip "needs root (netns, bpffs)"
-	t_done
-fi
-if [[ ! -x $NP ]]; then
-	t_begin cli
-	t_fail "$NP is missing: run make"
-	t_done
-fi
+t_need_root cli "netns, bpffs"
+t_need_file cli "$NP"
 
 PINS=$(mktemp -d /tmp/np-cli.XXXXXX)
 t_cleanup "rmdir $PINS"

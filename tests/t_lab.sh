@@ -36,30 +36,9 @@ TRAFFIC=$NP_BUILD/nbdtraffic
 PFX=nbdt$$
 trap 'exit 130' INT TERM
 
-# ------------------------------------------------------------ test helpers
-CF=0
-begin() {
-	t_begin "$1"
-	CF=0
-}
-bad() {
-	t_log echo "$*"
-	CF=$((CF + 1))
-}
-end() {
-	if ((CF)); then t_fail "($CF failed checks)"; else t_ok; fi
-}
-skip_all() {
-	t_begin "lab end to end"
-	t_skip "$*"
-	t_done
-}
-
-[[ $(id -u) -eq 0 ]] || skip_all "needs root (network namespaces, XDP)"
-for t in tcpdump tshark python3 ethtool tc; do
-	command -v "$t" >/dev/null || skip_all "$t not installed (scripts/deps.sh)"
-done
-[[ -x $TRAFFIC ]] || skip_all "$TRAFFIC not built (make .build/nbdtraffic)"
+t_need_root "lab end to end" "network namespaces, XDP"
+t_need_tools "lab end to end" tcpdump tshark python3 ethtool tc
+[[ -x $TRAFFIC ]] || t_skip_all "lab end to end" "$TRAFFIC not built (make .build/nbdtraffic)"
 
 WORK=$(mktemp -d /tmp/nbdt.XXXXXX)
 if [[ ${NP_KEEP:-0} == 1 ]]; then
@@ -324,7 +303,7 @@ EOF
 
 # chk CHECK REPORT ARGS...: one check of check.py, its complaints into the log
 chk() {
-	t_log python3 "$WORK/check.py" "$@" || CF=$((CF + 1))
+	t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
 }
 
 # ------------------------------------------------------------ lab and runs
@@ -340,15 +319,6 @@ lab_up() { # SUFFIX LAB_ARGS...
 	# an operator would paste them
 	cat "$ESX1_VMKNIC_FILE" "$ESX2_VMKNIC_FILE" >"$WORK/vmknic-$sfx.txt"
 	VMK_FILE=$WORK/vmknic-$sfx.txt
-}
-
-wait_for() { # FILE: tools announce readiness through files
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -s $1 ]] && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # np_start TAG NBDPATH_RUN_ARGS...: nbdpath run on the sensor NIC, JSON to
@@ -392,58 +362,13 @@ np_stop() {
 	tail -n 1 "$WORK/$tag.json" >"$WORK/$tag.last"
 }
 
-# capture_start NS IFACE FILE: tcpdump in immediate mode, started for sure
-capture_start() {
-	ip netns exec "$1" tcpdump --immediate-mode -U -B 65536 -Z root -s 0 \
-		-i "$2" -w "$3" 2>"$3.log" &
-	CAP_PIDS+=("$!")
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening on' "$3.log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "tcpdump on $2 did not start: $(cat "$3.log")"
-	return 1
-}
-
-capture_kill() {
-	local pid
-	for pid in "${CAP_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	CAP_PIDS=()
-}
-
-# capture_stop FILE...: let the files stop growing (tcpdump lags behind a
-# fast transfer), then SIGINT; every frame captured, none dropped.
-capture_stop() {
-	local prev=-1 sz i f cap rcv drop rc=0 pid
-	for ((i = 0; i < 50; i++)); do
-		sz=$(stat -c %s "$@" | awk '{ n += $1 } END { print n }')
-		[[ $sz == "$prev" ]] && break
-		prev=$sz
-		sleep 0.2
-	done
-	for pid in "${CAP_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-	for pid in "${CAP_PIDS[@]}"; do wait "$pid" || true; done
-	CAP_PIDS=()
-	for f in "$@"; do
-		cap=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$f.log")
-		rcv=$(sed -n 's/^\([0-9]*\) packets received by filter.*/\1/p' "$f.log")
-		drop=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$f.log")
-		if [[ -z $cap || $cap != "$rcv" || $drop != 0 ]]; then
-			echo "capture $f incomplete: captured=$cap received=$rcv dropped=$drop"
-			rc=1
-		fi
-	done
-	return "$rc"
-}
-
 # serve TAG NS CONNS: a server in NS; ready when the function returns
 serve() {
 	rm -f "$WORK/$1.ready"
 	ip netns exec "$2" "$TRAFFIC" serve --conns "$3" --timeout 30 \
 		--ready-file "$WORK/$1.ready" >"$WORK/$1.server" 2>"$WORK/$1.serr" &
 	SRV_PIDS+=("$!")
-	wait_for "$WORK/$1.ready" || { echo "server $1 not ready: $(cat "$WORK/$1.serr")"; return 1; }
+	t_wait_file "$WORK/$1.ready" || { echo "server $1 not ready: $(cat "$WORK/$1.serr")"; return 1; }
 }
 
 # fetch TAG NS HOST CONNS ARGS...: a client in the background
@@ -488,7 +413,7 @@ seed_traffic() { # TAG
 	traffic_wait "$1"
 }
 
-CAP_PIDS=() SRV_PIDS=() CLI_PIDS=()
+SRV_PIDS=() CLI_PIDS=()
 
 # live TAG seed|oneway|jumbo CAPTURE(0|1) NBDPATH_ARGS...: one nbdpath run
 # around that traffic; RUN_OK[TAG]=1 when it all worked. The run's log goes
@@ -501,9 +426,9 @@ live() {
 	{
 		np_start "$tag" "$@" || return 0
 		if ((cap)); then
-			if ! capture_start "$NS_SW" "$SW_MIRROR_IF" "$WORK/$tag.pcap" ||
-				! capture_start "$NS_SENSOR" "$SENSOR_IF" "$WORK/$tag-sensor.pcap"; then
-				capture_kill
+			if ! t_capture_start "$NS_SW" "$SW_MIRROR_IF" "$WORK/$tag.pcap" ||
+				! t_capture_start "$NS_SENSOR" "$SENSOR_IF" "$WORK/$tag-sensor.pcap"; then
+				t_capture_kill
 				np_stop "$tag"
 				return 0
 			fi
@@ -515,13 +440,13 @@ live() {
 		jumbo) jumbo_traffic "$tag" || ok=0 ;;
 		esac
 		if ((!ok)); then
-			capture_kill
+			t_capture_kill
 			np_stop "$tag"
 			return 0
 		fi
 		# the last ACKs on the wire, then the captures drained
 		sleep 0.3
-		((cap)) && { capture_stop "$WORK/$tag.pcap" "$WORK/$tag-sensor.pcap" || true; }
+		((cap)) && { t_capture_stop "$WORK/$tag.pcap" "$WORK/$tag-sensor.pcap" || true; }
 		sleep 0.5
 		np_stop "$tag" || return 0
 		RUN_OK[$tag]=1
@@ -549,16 +474,16 @@ run_log() {
 
 # a test over a run: begin, the run's status, checks, end
 run_begin() { # TAG NAME
-	begin "$2"
+	t_group "$2"
 	RUN_TAG=$1
 	if [[ ${RUN_OK[$1]:-0} != 1 ]]; then
-		bad "the run failed, nothing to check"
+		t_bad "the run failed, nothing to check"
 		return 1
 	fi
 }
 run_end() {
-	((CF == 0)) || run_log "$RUN_TAG"
-	end
+	((T_CF == 0)) || run_log "$RUN_TAG"
+	t_group_end
 }
 
 pairs_esx1() { # TAG
@@ -614,7 +539,7 @@ seed_checks() { # TAG MODE
 }
 
 # ================================================ lab a: the seed, mirror all
-begin "lab up: mirror of esx1 vmk0+vmk4 and esx2 vmk0"
+t_group "lab up: mirror of esx1 vmk0+vmk4 and esx2 vmk0"
 if lab_up a >"$WORK/lab-a.log" 2>&1; then
 	LAB_A=1
 	t_ok
@@ -630,7 +555,7 @@ if ((LAB_A)); then
 
 	if run_begin native "native: frames dropped (tcpdump on mirror0 sees none)"; then
 		n=$(tshark -r "$WORK/native-sensor.pcap" -Y 'tcp.port == 902' 2>/dev/null | wc -l)
-		t_expect "port-902 frames seen by tcpdump on $SENSOR_IF" "$n" 0 || CF=$((CF + 1))
+		t_expect "port-902 frames seen by tcpdump on $SENSOR_IF" "$n" 0 || T_CF=$((T_CF + 1))
 	fi
 	run_end
 	if run_begin native "native: packets and bytes per flow equal the capture's"; then
@@ -642,7 +567,7 @@ if ((LAB_A)); then
 			>"$WORK/replay.json" 2>"$WORK/replay.err"; then
 			chk same "$WORK/native.last" replay="$WORK/replay.json"
 		else
-			bad "nbdpath replay failed: $(cat "$WORK/replay.err")"
+			t_bad "nbdpath replay failed: $(cat "$WORK/replay.err")"
 		fi
 	fi
 	run_end
@@ -666,7 +591,7 @@ one_way_traffic() { # TAG
 	traffic_wait "$1"
 }
 
-begin "lab up: mirror of esx1 vmk4 only"
+t_group "lab up: mirror of esx1 vmk4 only"
 if lab_up b --mirror vmk4 >"$WORK/lab-b.log" 2>&1; then
 	t_ok
 	live oneway oneway 0
@@ -696,7 +621,7 @@ jumbo_traffic() { # TAG
 	traffic_wait "$1"
 }
 
-begin "lab up: MTU 9000 on every link and the mirror, IPv6 too"
+t_group "lab up: MTU 9000 on every link and the mirror, IPv6 too"
 if lab_up c --mtu 9000 --ipv6 >"$WORK/lab-c.log" 2>&1; then
 	t_ok
 	live jumbo jumbo 0 --mode native

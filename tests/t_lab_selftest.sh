@@ -17,43 +17,17 @@ LAB=$NP_TOP/scripts/lab.sh
 BIN=$NP_BUILD/nbdtraffic
 PA=nbdst$$a
 PB=nbdst$$b
-CAP_PID=
 
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------ check helpers
-# A named test is a group of checks: every failed check is logged, and the
-# test fails when any did.
-CF=0
-begin() {
-	t_begin "$1"
-	CF=0
-}
-bad() {
-	t_log echo "$*"
-	CF=$((CF + 1))
-}
-# chk DESCRIPTION ACTUAL EXPECTED
-chk() { t_expect "$1" "$2" "$3" || CF=$((CF + 1)); }
-# chk_gt DESCRIPTION ACTUAL MIN: ACTUAL must exceed MIN
-chk_gt() { (($2 > $3)) || bad "$1: actual $2, want > $3"; }
-end() {
-	if ((CF)); then t_fail "($CF failed checks)"; else t_ok; fi
-}
-# skip_all WHY: nothing can run here
-skip_all() {
-	t_begin "lab selftest"
-	t_skip "$*"
-	t_done
-}
+# chk DESCRIPTION ACTUAL EXPECTED (t_check); chk_gt: ACTUAL must exceed MIN
+chk() { t_check "$@"; }
+chk_gt() { (($2 > $3)) || t_bad "$1: actual $2, want > $3"; }
 
-if [[ $(id -u) -ne 0 ]]; then
-	skip_all "needs root (network namespaces, tcpdump)"
-fi
-for t in tcpdump tshark ethtool tc; do
-	command -v "$t" >/dev/null || skip_all "$t not installed (scripts/deps.sh)"
-done
-[[ -x $BIN ]] || skip_all "$BIN not built (make .build/nbdtraffic)"
+t_need_root "lab selftest" "network namespaces, tcpdump"
+t_need_tools "lab selftest" tcpdump tshark ethtool tc
+[[ -x $BIN ]] || t_skip_all "lab selftest" "$BIN not built (make .build/nbdtraffic)"
 
 WORK=$(mktemp -d /tmp/nbdst.XXXXXX)
 t_cleanup "rm -rf $WORK"
@@ -69,53 +43,8 @@ bg() {
 	BG_PID=$!
 }
 
-# wait_for FILE: the tools announce readiness through files, never a sleep.
-wait_for() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -s $1 ]] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # Top-level JSON number (the summary's keys come before "connections").
 jnum() { grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2; }
-
-# capture_start NS FILE: tcpdump on the sensor NIC; immediate mode so that
-# packets are not parked in a ring block when we stop it.
-capture_start() {
-	bg ip netns exec "$1" tcpdump --immediate-mode -U -B 65536 -Z root -s 0 \
-		-i mirror0 -w "$2" 2>"$2.log"
-	CAP_PID=$BG_PID
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening on' "$2.log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	bad "tcpdump did not start: $(tr '\n' ' ' <"$2.log")"
-	return 1
-}
-
-# capture_stop FILE: tcpdump may lag behind a fast transfer; let the file
-# stop growing before SIGINT, or the last ring blocks are never written.
-capture_stop() {
-	local prev=-1 sz i cap rcv drop
-	for ((i = 0; i < 50; i++)); do
-		sz=$(stat -c %s "$1")
-		[[ $sz == "$prev" ]] && break
-		prev=$sz
-		sleep 0.2
-	done
-	kill -INT "$CAP_PID"
-	wait "$CAP_PID" || true
-	cap=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$1.log")
-	rcv=$(sed -n 's/^\([0-9]*\) packets received by filter.*/\1/p' "$1.log")
-	drop=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$1.log")
-	if [[ -z $cap || $cap != "$rcv" || $drop != 0 ]]; then
-		bad "capture $(basename "$1") incomplete: captured=$cap received=$rcv dropped=$drop"
-	fi
-}
 
 # transfer NAME SERVER_NS CLIENT_NS HOST CONNS FETCH_ARGS...: serve + fetch,
 # JSON in $WORK/NAME.server / NAME.client.
@@ -126,18 +55,18 @@ transfer() {
 	bg ip netns exec "$sns" "$BIN" serve --conns "$conns" --timeout 30 \
 		--ready-file "$WORK/$name.ready" >"$WORK/$name.server" 2>"$WORK/$name.err"
 	spid=$BG_PID
-	if ! wait_for "$WORK/$name.ready"; then
-		bad "$name: server not ready: $(cat "$WORK/$name.err")"
+	if ! t_wait_file "$WORK/$name.ready"; then
+		t_bad "$name: server not ready: $(cat "$WORK/$name.err")"
 		return 1
 	fi
 	if ! ip netns exec "$cns" "$BIN" fetch --host "$host" --conns "$conns" --timeout 30 "$@" \
 		>"$WORK/$name.client" 2>>"$WORK/$name.err"; then
-		bad "$name: fetch failed: $(cat "$WORK/$name.err")"
+		t_bad "$name: fetch failed: $(cat "$WORK/$name.err")"
 		wait "$spid" || true
 		return 1
 	fi
 	if ! wait "$spid"; then
-		bad "$name: server failed: $(cat "$WORK/$name.err")"
+		t_bad "$name: server failed: $(cat "$WORK/$name.err")"
 		return 1
 	fi
 	local cw sr sw cr
@@ -146,7 +75,7 @@ transfer() {
 	sw=$(jnum "$WORK/$name.server" bytes_written)
 	sr=$(jnum "$WORK/$name.server" bytes_read)
 	if [[ $cw != "$sr" || $sw != "$cr" || ! $cw -gt 0 ]]; then
-		bad "$name: socket totals disagree: client w=$cw r=$cr, server w=$sw r=$sr"
+		t_bad "$name: socket totals disagree: client w=$cw r=$cr, server w=$sw r=$sr"
 	fi
 }
 
@@ -190,71 +119,72 @@ ports_seen() {
 	for p in $(grep -o '"local_ports":\[[0-9,]*\]' "$WORK/$1.client" | tr -dc '0-9,' | tr , ' '); do
 		[[ " $A_PORTS " == *" $p "* ]] || missing+=" $p"
 	done
-	[[ -z $missing ]] || bad "$1: no SYN for ports$missing"
+	[[ -z $missing ]] || t_bad "$1: no SYN for ports$missing"
 }
 
 VMKNIC_HEADER='Interface  Port Group/DVPort/Opaque Network        IP Family IP Address                              Netmask         Broadcast       MAC Address       MTU     TSO MSS   Enabled Type                NetStack'
 
 # ================================================= lab A: defaults, mirror all
-begin "lab A up over a stray namespace of its prefix"
+t_group "lab A up over a stray namespace of its prefix"
 # A stray namespace of the same prefix stands for a half-built lab.
 ip netns add "$PA-sw"
 if out=$("$LAB" up --prefix "$PA" 2>&1); then
 	chk "lab up prints one line" "$(wc -l <<<"$out")" 1
-	end
+	t_group_end
 else
-	bad "lab up: $out"
-	end
+	t_bad "lab up: $out"
+	t_group_end
 	t_done
 fi
 
-begin "lab A env and status"
+t_group "lab A env and status"
 eval "$("$LAB" env --prefix "$PA")"
 chk "env LAB_UP" "$LAB_UP" 1
 chk "env NS_SENSOR" "$NS_SENSOR" "$PA-sensor"
-chk "env ESX1_VMK4_MAC" "$ESX1_VMK4_MAC" 00:50:56:6b:28:04
-"$LAB" status --prefix "$PA" >/dev/null || bad "status of $PA not up"
-end
+chk "env ESX1_VMK4_MAC" "$ESX1_VMK4_MAC" "$MAC_VMK4"
+"$LAB" status --prefix "$PA" >/dev/null || t_bad "status of $PA not up"
+t_group_end
 
-begin "lab A settings: silent sensor, rp_filter off, no TSO"
+t_group "lab A settings: silent sensor, rp_filter off, no TSO"
 chk "sensor NIC has no IPv4 address" "$(ip -n "$NS_SENSOR" -4 -o addr show dev "$SENSOR_IF" | wc -l)" 0
 chk "esx1 rp_filter" "$(ip netns exec "$NS_ESX1" sysctl -n net.ipv4.conf.vmk0.rp_filter)" 0
 chk "esx1 vmk4 TSO off" \
 	"$(ip netns exec "$NS_ESX1" ethtool -k vmk4 | sed -n 's/^tcp-segmentation-offload: //p')" off
-end
+t_group_end
 
-begin "vmknic files in esxcfg-vmknic -l layout"
+t_group "vmknic files in esxcfg-vmknic -l layout"
 chk "esx1 vmknic header" "$(head -1 "$ESX1_VMKNIC_FILE")" "$VMKNIC_HEADER"
 chk "esx2 vmknic header" "$(head -1 "$ESX2_VMKNIC_FILE")" "$VMKNIC_HEADER"
 chk "esx1 vmknic rows" "$(tail -n +2 "$ESX1_VMKNIC_FILE" | awk '{print $1}' | tr '\n' ' ')" "vmk0 vmk4 "
 chk "esx2 vmknic rows" "$(tail -n +2 "$ESX2_VMKNIC_FILE" | awk '{print $1}' | tr '\n' ' ')" "vmk0 "
 chk "esx1 vmk4 row" "$(grep '^vmk4' "$ESX1_VMKNIC_FILE" | tr -s ' ')" \
 	"vmk4 VLAN28-RUBRIK DATA IPv4 10.0.28.10 255.255.255.0 10.0.28.255 00:50:56:6b:28:04 1500 65535 true STATIC defaultTcpipStack"
-end
+t_group_end
 
-begin "nbdtraffic errors: refused port, missing --host"
+t_group "nbdtraffic errors: refused port, missing --host"
 if ip netns exec "$NS_NODE1" "$BIN" fetch --host "$ESX1_VMK0_IP" --port 903 --timeout 5 \
 	>/dev/null 2>"$WORK/refused.err"; then
-	bad "fetch to a closed port succeeded"
+	t_bad "fetch to a closed port succeeded"
 else
 	chk "fetch to closed port: one-line error" "$(wc -l <"$WORK/refused.err")" 1
 fi
 rc=0
 "$BIN" fetch --conns 2 >/dev/null 2>&1 || rc=$?
 chk "fetch without --host exits 2" "$rc" 2
-end
+t_group_end
 
-begin "mirror all: transfers complete, capture complete, sensor silent"
-if capture_start "$NS_SENSOR" "$WORK/a.pcap"; then
+t_group "mirror all: transfers complete, capture complete, sensor silent"
+if t_capture_start "$NS_SENSOR" "$SENSOR_IF" "$WORK/a.pcap" >>"$_t_log" ||
+	{ t_bad "tcpdump did not start"; false; }; then
 	transfer a-esx1 "$NS_ESX1" "$NS_NODE1" "$ESX1_VMK0_IP" 3 --requests 20 --reply-size 256k || true
 	transfer a-esx2 "$NS_ESX2" "$NS_NODE2" "$ESX2_VMK0_IP" 2 --requests 10 --reply-size 100000 || true
-	capture_stop "$WORK/a.pcap"
+	t_capture_stop "$WORK/a.pcap" >>"$_t_log" || t_bad "capture a.pcap incomplete"
 fi
 chk "sensor NIC sent nothing" "$(ip -n "$NS_SENSOR" -s -j link show "$SENSOR_IF" |
 	grep -o '"tx":{[^}]*' | grep -o '"packets":[0-9]*' | cut -d: -f2)" 0
-end
+t_group_end
 
-begin "esx1: requests in on vmk0, data out of vmk4, payload exact"
+t_group "esx1: requests in on vmk0, data out of vmk4, payload exact"
 eval "$(analyse "$WORK/a.pcap" "$ESX1_VMK0_IP" "$ESX1_VMK0_MAC" "$ESX1_VMK4_MAC")"
 chk "SYNs captured" "$A_SYN" 3
 chk "SYNs not to vmk0 MAC" "$A_SYNBAD" 0
@@ -268,9 +198,9 @@ chk "server bytes_written = 3 x 20 x 256 KiB" "$(jnum "$WORK/a-esx1.server" byte
 chk "FIN from client / server" "$A_TSFIN/$A_FSFIN" "3/3"
 chk "no frame above MTU 1500 (no TSO/GRO)" "$((A_MAXLEN <= 1514))" 1
 ports_seen a-esx1
-end
+t_group_end
 
-begin "esx2: one MAC both ways, payload exact"
+t_group "esx2: one MAC both ways, payload exact"
 eval "$(analyse "$WORK/a.pcap" "$ESX2_VMK0_IP" "$ESX2_VMK0_MAC" "$ESX2_VMK0_MAC")"
 chk "SYN/SYN-ACK captured" "$A_SYN/$A_SYNACK" "2/2"
 chk "frames not to/from vmk0 MAC" "$A_TSBAD/$A_FSBAD/$A_SYNBAD/$A_SYNACKBAD" "0/0/0/0"
@@ -278,49 +208,50 @@ chk "from_server payload = server bytes_written" "$A_FSP" "$(jnum "$WORK/a-esx2.
 chk "to_server payload = client bytes_written" "$A_TSP" "$(jnum "$WORK/a-esx2.client" bytes_written)"
 chk "FIN from client / server" "$A_TSFIN/$A_FSFIN" "2/2"
 ports_seen a-esx2
-end
+t_group_end
 
 # ============================== lab B: jumbo, vmk4-only mirror, IPv6, beside A
-begin "lab B (jumbo, vmk4 mirror, IPv6) up twice beside lab A"
+t_group "lab B (jumbo, vmk4 mirror, IPv6) up twice beside lab A"
 ip netns add "$PB-esx1"
 b_up=1
 for i in 1 2; do
 	if ! out=$("$LAB" up --prefix "$PB" --mtu 9000 --mirror vmk4 --ipv6 2>&1); then
-		bad "lab B up #$i: $out"
+		t_bad "lab B up #$i: $out"
 		b_up=0
 		break
 	fi
 done
-"$LAB" status --prefix "$PA" >/dev/null || bad "lab A damaged by lab B"
-end
+"$LAB" status --prefix "$PA" >/dev/null || t_bad "lab A damaged by lab B"
+t_group_end
 ((b_up)) || t_done
 
-begin "lab A down leaves lab B"
+t_group "lab A down leaves lab B"
 "$LAB" down --prefix "$PA"
 chk "lab A namespaces gone" "$(ip netns list | grep -c "^$PA-" || true)" 0
-"$LAB" status --prefix "$PB" >/dev/null || bad "lab B damaged by A down"
-if "$LAB" status --prefix "$PA" >/dev/null; then bad "status of a down lab exits 0"; fi
-end
+"$LAB" status --prefix "$PB" >/dev/null || t_bad "lab B damaged by A down"
+if "$LAB" status --prefix "$PA" >/dev/null; then t_bad "status of a down lab exits 0"; fi
+t_group_end
 
-begin "lab B env and vmknic file (MTU 9000, link-local)"
+t_group "lab B env and vmknic file (MTU 9000, link-local)"
 eval "$("$LAB" env --prefix "$PB")"
 chk "env B LAB_MTU/LAB_MIRROR" "$LAB_MTU/$LAB_MIRROR" "9000/vmk4"
 chk "esx1 vmknic vmk4 MTU" "$(awk '$1 == "vmk4" && $NF == "defaultTcpipStack" && / IPv4 / {print $(NF-4)}' "$ESX1_VMKNIC_FILE")" 9000
-chk "esx1 vmknic vmk4 link-local" "$(grep -c 'fe80::250:56ff:fe6b:2804 ' "$ESX1_VMKNIC_FILE")" 1
-end
+chk "esx1 vmknic vmk4 link-local" "$(grep -c "$IP6_VMK4_LL " "$ESX1_VMKNIC_FILE")" 1
+t_group_end
 
-begin "lab B transfers: IPv4, IPv6, --duration"
-if capture_start "$NS_SENSOR" "$WORK/b.pcap"; then
+t_group "lab B transfers: IPv4, IPv6, --duration"
+if t_capture_start "$NS_SENSOR" "$SENSOR_IF" "$WORK/b.pcap" >>"$_t_log" ||
+	{ t_bad "tcpdump did not start"; false; }; then
 	transfer b-esx1 "$NS_ESX1" "$NS_NODE1" "$ESX1_VMK0_IP" 2 --requests 8 --reply-size 1m || true
 	transfer b-esx1v6 "$NS_ESX1" "$NS_NODE1" "$ESX1_VMK0_IP6" 1 --requests 4 --reply-size 1m || true
 	# esx2 is not mirrored here; it also exercises --duration.
 	transfer b-esx2 "$NS_ESX2" "$NS_NODE2" "$ESX2_VMK0_IP" 2 --duration 0.3 --reply-size 64k || true
-	capture_stop "$WORK/b.pcap"
+	t_capture_stop "$WORK/b.pcap" >>"$_t_log" || t_bad "capture b.pcap incomplete"
 fi
 chk_gt "b-esx2: --duration made requests" "$(jnum "$WORK/b-esx2.client" requests)" 1
-end
+t_group_end
 
-begin "lab B capture: jumbo frames, vmk4 side only, payload exact"
+t_group "lab B capture: jumbo frames, vmk4 side only, payload exact"
 eval "$(analyse "$WORK/b.pcap" "$ESX1_VMK0_IP" "$ESX1_VMK0_MAC" "$ESX1_VMK4_MAC")"
 chk_gt "b-esx1: frames > 8000 bytes" "$A_JUMBO" 0
 chk "b-esx1: largest frame is MTU 9000 + Ethernet" "$A_MAXLEN" 9014
@@ -334,12 +265,12 @@ chk "b-esx1v6: from_server frames not from vmk4 MAC" "$A_FSBAD" 0
 chk "b-esx1v6: from_server payload = server bytes_written" "$A_FSP" "$(jnum "$WORK/b-esx1v6.server" bytes_written)"
 eval "$(analyse "$WORK/b.pcap" "$ESX2_VMK0_IP" "$ESX2_VMK0_MAC" "$ESX2_VMK0_MAC")"
 chk "b-esx2: not mirrored (frames seen)" "$((A_TS + A_FS))" 0
-end
+t_group_end
 
-begin "lab B down removes namespaces and files"
+t_group "lab B down removes namespaces and files"
 "$LAB" down --prefix "$PB"
 chk "lab B namespaces gone" "$(ip netns list | grep -c "^$PB-" || true)" 0
 chk "lab B files gone" "$([[ -e /tmp/$PB ]] && echo present || echo absent)" absent
-end
+t_group_end
 
 t_done

@@ -2,26 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # `nbdpath replay`: captures written by .build/mkpcap (tests/mkpcap.c says
 # what each scenario holds) are replayed through the real program and the
-# JSON report is checked exactly (nbdpath(8), JSON), then cross-checked with
-# tshark. Needs root (CAP_BPF, CAP_NET_ADMIN) like the command itself.
+# JSON report is checked exactly (jcheck, tests/lib.sh), then cross-checked
+# with tshark. Needs root (CAP_BPF, CAP_NET_ADMIN) like the command itself.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ((EUID != 0)); then
-	t_begin replay
-	t_skip "needs root (CAP_BPF, CAP_NET_ADMIN)"
-	t_done
-fi
+t_need_root replay "CAP_BPF, CAP_NET_ADMIN"
 
 MKPCAP=$NP_BUILD/mkpcap
 D=$(mktemp -d)
 chmod 755 "$D"
 t_cleanup "rm -rf '$D'"
 
-VMK0=00:25:b5:00:00:0a
-VMK4=00:50:56:6b:28:04
-GW10=00:00:5e:00:01:0a
-CLIENT=00:50:56:a1:28:32
-VMKS=(--vmk "vmk0=$VMK0" --vmk "vmk4=$VMK4")
+VMKS=(--vmk "$VMK0_NAME=$MAC_VMK0" --vmk "$VMK4_NAME=$MAC_VMK4")
 # capture times of the seed scenario: T0 + i * 1000123 ns for frame i
 T_SYN=1763900000.001000
 T_LAST=1763900000.011001
@@ -49,87 +41,6 @@ replay() {
 	} >>"$_t_log"
 }
 
-# jcheck JSON_FILE EXPR EXPECTED [EXPR EXPECTED]...
-# Each EXPR and EXPECTED is Python, evaluated with the report as `j` and
-# the helpers below; every pair must be equal (floats: within 2 us).
-jcheck() {
-	t_log python3 - "$@" <<'EOF'
-import json, sys
-
-path = sys.argv[1]
-with open(path) as fh:
-    text = fh.read()
-if text.count("\n") != 1 or not text.endswith("\n"):
-    print(f"{path}: not one line of JSON")
-    sys.exit(1)
-j = json.loads(text)
-
-def flow(cport, server=None):
-    got = [f for f in j["flows"] if f["client_port"] == cport
-           and (server is None or f["server"] == server)]
-    assert len(got) == 1, f"flow with client port {cport}: {len(got)} found"
-    return got[0]
-
-def host(ip):
-    got = [h for h in j["hosts"] if h["ip"] == ip]
-    assert len(got) == 1, f"host {ip}: {len(got)} found"
-    return got[0]
-
-def iface(mac):
-    got = [i for i in j["interfaces"] if i["mac"] == mac]
-    assert len(got) == 1, f"interface {mac}: {len(got)} found"
-    return got[0]
-
-def pick(d, *keys):
-    return {k: d[k] for k in keys}
-
-def macs(ip, key):
-    """A host's rx or tx entries, the keys nbdpath(8) names."""
-    return [pick(e, "mac", "interface", "owner_ip", "packets", "bytes")
-            for e in host(ip)[key]]
-
-def side(h, key, field):
-    """Sum of a field over a host's rx or tx entries."""
-    return sum(e[field] for e in h[key])
-
-OUTCOMES = ["matched", "other_port", "not_tcp", "not_ip", "fragment",
-            "truncated", "malformed", "unsupported"]
-
-def outcomes():
-    return sum(j["stats"][k] for k in OUTCOMES)
-
-def stats(**want):
-    """The whole stats object: given keys as given, the others zero."""
-    keys = set(j["stats"]) - FLOW_KEYS
-    return {k: want.get(k, 0) for k in keys}
-
-FLOW_KEYS = {"flows", "flows_evicted", "flows_active", "flows_finished",
-             "flows_dropped"}
-
-def all_stats():
-    return {k: v for k, v in j["stats"].items() if k not in FLOW_KEYS}
-
-bad = 0
-args = sys.argv[2:]
-for expr, exp in zip(args[::2], args[1::2]):
-    try:
-        a = eval(expr)
-        e = eval(exp)
-    except Exception as ex:
-        print(f"{expr}: {type(ex).__name__}: {ex}")
-        bad += 1
-        continue
-    if isinstance(e, float) and isinstance(a, (int, float)):
-        same = abs(a - e) <= 2e-6
-    else:
-        same = a == e
-    if not same:
-        print(f"{expr}: actual {a!r} != expected {e!r}")
-        bad += 1
-sys.exit(1 if bad else 0)
-EOF
-}
-
 # The seed session (mkpcap: nbd_session) as every encapsulation must
 # report it: only stats and the ERSPAN sessions differ.
 seed_checks() {
@@ -146,40 +57,40 @@ seed_checks() {
 		'j["stats"]["flows"]' 1 \
 		'j["stats"]["flows_evicted"]' 0 \
 		'len(j["flows"])' 1 \
-		'flow(50512)["server"]' '"10.0.0.10"' \
-		'flow(50512)["server_port"]' 902 \
-		'flow(50512)["client"]' '"10.0.28.50"' \
-		'flow(50512)["verdict"]' '"asymmetric"' \
-		'flow(50512)["to_server"]["packets"]' 6 \
-		'flow(50512)["to_server"]["bytes"]' 304 \
-		'flow(50512)["to_server"]["payload_bytes"]' 64 \
-		'flow(50512)["to_server"]["src_mac"]' "\"$GW10\"" \
-		'flow(50512)["to_server"]["dst_mac"]' "\"$VMK0\"" \
-		'flow(50512)["to_server"]["server_macs"]' "[\"$VMK0\"]" \
-		'flow(50512)["to_server"]["interface"]' '"vmk0"' \
-		'flow(50512)["to_server"]["vlans"]' '[10]' \
-		'sorted(flow(50512)["to_server"]["tcp_flags"])' '["ACK", "FIN", "PSH", "SYN"]' \
-		'flow(50512)["from_server"]["packets"]' 5 \
-		'flow(50512)["from_server"]["bytes"]' 4096 \
-		'flow(50512)["from_server"]["payload_bytes"]' 3896 \
-		'flow(50512)["from_server"]["src_mac"]' "\"$VMK4\"" \
-		'flow(50512)["from_server"]["dst_mac"]' "\"$CLIENT\"" \
-		'flow(50512)["from_server"]["server_macs"]' "[\"$VMK4\"]" \
-		'flow(50512)["from_server"]["interface"]' '"vmk4"' \
-		'flow(50512)["from_server"]["vlans"]' '[28]' \
-		'sorted(flow(50512)["from_server"]["tcp_flags"])' '["ACK", "FIN", "PSH", "SYN"]' \
-		'flow(50512)["first_seen"]' "$T_SYN" \
-		'flow(50512)["last_seen"]' "$T_LAST" \
+		'flow(CLIENT_PORT)["server"]' IP_ESX \
+		'flow(CLIENT_PORT)["server_port"]' NBD_PORT \
+		'flow(CLIENT_PORT)["client"]' IP_RUBRIK \
+		'flow(CLIENT_PORT)["verdict"]' '"asymmetric"' \
+		'flow(CLIENT_PORT)["to_server"]["packets"]' 6 \
+		'flow(CLIENT_PORT)["to_server"]["bytes"]' 304 \
+		'flow(CLIENT_PORT)["to_server"]["payload_bytes"]' 64 \
+		'flow(CLIENT_PORT)["to_server"]["src_mac"]' "\"$MAC_GW\"" \
+		'flow(CLIENT_PORT)["to_server"]["dst_mac"]' "\"$MAC_VMK0\"" \
+		'flow(CLIENT_PORT)["to_server"]["server_macs"]' "[\"$MAC_VMK0\"]" \
+		'flow(CLIENT_PORT)["to_server"]["interface"]' VMK0_NAME \
+		'flow(CLIENT_PORT)["to_server"]["vlans"]' '[10]' \
+		'sorted(flow(CLIENT_PORT)["to_server"]["tcp_flags"])' '["ACK", "FIN", "PSH", "SYN"]' \
+		'flow(CLIENT_PORT)["from_server"]["packets"]' 5 \
+		'flow(CLIENT_PORT)["from_server"]["bytes"]' 4096 \
+		'flow(CLIENT_PORT)["from_server"]["payload_bytes"]' 3896 \
+		'flow(CLIENT_PORT)["from_server"]["src_mac"]' "\"$MAC_VMK4\"" \
+		'flow(CLIENT_PORT)["from_server"]["dst_mac"]' "\"$MAC_RUBRIK\"" \
+		'flow(CLIENT_PORT)["from_server"]["server_macs"]' "[\"$MAC_VMK4\"]" \
+		'flow(CLIENT_PORT)["from_server"]["interface"]' VMK4_NAME \
+		'flow(CLIENT_PORT)["from_server"]["vlans"]' '[28]' \
+		'sorted(flow(CLIENT_PORT)["from_server"]["tcp_flags"])' '["ACK", "FIN", "PSH", "SYN"]' \
+		'flow(CLIENT_PORT)["first_seen"]' "$T_SYN" \
+		'flow(CLIENT_PORT)["last_seen"]' "$T_LAST" \
 		'j["time"]' "$T_LAST" \
 		'len(j["hosts"])' 1 \
-		'host("10.0.0.10")["verdict"]' '"asymmetric"' \
-		'macs("10.0.0.10", "rx")' "[{'mac': '$VMK0', 'interface': 'vmk0', 'owner_ip': None, 'packets': 6, 'bytes': 304}]" \
-		'macs("10.0.0.10", "tx")' "[{'mac': '$VMK4', 'interface': 'vmk4', 'owner_ip': '10.0.28.10', 'packets': 5, 'bytes': 4096}]" \
+		'host(IP_ESX)["verdict"]' '"asymmetric"' \
+		'macs(IP_ESX, "rx")' "[{'mac': '$MAC_VMK0', 'interface': '$VMK0_NAME', 'owner_ip': None, 'packets': 6, 'bytes': 304}]" \
+		'macs(IP_ESX, "tx")' "[{'mac': '$MAC_VMK4', 'interface': '$VMK4_NAME', 'owner_ip': '$IP_ESX_VMK4', 'packets': 5, 'bytes': 4096}]" \
 		'len(j["interfaces"])' 2 \
-		'[iface("'$VMK0'")[k] for k in ("interface", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
-		"['vmk0', 6, 304, 0, 0, ['10.0.0.10']]" \
-		'[iface("'$VMK4'")[k] for k in ("interface", "owner_ip", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
-		"['vmk4', '10.0.28.10', 0, 0, 5, 4096, ['10.0.0.10']]" \
+		'[iface(MAC_VMK0)[k] for k in ("interface", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
+		"['$VMK0_NAME', 6, 304, 0, 0, ['$IP_ESX']]" \
+		'[iface(MAC_VMK4)[k] for k in ("interface", "owner_ip", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "server_ips")]' \
+		"['$VMK4_NAME', '$IP_ESX_VMK4', 0, 0, 5, 4096, ['$IP_ESX']]" \
 		"${@:2}"
 }
 
@@ -191,8 +102,8 @@ if mk seed && replay seed "$D/seed.pcap" --json "${VMKS[@]}" &&
    seed_checks "$D/seed.json" \
 	'j["source"]' "{'kind': 'replay', 'path': '$D/seed.pcap'}" \
 	'all_stats()' 'stats(packets=12, matched=11, not_ip=1, vlan=12, neigh=1)' \
-	'flow(50512)["to_server"]["erspan_sessions"]' '[]' \
-	'flow(50512)["from_server"]["erspan_sessions"]' '[]'; then
+	'flow(CLIENT_PORT)["to_server"]["erspan_sessions"]' '[]' \
+	'flow(CLIENT_PORT)["from_server"]["erspan_sessions"]' '[]'; then
 	t_ok
 else
 	t_fail "seed capture"
@@ -200,7 +111,7 @@ fi
 
 t_begin replay_seed_text
 if replay seed_text "$D/seed.pcap" "${VMKS[@]}" && t_expect exit "$rc" 0 &&
-   grep -qi asymmetric "$D/seed_text.json" && grep -q 10.0.0.10 "$D/seed_text.json" &&
+   grep -qi asymmetric "$D/seed_text.json" && grep -qF "$IP_ESX" "$D/seed_text.json" &&
    grep -q vmk4 "$D/seed_text.json" && ! grep -q '^{' "$D/seed_text.json"; then
 	t_ok
 else
@@ -211,9 +122,9 @@ t_begin replay_vmk_file
 if replay vmkfile "$D/seed.pcap" --json \
 	--vmk-file "$NP_TOP/tests/data/esxcfg-vmknic.txt" && t_expect exit "$rc" 0 &&
    jcheck "$D/vmkfile.json" \
-	'flow(50512)["to_server"]["interface"]' '"vmk0"' \
-	'flow(50512)["from_server"]["interface"]' '"vmk4"' \
-	'iface("'$VMK4'")["interface"]' '"vmk4"'; then
+	'flow(CLIENT_PORT)["to_server"]["interface"]' VMK0_NAME \
+	'flow(CLIENT_PORT)["from_server"]["interface"]' VMK4_NAME \
+	'iface(MAC_VMK4)["interface"]' VMK4_NAME; then
 	t_ok
 else
 	t_fail "--vmk-file names"
@@ -223,12 +134,12 @@ t_begin replay_symmetric
 if mk symmetric && replay sym "$D/symmetric.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/sym.json" \
-	'flow(50512)["verdict"]' '"symmetric"' \
-	'host("10.0.0.10")["verdict"]' '"symmetric"' \
-	'flow(50512)["from_server"]["server_macs"]' "[\"$VMK0\"]" \
-	'flow(50512)["from_server"]["packets"]' 5 \
-	'flow(50512)["from_server"]["bytes"]' 4096 \
-	'macs("10.0.0.10", "tx")' "[{'mac': '$VMK0', 'interface': 'vmk0', 'owner_ip': None, 'packets': 5, 'bytes': 4096}]" \
+	'flow(CLIENT_PORT)["verdict"]' '"symmetric"' \
+	'host(IP_ESX)["verdict"]' '"symmetric"' \
+	'flow(CLIENT_PORT)["from_server"]["server_macs"]' "[\"$MAC_VMK0\"]" \
+	'flow(CLIENT_PORT)["from_server"]["packets"]' 5 \
+	'flow(CLIENT_PORT)["from_server"]["bytes"]' 4096 \
+	'macs(IP_ESX, "tx")' "[{'mac': '$MAC_VMK0', 'interface': '$VMK0_NAME', 'owner_ip': None, 'packets': 5, 'bytes': 4096}]" \
 	'len(j["interfaces"])' 1; then
 	t_ok
 else
@@ -248,8 +159,8 @@ for enc in erspan1 erspan2 erspan3 teb; do
 	   t_expect exit "$rc" 0 &&
 	   seed_checks "$D/$enc.json" \
 		'all_stats()' "stats(packets=12, matched=11, not_ip=1, vlan=12, neigh=1, gre=12, erspan=$erspan)" \
-		'flow(50512)["to_server"]["erspan_sessions"]' "$to_sess" \
-		'flow(50512)["from_server"]["erspan_sessions"]' "$from_sess"; then
+		'flow(CLIENT_PORT)["to_server"]["erspan_sessions"]' "$to_sess" \
+		'flow(CLIENT_PORT)["from_server"]["erspan_sessions"]' "$from_sess"; then
 		t_ok
 	else
 		t_fail "$enc"
@@ -263,13 +174,13 @@ if mk snaplen && replay snaplen "$D/snaplen.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/snaplen.json" \
 	'all_stats()' 'stats(packets=14, matched=12, not_ip=1, truncated=1, vlan=14, neigh=1)' \
-	'flow(50512)["to_server"]["packets"]' 7 \
-	'flow(50512)["to_server"]["bytes"]' 460 \
-	'flow(50512)["to_server"]["payload_bytes"]' 164 \
-	'flow(50512)["from_server"]["packets"]' 5 \
-	'flow(50512)["from_server"]["bytes"]' 4096 \
-	'flow(50512)["from_server"]["payload_bytes"]' 3896 \
-	'flow(50512)["verdict"]' '"asymmetric"'; then
+	'flow(CLIENT_PORT)["to_server"]["packets"]' 7 \
+	'flow(CLIENT_PORT)["to_server"]["bytes"]' 460 \
+	'flow(CLIENT_PORT)["to_server"]["payload_bytes"]' 164 \
+	'flow(CLIENT_PORT)["from_server"]["packets"]' 5 \
+	'flow(CLIENT_PORT)["from_server"]["bytes"]' 4096 \
+	'flow(CLIENT_PORT)["from_server"]["payload_bytes"]' 3896 \
+	'flow(CLIENT_PORT)["verdict"]' '"asymmetric"'; then
 	t_ok
 else
 	t_fail "60-byte mirrored packet length"
@@ -280,16 +191,16 @@ if mk ipv6 && replay ipv6 "$D/ipv6.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/ipv6.json" \
 	'all_stats()' 'stats(packets=12, matched=11, not_tcp=1, vlan=12, ipv6=12, neigh=1)' \
-	'flow(50512)["server"]' '"2001:db8:10::10"' \
-	'flow(50512)["client"]' '"2001:db8:28::50"' \
-	'flow(50512)["verdict"]' '"asymmetric"' \
-	'flow(50512)["to_server"]["packets"]' 6 \
-	'flow(50512)["to_server"]["bytes"]' 432 \
-	'flow(50512)["to_server"]["payload_bytes"]' 64 \
-	'flow(50512)["from_server"]["packets"]' 5 \
-	'flow(50512)["from_server"]["bytes"]' 4196 \
-	'flow(50512)["from_server"]["payload_bytes"]' 3896 \
-	'macs("2001:db8:10::10", "tx")' "[{'mac': '$VMK4', 'interface': 'vmk4', 'owner_ip': '2001:db8:28::10', 'packets': 5, 'bytes': 4196}]"; then
+	'flow(CLIENT_PORT)["server"]' IP6_ESX \
+	'flow(CLIENT_PORT)["client"]' IP6_RUBRIK \
+	'flow(CLIENT_PORT)["verdict"]' '"asymmetric"' \
+	'flow(CLIENT_PORT)["to_server"]["packets"]' 6 \
+	'flow(CLIENT_PORT)["to_server"]["bytes"]' 432 \
+	'flow(CLIENT_PORT)["to_server"]["payload_bytes"]' 64 \
+	'flow(CLIENT_PORT)["from_server"]["packets"]' 5 \
+	'flow(CLIENT_PORT)["from_server"]["bytes"]' 4196 \
+	'flow(CLIENT_PORT)["from_server"]["payload_bytes"]' 3896 \
+	'macs(IP6_ESX, "tx")' "[{'mac': '$MAC_VMK4', 'interface': '$VMK4_NAME', 'owner_ip': '$IP6_ESX_VMK4', 'packets': 5, 'bytes': 4196}]"; then
 	t_ok
 else
 	t_fail "IPv6"
@@ -302,9 +213,9 @@ if mk malformed && replay malformed "$D/malformed.pcap" --json &&
 	'all_stats()' 'stats(packets=16, matched=1, truncated=3, malformed=5, not_tcp=1, other_port=1, fragment=1, unsupported=3, not_ip=1, vlan=1, gre=1, ipv6=2)' \
 	'outcomes()' 16 \
 	'len(j["flows"])' 1 \
-	'flow(50512)["verdict"]' '"to_server_only"' \
-	'flow(50512)["to_server"]["bytes"]' 50 \
-	'pick(flow(50512)["from_server"], "packets", "bytes", "payload_bytes", "src_mac", "dst_mac", "server_macs", "interface", "vlans", "erspan_sessions", "tcp_flags")' \
+	'flow(CLIENT_PORT)["verdict"]' '"to_server_only"' \
+	'flow(CLIENT_PORT)["to_server"]["bytes"]' 50 \
+	'pick(flow(CLIENT_PORT)["from_server"], "packets", "bytes", "payload_bytes", "src_mac", "dst_mac", "server_macs", "interface", "vlans", "erspan_sessions", "tcp_flags")' \
 	"{'packets': 0, 'bytes': 0, 'payload_bytes': 0, 'src_mac': None, 'dst_mac': None, 'server_macs': [], 'interface': None, 'vlans': [], 'erspan_sessions': [], 'tcp_flags': []}"; then
 	t_ok
 else
@@ -316,10 +227,10 @@ if mk jumbo && replay jumbo "$D/jumbo.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/jumbo.json" \
 	'all_stats()' 'stats(packets=12, matched=11, not_ip=1, vlan=12, neigh=1)' \
-	'flow(50512)["from_server"]["packets"]' 5 \
-	'flow(50512)["from_server"]["bytes"]' 19120 \
-	'flow(50512)["from_server"]["payload_bytes"]' 18920 \
-	'flow(50512)["to_server"]["bytes"]' 304; then
+	'flow(CLIENT_PORT)["from_server"]["packets"]' 5 \
+	'flow(CLIENT_PORT)["from_server"]["bytes"]' 19120 \
+	'flow(CLIENT_PORT)["from_server"]["payload_bytes"]' 18920 \
+	'flow(CLIENT_PORT)["to_server"]["bytes"]' 304; then
 	t_ok
 else
 	t_fail "9000-byte frames"
@@ -387,8 +298,8 @@ for order in '<' '>'; do
 	   ! jcheck "$D/snaps.json" \
 		'j["stats"]["packets"]' 24 \
 		'j["stats"]["matched"]' 22 \
-		'flow(50512)["to_server"]["packets"]' 12 \
-		'flow(50512)["from_server"]["bytes"]' 8192; then
+		'flow(CLIENT_PORT)["to_server"]["packets"]' 12 \
+		'flow(CLIENT_PORT)["from_server"]["bytes"]' 8192; then
 		ok=0
 	fi
 done
@@ -418,9 +329,9 @@ for ext in pcap pcapng; do
 	   ! jcheck "$D/cut-$ext.json" \
 		'j["source"]["truncated"]' True \
 		'j["stats"]["packets"]' 11 \
-		'flow(50512)["to_server"]["packets"]' 5 \
-		'flow(50512)["to_server"]["bytes"]' 264 \
-		'flow(50512)["from_server"]["packets"]' 5; then
+		'flow(CLIENT_PORT)["to_server"]["packets"]' 5 \
+		'flow(CLIENT_PORT)["to_server"]["bytes"]' 264 \
+		'flow(CLIENT_PORT)["from_server"]["packets"]' 5; then
 		ok=0
 	fi
 done
@@ -469,12 +380,12 @@ fi
 
 # mkpcap idle: 8 flows, then 8 others 400 s later; host totals of all 16
 IDLE_TOTALS=(
-	'side(host("10.0.0.10"), "rx", "packets")' 16
-	'side(host("10.0.0.10"), "rx", "bytes")' 640
-	'side(host("10.0.0.10"), "tx", "packets")' 32
-	'side(host("10.0.0.10"), "tx", "bytes")' 24448
-	'iface("'$VMK4'")["tx_packets"]' 32
-	'iface("'$VMK0'")["rx_packets"]' 16
+	'side(host(IP_ESX), "rx", "packets")' 16
+	'side(host(IP_ESX), "rx", "bytes")' 640
+	'side(host(IP_ESX), "tx", "packets")' 32
+	'side(host(IP_ESX), "tx", "bytes")' 24448
+	'iface(MAC_VMK4)["tx_packets"]' 32
+	'iface(MAC_VMK0)["rx_packets"]' 16
 	'j["stats"]["matched"]' 48
 	'j["time"]' 1763900400.047005
 )
@@ -556,7 +467,7 @@ if replay port80 "$D/malformed.pcap" --json --port 80 &&
    jcheck "$D/port80.json" \
 	'j["stats"]["matched"]' 1 \
 	'j["stats"]["other_port"]' 2 \
-	'[(f["server_port"], f["client_port"]) for f in j["flows"]]' '[(80, 50512)]'; then
+	'[(f["server_port"], f["client_port"]) for f in j["flows"]]' '[(80, CLIENT_PORT)]'; then
 	t_ok
 else
 	t_fail "--port"
@@ -569,9 +480,9 @@ if replay sampled "$D/seed.pcap" --json --sample-rate 10 "${VMKS[@]}" &&
 	'j["stats"]["packets"]' 120 \
 	'j["stats"]["matched"]' 110 \
 	'j["stats"]["sampled"]' 10 \
-	'flow(50512)["to_server"]["packets"]' 60 \
-	'flow(50512)["from_server"]["bytes"]' 40960 \
-	'"\"sampled\": 10" in open(sys.argv[1]).read()' True; then
+	'flow(CLIENT_PORT)["to_server"]["packets"]' 60 \
+	'flow(CLIENT_PORT)["from_server"]["bytes"]' 40960 \
+	'"\"sampled\": 10" in open(path).read()' True; then
 	t_ok
 else
 	t_fail "--sample-rate"

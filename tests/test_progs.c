@@ -3,10 +3,12 @@
  * test_progs: run the datapath tests of tests/prog_tests/ against the real
  * XDP program through BPF_PROG_TEST_RUN.
  *
- *	test_progs [-v] [-l] [-t SUBSTR]...
+ *	test_progs [-v] [-l] [-t SUBSTR[/SUBSTR]]...
  *
- * -t runs the tests whose name contains SUBSTR (repeatable: any of them),
- * -l lists the tests, -v shows every test's output, not only a failure's.
+ * -t runs the tests whose name contains SUBSTR (repeatable: any of them);
+ * TEST/SUB, those of their subtests whose name contains SUB. -l lists the
+ * tests, -v shows every test's output, not only a failure's. The summary
+ * counts a test's subtests, not the test, unless it failed outside them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,28 +44,45 @@ static char *log_buf;
 static size_t log_size;
 static char skip_reason[256];
 
-const __u8 MAC_VMK0[6] = { 0x00, 0x25, 0xb5, 0x00, 0x00, 0x0a };
-const __u8 MAC_VMK4[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
-const __u8 MAC_RUBRIK[6] = { 0x00, 0x0c, 0x29, 0x28, 0x00, 0x50 };
-const __u8 MAC_GW[6] = { 0x00, 0x00, 0x5e, 0x00, 0x01, 0x01 };
-const __u8 MAC_MIRROR_SRC[6] = { 0x00, 0x50, 0x56, 0x99, 0x00, 0x01 };
-const __u8 MAC_MIRROR_DST[6] = { 0x02, 0x00, 0x00, 0x99, 0x00, 0x02 };
+/* the running subtest's log, the test's own stream while it runs */
+static FILE *test_stdout;
+static char *sub_log_buf;
+static size_t sub_log_size;
+static char sub_skip_reason[256];
+
+static char **filters;
+static int n_filters;
+static int n_pass, n_fail, n_skip;
+
+const __u8 MAC_VMK0[6] = { MAC_VMK0_BYTES };
+const __u8 MAC_VMK4[6] = { MAC_VMK4_BYTES };
+const __u8 MAC_RUBRIK[6] = { MAC_RUBRIK_BYTES };
+const __u8 MAC_GW[6] = { MAC_GW_BYTES };
+const __u8 MAC_MIRROR_SRC[6] = { MAC_MIRROR_SRC_BYTES };
+const __u8 MAC_MIRROR_DST[6] = { MAC_MIRROR_DST_BYTES };
 
 /* ---- assertions ---- */
 
 void test__fail(void)
 {
-	env.test_failed = true;
+	if (env.subtest_name)
+		env.subtest_failed = true;
+	else
+		env.test_failed = true;
 }
 
 void test__skip(const char *fmt, ...)
 {
+	char *reason = env.subtest_name ? sub_skip_reason : skip_reason;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+	vsnprintf(reason, sizeof(skip_reason), fmt, ap);
 	va_end(ap);
-	env.test_skipped = true;
+	if (env.subtest_name)
+		env.subtest_skipped = true;
+	else
+		env.test_skipped = true;
 }
 
 void test__push_at(const char *file, int line)
@@ -519,6 +538,15 @@ bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
 	return tp__dir(&r->dir[dir], &w, what);
 }
 
+void tp_retire_keep(const struct np_flow_rec *r, void *ctx)
+{
+	struct tp_retired *x = ctx;
+
+	if (x->n < TP_RETIRED_MAX)
+		x->rec[x->n] = *r;
+	x->n++;
+}
+
 bool tp__read_n(struct tprog *t, size_t n)
 {
 	return tp__read(t, NULL, NULL) && ASSERT_EQ(t->flows.n, n, "flows");
@@ -567,6 +595,60 @@ struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload)
 		.sport = NBD_PORT, .dport = cport,
 		.flags = flags, .payload = payload,
 	};
+}
+
+bool tp__run_steps(struct tprog *t, const struct tp_step *steps, size_t n,
+		   const struct seg *to, const struct seg *from)
+{
+	struct frame f;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tp_step *s = &steps[i];
+		struct seg g = s->to_server ? *to : *from;
+
+		g.flags = s->flags;
+		g.doff = s->doff;
+		g.payload = s->payload;
+		frame_seg(&f, &g);
+		if (!tp__run(t, &f, 0))
+			return false;
+	}
+	return true;
+}
+
+struct frame *arp_frame(struct frame *f, __u16 op, const __u8 *sha,
+			const char *spa, const __u8 *dmac, const char *tpa)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 zero[6];
+
+	frame_init(f);
+	frame_eth(f, op == 1 ? bcast : dmac, sha);
+	frame_arp(f, op, sha, spa, op == 1 ? zero : dmac, tpa);
+	frame_end(f);
+	return f;
+}
+
+struct frame *na_frame(struct frame *f, const __u8 *smac, const char *src,
+		       const char *target, const __u8 *tll)
+{
+	frame_init(f);
+	frame_eth(f, MAC_RUBRIK, smac);
+	frame_ipv6(f, &(struct frame_ip6){ .saddr = src, .daddr = IP6_RUBRIK,
+					   .hop_limit = 255 });
+	frame_icmp6_na(f, target, tll);
+	frame_end(f);
+	return f;
+}
+
+struct frame *arp_vmk4(struct frame *f)
+{
+	return arp_frame(f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+}
+
+struct frame *na_vmk4(struct frame *f)
+{
+	return na_frame(f, MAC_VMK4, IP6_VMK4_LL, IP6_ESX_VMK4, MAC_VMK4);
 }
 
 void frame_seg_inner(struct frame *f, const struct seg *s)
@@ -738,25 +820,103 @@ static void stdio_restore(void)
 	stderr = stderr_saved;
 }
 
-static void print_log(void)
+static void print_log(FILE *out, char *buf, size_t size)
 {
 	char *line, *save = NULL;
 
-	if (!log_buf || !log_size)
+	if (!buf || !size)
 		return;
-	for (line = strtok_r(log_buf, "\n", &save); line;
+	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
-		printf("    %s\n", line);
+		fprintf(out, "    %s\n", line);
 }
 
-static bool selected(const char *name, char **filters, int n)
+/* the result of a test or subtest, on the real stdout, counted */
+static void report(const char *name, const char *sub, int sub_num,
+		   bool failed, bool skipped, const char *reason,
+		   char *buf, size_t size)
 {
-	if (!n)
+	FILE *out = stdout_saved;
+	char num[32];
+
+	if (sub)
+		snprintf(num, sizeof(num), "#%d/%d", env.test_num, sub_num);
+	else
+		snprintf(num, sizeof(num), "#%d", env.test_num);
+	if (failed) {
+		fprintf(out, "%s %s%s%s:FAIL\n", num, name, sub ? "/" : "",
+			sub ? sub : "");
+		n_fail++;
+	} else if (skipped) {
+		fprintf(out, "%s %s%s%s:SKIP %s\n", num, name, sub ? "/" : "",
+			sub ? sub : "", reason);
+		n_skip++;
+	} else {
+		fprintf(out, "%s %s%s%s:OK\n", num, name, sub ? "/" : "",
+			sub ? sub : "");
+		n_pass++;
+	}
+	if (failed || env.verbose)
+		print_log(out, buf, size);
+	fflush(out);
+}
+
+/* A filter names a test (its part before any '/') or a subtest of it. */
+static bool selected(const char *name, const char *sub)
+{
+	if (!n_filters)
 		return true;
-	for (int i = 0; i < n; i++)
-		if (strstr(name, filters[i]))
+	for (int i = 0; i < n_filters; i++) {
+		const char *f = filters[i], *slash = strchr(f, '/');
+		size_t n = slash ? (size_t)(slash - f) : strlen(f);
+		char test[128];
+
+		snprintf(test, sizeof(test), "%.*s", (int)n, f);
+		if (!strstr(name, test))
+			continue;
+		if (!sub || !slash || strstr(sub, slash + 1))
 			return true;
+	}
 	return false;
+}
+
+static void end_subtest(void)
+{
+	if (!env.subtest_name)
+		return;
+	fclose(stdout);
+	stdout = stderr = test_stdout;
+	report(env.test_name, env.subtest_name, env.subtest_num,
+	       env.subtest_failed, env.subtest_skipped, sub_skip_reason,
+	       sub_log_buf, sub_log_size);
+	free(sub_log_buf);
+	sub_log_buf = NULL;
+	sub_log_size = 0;
+	env.subtest_name = NULL;
+	env.at_depth = 0;
+	env.at_file = NULL;
+}
+
+bool test__start_subtest(const char *name)
+{
+	FILE *f;
+
+	end_subtest();
+	env.subtest_num++;
+	if (!selected(env.test_name, name))
+		return false;
+	fflush(stdout);
+	f = open_memstream(&sub_log_buf, &sub_log_size);
+	if (!f)
+		return false;
+	test_stdout = stdout;
+	stdout = stderr = f;
+	env.subtest_name = name;
+	env.subtest_failed = false;
+	env.subtest_skipped = false;
+	sub_skip_reason[0] = 0;
+	tp_pin(0);
+	return true;
 }
 
 static void init_cpus(void)
@@ -781,16 +941,16 @@ static void init_cpus(void)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: test_progs [-v] [-l] [-t SUBSTR]...\n");
+	fprintf(fp, "usage: test_progs [-v] [-l] [-t SUBSTR[/SUBSTR]]...\n");
 }
 
 int main(int argc, char **argv)
 {
 	int n = sizeof(prog_tests) / sizeof(prog_tests[0]);
-	int pass = 0, fail = 0, skip = 0, n_filters = 0, opt;
-	char **filters = calloc(argc, sizeof(*filters));
 	bool list = false;
+	int opt, subs;
 
+	filters = calloc(argc, sizeof(*filters));
 	while ((opt = getopt(argc, argv, "t:vlh")) != -1) {
 		switch (opt) {
 		case 't':
@@ -820,7 +980,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		const struct prog_test *t = &prog_tests[i];
 
-		if (!selected(t->name, filters, n_filters))
+		if (!selected(t->name, NULL))
 			continue;
 		if (list) {
 			printf("%s\n", t->name);
@@ -830,6 +990,8 @@ int main(int argc, char **argv)
 		env.test_num = i + 1;
 		env.test_failed = false;
 		env.test_skipped = false;
+		env.subtest_name = NULL;
+		env.subtest_num = 0;
 		env.at_depth = 0;
 		env.at_file = NULL;
 		skip_reason[0] = 0;
@@ -840,27 +1002,23 @@ int main(int argc, char **argv)
 		/* every test starts on the first CPU; tp_run_on moves it */
 		tp_pin(0);
 		t->run();
+		end_subtest();
+		subs = env.subtest_num;
 		stdio_restore();
 
-		if (env.test_failed) {
-			printf("#%d %s:FAIL\n", env.test_num, t->name);
-			fail++;
-		} else if (env.test_skipped) {
-			printf("#%d %s:SKIP %s\n", env.test_num, t->name,
-			       skip_reason);
-			skip++;
-		} else {
-			printf("#%d %s:OK\n", env.test_num, t->name);
-			pass++;
-		}
-		if (env.test_failed || env.verbose)
-			print_log();
-		fflush(stdout);
+		/* a test of subtests counts as them, unless it failed itself */
+		if (!subs || env.test_failed || env.test_skipped)
+			report(t->name, NULL, 0, env.test_failed,
+			       env.test_skipped, skip_reason, log_buf,
+			       log_size);
+		else if (env.verbose)
+			print_log(stdout, log_buf, log_size);
 		free(log_buf);
 		log_buf = NULL;
 	}
 	free(filters);
 	if (!list)
-		printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
-	return fail ? 1 : 0;
+		printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail,
+		       n_skip);
+	return n_fail ? 1 : 0;
 }

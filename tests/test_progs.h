@@ -13,6 +13,18 @@
  * Everything a test prints (and libbpf's messages) is kept and shown only
  * when the test fails, or with -v.
  *
+ * A file that tests cases of one thing runs them as subtests, each passed,
+ * failed or skipped on its own (and counted so in the summary):
+ *
+ *	void test_truncate(void)
+ *	{
+ *		if (test__start_subtest("ipv6"))
+ *			truncate_ipv6();
+ *	}
+ *
+ * shown as "#N/M truncate/ipv6:OK"; `test_progs -t truncate/ipv6` runs
+ * that one. A test is named after its file: test_FILE or test_FILE_WHAT.
+ *
  * The tp_*() helpers wrap the real program: load it with np_prog_load(),
  * run frames through BPF_PROG_TEST_RUN on a chosen CPU, read the counters
  * and the merged flow table with the loader's own readers, and compare
@@ -30,12 +42,17 @@
 #include "prog.h"
 #include "flowtab.h"
 #include "frames.h"
+#include "seed.h"
 
 struct test_env {
 	const char *test_name;
 	int test_num;
 	bool test_failed;
 	bool test_skipped;
+	const char *subtest_name;	/* the subtest running, or NULL */
+	int subtest_num;
+	bool subtest_failed;
+	bool subtest_skipped;
 	int nr_cpus;			/* CPUs this process may run on */
 	int cpus[2];			/* the first two of them */
 	bool verbose;
@@ -47,6 +64,11 @@ struct test_env {
 extern struct test_env env;
 
 void test__fail(void);
+/*
+ * Ends the subtest before, if any; true when the subtest name is to run
+ * (-t TEST/SUBTEST). Subtests start, as tests do, on the first CPU.
+ */
+bool test__start_subtest(const char *name);
 void test__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test__check_int(const char *file, int line, const char *name, bool eq,
 		     unsigned long long act, bool act_signed,
@@ -217,6 +239,17 @@ struct want_dir want_plain(int dir, const __u8 *src, const __u8 *dst,
 bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
 	       const __u8 *dst, __u64 packets, __u64 bytes, __u64 payload,
 	       __u8 tcp_flags);
+/*
+ * A retire callback for tp_read_retire() that keeps what it is handed:
+ * n counts every record, rec[] holds the first TP_RETIRED_MAX.
+ */
+#define TP_RETIRED_MAX	8
+struct tp_retired {
+	int n;
+	struct np_flow_rec rec[TP_RETIRED_MAX];
+};
+void tp_retire_keep(const struct np_flow_rec *r, void *ctx);
+
 /* Read the table; assert it holds n flows. */
 bool tp__read_n(struct tprog *t, size_t n);
 /* The flow after reading the table; asserts both. */
@@ -253,20 +286,7 @@ void tp_addr(__u8 out[16], const char *text);
 #define tp_read_seed(t)							\
 	tp_read_flow((t), IP_ESX, NBD_PORT, IP_RUBRIK, CLIENT_PORT)
 
-/* ---- the hosts of the seed write-up ---- */
-
-#define IP_ESX		"10.0.0.10"	/* vmk0: the host's FQDN resolves here */
-#define IP_ESX_VMK4	"10.0.28.10"	/* vmk4, on the backup subnet */
-#define IP_RUBRIK	"10.0.28.50"	/* the data mover */
-#define IP_RUBRIK2	"10.0.28.51"
-#define IP6_ESX		"fd00::10"
-#define IP6_RUBRIK	"fd00:28::50"
-#define IP_MIRROR_SRC	"192.168.99.1"	/* ERSPAN source (the vDS) */
-#define IP_MIRROR_DST	"192.168.99.2"	/* this sensor */
-#define IP6_MIRROR_SRC	"fd99::1"
-#define IP6_MIRROR_DST	"fd99::2"
-#define NBD_PORT	902
-#define CLIENT_PORT	50512
+/* ---- the hosts of the seed write-up (tests/seed.h) ---- */
 
 extern const __u8 MAC_VMK0[6];		/* 00:25:b5:00:00:0a */
 extern const __u8 MAC_VMK4[6];		/* 00:50:56:6b:28:04 */
@@ -300,6 +320,38 @@ struct seg {
  */
 struct seg seed_req(__u16 cport, __u8 flags, __u32 payload);
 struct seg seed_rep(__u16 cport, __u8 flags, __u32 payload);
+
+/* One segment of a conversation: its direction, flags, data offset, payload. */
+struct tp_step {
+	bool to_server;
+	__u8 flags;
+	__u8 doff;
+	__u32 payload;
+};
+
+/*
+ * Run steps[]: to_server ones as variations of to, from_server ones of
+ * from (flags, data offset and payload from the step).
+ */
+bool tp__run_steps(struct tprog *t, const struct tp_step *steps, size_t n,
+		   const struct seg *to, const struct seg *from);
+#define tp_run_steps(...)	TEST_AT(tp__run_steps(__VA_ARGS__))
+
+/*
+ * ARP over Ethernet from sha: a request (op 1) to everyone, its target
+ * hardware address zero; a reply (op 2) to dmac. Returns f.
+ */
+struct frame *arp_frame(struct frame *f, __u16 op, const __u8 *sha,
+			const char *spa, const __u8 *dmac, const char *tpa);
+/*
+ * An ICMPv6 neighbour advertisement for target from smac and src to the
+ * data mover, with tll as its target link-layer option (NULL: none).
+ */
+struct frame *na_frame(struct frame *f, const __u8 *smac, const char *src,
+		       const char *target, const __u8 *tll);
+/* vmk4 tells the data mover its addresses: an ARP reply, an NA. */
+struct frame *arp_vmk4(struct frame *f);
+struct frame *na_vmk4(struct frame *f);
 
 /* Ethernet, tags, IP, TCP and payload, appended to f (no frame_end). */
 void frame_seg_inner(struct frame *f, const struct seg *s);

@@ -110,7 +110,7 @@ out:
 }
 
 /* Each ERSPAN type, over IPv4 and IPv6. */
-void test_erspan_types(void)
+void test_encap_erspan_types(void)
 {
 	struct encap c[8];
 	int n = 0;
@@ -132,7 +132,7 @@ void test_erspan_types(void)
  * ERSPAN III take all eight, type II always has a sequence number and
  * type I never does (that is what tells them apart).
  */
-void test_gre_flags(void)
+void test_encap_gre_flags(void)
 {
 	struct encap c[24];
 	int n = 0, i;
@@ -223,7 +223,7 @@ out:
  * port by one, vmk4's by another) and one direction also plain: one flow,
  * sessions and encapsulations recorded per direction.
  */
-void test_erspan_sessions(void)
+void test_encap_erspan_sessions(void)
 {
 	struct want_dir to, from;
 	const struct np_flow_rec *r;
@@ -279,7 +279,7 @@ out:
 	tp_close(&t);
 }
 
-/* Only the frame kinds nbdpath(8) names are parsed; the rest is counted. */
+/* Only the frame kinds README lists are parsed; the rest is counted. */
 void test_encap_unsupported(void)
 {
 	struct seg g = req(CLIENT_PORT);
@@ -356,7 +356,7 @@ out:
 }
 
 /* One level of encapsulation: GRE inside GRE is not followed. */
-void test_gre_in_gre(void)
+void test_encap_gre_in_gre(void)
 {
 	static const struct {
 		const char *what;
@@ -478,11 +478,8 @@ void test_encap_inner_outcomes(void)
 		ASSERT_MEMEQ(n.ip, ip, 16, "owner ip");
 	}
 	/* the mirror's own ARP has no encapsulation */
-	frame_init(&f);
-	frame_eth(&f, MAC_MIRROR_DST, MAC_MIRROR_SRC);
-	frame_arp(&f, 2, MAC_MIRROR_SRC, IP_MIRROR_SRC, MAC_MIRROR_DST,
+	arp_frame(&f, 2, MAC_MIRROR_SRC, IP_MIRROR_SRC, MAC_MIRROR_DST,
 		  IP_MIRROR_DST);
-	frame_end(&f);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_NOT_IP, F(NEIGH), "mirror's ARP"))
 		goto out;
 	tp_read_n(&t, 0);

@@ -118,7 +118,7 @@ out:
 }
 
 /* A TCP data offset below 5 cannot hold the fixed header either. */
-void test_tcp_doff(void)
+void test_ipv4_tcp_doff(void)
 {
 	const struct np_flow_rec *r;
 	struct frame_tcp tcp = req;

@@ -16,7 +16,7 @@ static const struct seg data = {
 	.flags = FRAME_TH_ACK, .payload = JUMBO_IP - 20 - 32,
 };
 
-void test_jumbo(void)
+static void jumbo_9000(void)
 {
 	static struct frame f;	/* 16 KiB: not on the stack */
 	const struct np_flow_rec *r;
@@ -60,7 +60,7 @@ out:
 }
 
 /* The largest IPv4 packet: 64 KiB, as GRO/LRO would build (see --help). */
-void test_jumbo_64k(void)
+static void jumbo_64k(void)
 {
 	static struct frame f;
 	const struct np_flow_rec *r;
@@ -81,4 +81,12 @@ void test_jumbo_64k(void)
 			 65535 - 52, FRAME_TH_ACK);
 out:
 	tp_close(&t);
+}
+
+void test_jumbo(void)
+{
+	if (test__start_subtest("9000"))
+		jumbo_9000();
+	if (test__start_subtest("64k"))
+		jumbo_64k();
 }

@@ -7,9 +7,6 @@
 
 #include "test_progs.h"
 
-static const __u8 BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const __u8 ZERO_MAC[6];
-
 static bool want_neigh(struct tprog *t, const __u8 mac[6], const char *ip,
 		       __u64 seen_ns, const char *what)
 {
@@ -29,15 +26,6 @@ static bool want_neigh(struct tprog *t, const __u8 mac[6], const char *ip,
 	return ASSERT_EQ(n.seen_ns, seen_ns, name);
 }
 
-static void arp(struct frame *f, __u16 op, const __u8 *sha, const char *spa,
-		const __u8 *dmac, const char *tpa)
-{
-	frame_init(f);
-	frame_eth(f, dmac, sha);
-	frame_arp(f, op, sha, spa, op == 1 ? ZERO_MAC : dmac, tpa);
-	frame_end(f);
-}
-
 /* f cut to len: one not_ip frame, neigh of them teaching an owner */
 static bool arp_cut(struct tprog *t, struct frame *f, __u32 len, __u64 neigh)
 {
@@ -49,7 +37,7 @@ static bool arp_cut(struct tprog *t, struct frame *f, __u32 len, __u64 neigh)
 	return tp_run(t, f, len) && tp_stats_delta(t, want);
 }
 
-void test_arp_neigh(void)
+static void neigh_arp(void)
 {
 	__u64 want[NP_STAT_MAX] = {};
 	struct np_neigh n;
@@ -60,22 +48,22 @@ void test_arp_neigh(void)
 		goto out;
 
 	/* vmk4 answers the data mover: the sender owns its address */
-	arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+	arp_frame(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* vmk4 asks for the data mover "tell 10.0.0.10" (vmk0's address:
 	 * the seed's host replying from vmk0's IP out of vmk4): a request
 	 * never replaces what a reply said
 	 */
-	arp(&f, 1, MAC_VMK4, IP_ESX, BCAST, IP_RUBRIK);
+	arp_frame(&f, 1, MAC_VMK4, IP_ESX, NULL, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* vmk0 announces itself (gratuitous: sender = target address) */
-	arp(&f, 1, MAC_VMK0, IP_ESX, BCAST, IP_ESX);
+	arp_frame(&f, 1, MAC_VMK0, IP_ESX, NULL, IP_ESX);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* an address probe (RFC 5227) has sender 0.0.0.0: owns nothing */
-	arp(&f, 1, MAC_RUBRIK, "0.0.0.0", BCAST, IP_RUBRIK);
+	arp_frame(&f, 1, MAC_RUBRIK, "0.0.0.0", NULL, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* vmk4's reply on a tagged port group */
@@ -101,17 +89,17 @@ void test_arp_neigh(void)
 		ASSERT_EQ(n.from_request, 0, "vmk0: from an announcement");
 
 	/* a request alone is taken for what it is, until a reply */
-	arp(&f, 1, MAC_GW, "10.0.28.1", BCAST, IP_RUBRIK);
+	arp_frame(&f, 1, MAC_GW, IP_GW28, NULL, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want_neigh(&t, MAC_GW, "10.0.28.1", TP_CLOCK0, "the router asks");
+	want_neigh(&t, MAC_GW, IP_GW28, TP_CLOCK0, "the router asks");
 	if (tp_neigh(&t, MAC_GW, NP_NEIGH_IPV4, &n))
 		ASSERT_EQ(n.from_request, 1, "router: from a request");
 	tp_set_clock(&t, TP_CLOCK0 + 100);
-	arp(&f, 2, MAC_GW, "10.0.28.1", MAC_RUBRIK, IP_RUBRIK);
+	arp_frame(&f, 2, MAC_GW, IP_GW28, MAC_RUBRIK, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want_neigh(&t, MAC_GW, "10.0.28.1", TP_CLOCK0 + 100,
+	want_neigh(&t, MAC_GW, IP_GW28, TP_CLOCK0 + 100,
 		   "the router answers");
 	if (tp_neigh(&t, MAC_GW, NP_NEIGH_IPV4, &n))
 		ASSERT_EQ(n.from_request, 0, "router: from a reply now");
@@ -122,7 +110,7 @@ void test_arp_neigh(void)
 		goto out;
 	tp_set_clock(&t, TP_CLOCK0);
 	/* a request cut before the target address: nothing learnt */
-	arp(&f, 1, MAC_VMK0, "10.0.0.9", BCAST, "10.0.0.9");
+	arp_frame(&f, 1, MAC_VMK0, "10.0.0.9", NULL, "10.0.0.9");
 	if (!arp_cut(&t, &f, 14 + 27, 0))
 		goto out;
 	want_neigh(&t, MAC_VMK0, IP_ESX, TP_CLOCK0, "vmk0 after a cut request");
@@ -130,11 +118,11 @@ void test_arp_neigh(void)
 
 	/* the same binding again: counted, the entry left as it was */
 	tp_set_clock(&t, TP_CLOCK0 + 5000);
-	arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
+	arp_frame(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* vmk4 given a new address: the entry follows, newly stamped */
-	arp(&f, 2, MAC_VMK4, "10.0.28.11", MAC_RUBRIK, IP_RUBRIK);
+	arp_frame(&f, 2, MAC_VMK4, "10.0.28.11", MAC_RUBRIK, IP_RUBRIK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_PACKETS] = 2;
@@ -145,7 +133,7 @@ void test_arp_neigh(void)
 	want_neigh(&t, MAC_VMK4, "10.0.28.11", TP_CLOCK0 + 5000, "vmk4 moved");
 
 	/* cut before the sender's address: nothing learnt */
-	arp(&f, 2, MAC_RUBRIK, IP_RUBRIK, MAC_VMK4, IP_ESX_VMK4);
+	arp_frame(&f, 2, MAC_RUBRIK, IP_RUBRIK, MAC_VMK4, IP_ESX_VMK4);
 	if (!arp_cut(&t, &f, 14 + 17, 0))
 		goto out;
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "cut ARP learnt nothing");
@@ -157,18 +145,7 @@ out:
 	tp_close(&t);
 }
 
-static void na(struct frame *f, const __u8 *smac, const char *src,
-	       const char *target, const __u8 *tll)
-{
-	frame_init(f);
-	frame_eth(f, MAC_RUBRIK, smac);
-	frame_ipv6(f, &(struct frame_ip6){ .saddr = src, .daddr = IP6_RUBRIK,
-					   .hop_limit = 255 });
-	frame_icmp6_na(f, target, tll);
-	frame_end(f);
-}
-
-void test_nd_neigh(void)
+static void neigh_nd(void)
 {
 	__u64 want[NP_STAT_MAX] = {};
 	const __u8 proxy[6] = { 0x00, 0x50, 0x56, 0x00, 0x00, 0x99 };
@@ -180,11 +157,11 @@ void test_nd_neigh(void)
 		goto out;
 
 	/* the target link-layer option names the owner */
-	na(&f, MAC_VMK4, "fe80::250:56ff:fe6b:2804", "fd00:28::10", MAC_VMK4);
+	na_frame(&f, MAC_VMK4, IP6_VMK4_LL, IP6_ESX_VMK4, MAC_VMK4);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	/* ...even when another MAC sends the advertisement */
-	na(&f, proxy, "fe80::1", "fd00:28::20", MAC_VMK0);
+	na_frame(&f, proxy, "fe80::1", "fd00:28::20", MAC_VMK0);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_PACKETS] = 2;
@@ -193,12 +170,12 @@ void test_nd_neigh(void)
 	want[NP_STAT_NEIGH] = 2;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 (option)");
+	want_neigh(&t, MAC_VMK4, IP6_ESX_VMK4, TP_CLOCK0, "vmk4 (option)");
 	want_neigh(&t, MAC_VMK0, "fd00:28::20", TP_CLOCK0, "vmk0 (option)");
 	ASSERT_TRUE(!tp_neigh(&t, proxy, 0, &n), "sender of a proxied NA");
 
 	/* no option (a solicited answer): the frame's source owns it */
-	na(&f, proxy, "fe80::1", "fd00:28::30", NULL);
+	na_frame(&f, proxy, "fe80::1", "fd00:28::30", NULL);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_PACKETS] = 1;
@@ -212,17 +189,17 @@ void test_nd_neigh(void)
 	/* a link-local target is no address to point anything at, and
 	 * must not replace the global one
 	 */
-	na(&f, MAC_VMK4, "fe80::250:56ff:fe6b:2804", "fe80::250:56ff:fe6b:2804",
+	na_frame(&f, MAC_VMK4, IP6_VMK4_LL, IP6_VMK4_LL,
 	   MAC_VMK4);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_NEIGH] = 0;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	want_neigh(&t, MAC_VMK4, "fd00:28::10", TP_CLOCK0, "vmk4 after fe80::");
+	want_neigh(&t, MAC_VMK4, IP6_ESX_VMK4, TP_CLOCK0, "vmk4 after fe80::");
 
 	/* a solicitation (type 135) teaches nothing */
-	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::40", MAC_RUBRIK);
+	na_frame(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::40", MAC_RUBRIK);
 	f.data[14 + 40] = 135;
 	if (!tp_run(&t, &f, 0))
 		goto out;
@@ -232,7 +209,7 @@ void test_nd_neigh(void)
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "solicitation");
 
 	/* cut inside the target address: nothing */
-	na(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::50", MAC_RUBRIK);
+	na_frame(&f, MAC_RUBRIK, IP6_RUBRIK, "fd00:28::50", MAC_RUBRIK);
 	if (!tp_run(&t, &f, 14 + 40 + 23))
 		goto out;
 	if (!tp_stats_delta(&t, want))
@@ -240,4 +217,12 @@ void test_nd_neigh(void)
 	ASSERT_TRUE(!tp_neigh(&t, MAC_RUBRIK, 0, &n), "cut NA");
 out:
 	tp_close(&t);
+}
+
+void test_neigh(void)
+{
+	if (test__start_subtest("arp"))
+		neigh_arp();
+	if (test__start_subtest("nd"))
+		neigh_nd();
 }

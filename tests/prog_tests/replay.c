@@ -15,7 +15,7 @@
 #include "replay.h"
 #include "report.h"
 
-#define T0		1763900000000000000ull
+#define T0		(SEED_UNIX0 * 1000000000ull)
 #define MS		1000000ull
 #define MAX_FRAMES	160
 
@@ -135,9 +135,7 @@ static bool cap_mixed(struct capture *c)
 	f = cap_next(c, ts += MS, 0);
 	if (!f)
 		return false;
-	frame_eth(f, MAC_RUBRIK, MAC_VMK4);
-	frame_arp(f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
-	frame_end(f);
+	arp_vmk4(f);
 	return ok;
 }
 
@@ -333,9 +331,7 @@ void test_replay_batches(void)
 		f = cap_next(&c, ts += MS, 0);
 		if (!f)
 			goto out;
-		frame_eth(f, MAC_RUBRIK, MAC_VMK4);
-		frame_arp(f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
-		frame_end(f);
+		arp_vmk4(f);
 	}
 	if (!ok || !ASSERT_EQ(c.f[0].len, 100, "request frame") ||
 	    !ASSERT_EQ(c.f[70].len, 9000, "reply frame") ||

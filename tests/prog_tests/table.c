@@ -116,14 +116,40 @@ out:
 }
 
 /*
+ * Flows per bucket in the partition of the CPU the tests run on (the
+ * mapped table: CPU c's slots from c * n_slots); false if unmapped.
+ */
+static bool bucket_loads(struct tprog *t, int *load, unsigned int n_buckets)
+{
+	const char *part;
+
+	if (!ASSERT_TRUE(t->tab.map, "the table is mapped"))
+		return false;
+	part = (const char *)t->tab.map +
+	       (size_t)env.cpus[0] * t->tab.n_slots * t->tab.stride;
+	memset(load, 0, n_buckets * sizeof(*load));
+	for (unsigned int i = 0; i < n_buckets * NP_FLOW_BUCKET; i++) {
+		const struct np_flow *s = (const void *)(part + i * t->tab.stride);
+
+		load[i / NP_FLOW_BUCKET] += !!s->in_use;
+	}
+	return true;
+}
+
+/*
  * A backup appliance opens many connections to one host, one per disk:
  * keys that differ only in the client port must spread over the table,
- * not queue up in one probe window of 8.
+ * not queue up in one probe window of 8. Spread means: 16 flows in a
+ * table of 128 slots (32 buckets of 4) fill no bucket beyond half, and
+ * use at least half as many buckets as there are flows; a hash that
+ * ignored the client port would put them all in one bucket pair.
  */
 void test_table_spread(void)
 {
 	struct np_prog_opts o = { .max_flows = 64 };
 	__u64 want[NP_STAT_MAX] = {};
+	int load[128 / NP_FLOW_BUCKET];
+	int used = 0, most = 0, sum = 0;
 	struct frame f;
 	struct tprog t;
 	int i;
@@ -145,22 +171,21 @@ void test_table_spread(void)
 	if (!tp_stats_delta(&t, want) || !tp_read(&t))
 		goto out;
 	ASSERT_EQ(t.flows.n, 16, "flows");
+	if (!ASSERT_EQ(t.maps.n_slots, 128, "slots") ||
+	    !bucket_loads(&t, load, 128 / NP_FLOW_BUCKET))
+		goto out;
+	for (i = 0; i < 128 / NP_FLOW_BUCKET; i++) {
+		sum += load[i];
+		used += load[i] > 0;
+		most = load[i] > most ? load[i] : most;
+	}
+	for (i = 0; i < 128 / NP_FLOW_BUCKET; i++)
+		printf("%d%s", load[i], i % 16 == 15 ? "\n" : " ");
+	ASSERT_EQ(sum, 16, "flows in the partition");
+	ASSERT_TRUE(most <= NP_FLOW_BUCKET / 2, "no bucket more than half full");
+	ASSERT_TRUE(used >= 16 / 2, "at least 8 buckets used");
 out:
 	tp_close(&t);
-}
-
-struct retired {
-	int n;
-	struct np_flow_rec rec[4];
-};
-
-static void on_retire(const struct np_flow_rec *r, void *ctx)
-{
-	struct retired *x = ctx;
-
-	if (x->n < 4)
-		x->rec[x->n] = *r;
-	x->n++;
 }
 
 /* Index of the flow a retired record is, or -1. */
@@ -182,11 +207,11 @@ static int which(const struct np_flow_rec *r, int n)
  * A flow idle for idle_ns gives up its slot to a new flow whose window
  * it sits in; the reader hands its last counts to retire() exactly once.
  */
-void test_idle_reclaim(void)
+static void table_reclaim_idle(void)
 {
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300 };
 	__u64 want[NP_STAT_MAX] = {};
-	struct retired ret = {};
+	struct tp_retired ret = {};
 	struct frame f;
 	struct tprog t;
 	int i, w;
@@ -205,7 +230,7 @@ void test_idle_reclaim(void)
 		if (!tp_run(&t, &f, 0))
 			goto out;
 	}
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 0, "nothing retired yet"))
 		goto out;
 
@@ -230,7 +255,7 @@ void test_idle_reclaim(void)
 	want[NP_STAT_RECLAIMED] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 1, "retired once"))
 		goto out;
 	ASSERT_EQ(which(&ret.rec[0], 9), 0, "retired flow");
@@ -255,7 +280,7 @@ void test_idle_reclaim(void)
 		}, "flow 8 to_server");
 
 	/* read again: nothing more to retire */
-	if (!tp_read_retire(&t, on_retire, &ret))
+	if (!tp_read_retire(&t, tp_retire_keep, &ret))
 		goto out;
 	ASSERT_EQ(ret.n, 1, "retired exactly once");
 
@@ -276,7 +301,7 @@ void test_idle_reclaim(void)
 	want[NP_STAT_TABLE_FULL] = 0;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 2, "retired twice in all"))
 		goto out;
 	w = which(&ret.rec[1], 8);
@@ -300,12 +325,12 @@ out:
  * A closed flow (FIN both ways, or RST) gives up its slot after
  * closed_ns, long before idle_ns; a half-closed one does not.
  */
-void test_closed_reclaim(void)
+static void table_reclaim_closed(void)
 {
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300,
 				  .closed_sec = 5 };
 	__u64 want[NP_STAT_MAX] = {};
-	struct retired ret = {};
+	struct tp_retired ret = {};
 	struct frame f;
 	struct tprog t;
 	int i, a, b;
@@ -330,7 +355,7 @@ void test_closed_reclaim(void)
 	flow_frame(&f, 2, true, FRAME_TH_FIN | FRAME_TH_ACK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret))
+	if (!tp_read_retire(&t, tp_retire_keep, &ret))
 		goto out;
 
 	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS - 1);
@@ -356,7 +381,7 @@ void test_closed_reclaim(void)
 	want[NP_STAT_TABLE_FULL] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
-	if (!tp_read_retire(&t, on_retire, &ret) ||
+	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 2, "retired"))
 		goto out;
 	a = which(&ret.rec[0], 3);
@@ -365,20 +390,6 @@ void test_closed_reclaim(void)
 	ASSERT_EQ(present(&t, 11), 0x3fcull, "flows 2..9 in the table");
 out:
 	tp_close(&t);
-}
-
-struct retire_log {
-	int n;
-	struct np_flow_rec rec[8];
-};
-
-static void log_retire(const struct np_flow_rec *r, void *ctx)
-{
-	struct retire_log *l = ctx;
-
-	if (l->n < 8)
-		l->rec[l->n] = *r;
-	l->n++;
 }
 
 /*
@@ -391,7 +402,7 @@ void test_table_read_only(void)
 	LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
 	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS,
 				  .idle_sec = 300 };
-	struct retire_log la = {}, lb = {};
+	struct tp_retired la = {}, lb = {};
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct np_flowset set = {};
@@ -425,8 +436,8 @@ void test_table_read_only(void)
 			goto out;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		if (!tp_read_retire(&t, log_retire, &la) ||
-		    !ASSERT_OK(np_flowtab_read(&tab, &set, log_retire, &lb),
+		if (!tp_read_retire(&t, tp_retire_keep, &la) ||
+		    !ASSERT_OK(np_flowtab_read(&tab, &set, tp_retire_keep, &lb),
 			       "np_flowtab_read (read-only)"))
 			goto out;
 		if (!ASSERT_EQ(set.n, t.flows.n, "flows") ||
@@ -435,7 +446,8 @@ void test_table_read_only(void)
 				 "the same flows, in the same order") ||
 		    !ASSERT_EQ(lb.n, la.n, "retired") ||
 		    !ASSERT_TRUE(!memcmp(lb.rec, la.rec,
-					 (la.n < 8 ? la.n : 8) * sizeof(la.rec[0])),
+					 (la.n < TP_RETIRED_MAX ? la.n : TP_RETIRED_MAX) *
+					 sizeof(la.rec[0])),
 				 "the same retired counts"))
 			goto out;
 		tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
@@ -487,4 +499,13 @@ void test_table_capacity(void)
 	ASSERT_EQ(t.flows.n, 1000, "every flow in the table");
 out:
 	tp_close(&t);
+}
+
+/* A slot given up to a new flow: by an idle flow, by a closed one. */
+void test_table_reclaim(void)
+{
+	if (test__start_subtest("idle"))
+		table_reclaim_idle();
+	if (test__start_subtest("closed"))
+		table_reclaim_closed();
 }

@@ -86,7 +86,7 @@ static const struct seg req = {
 };
 
 /* Ethernet, IPv4, TCP with timestamps, 100 bytes of data. */
-void test_truncate_plain(void)
+static void truncate_plain(void)
 {
 	struct frame f;
 
@@ -104,7 +104,7 @@ void test_truncate_plain(void)
 }
 
 /* Ethernet, a tag, IPv6 with hop-by-hop and fragment headers, TCP. */
-void test_truncate_ipv6(void)
+static void truncate_ipv6(void)
 {
 	struct frame f;
 
@@ -139,7 +139,7 @@ void test_truncate_ipv6(void)
  * with a sequence number (8) and ERSPAN (8), then the inner Ethernet (14),
  * tag (4), IPv4 (20) and TCP.
  */
-void test_truncate_erspan(void)
+static void truncate_erspan(void)
 {
 	struct encap e = { .type = ENCAP_ERSPAN2, .session = 12 };
 	struct seg g = req;
@@ -168,7 +168,7 @@ void test_truncate_erspan(void)
 }
 
 /* ERSPAN III with the platform subheader, over IPv6, keyed GRE. */
-void test_truncate_erspan3(void)
+static void truncate_erspan3(void)
 {
 	struct encap e = { .type = ENCAP_ERSPAN3_SUB, .session = 1023,
 			   .outer_v6 = true, .gre_flags = FRAME_GRE_K };
@@ -196,4 +196,16 @@ void test_truncate_erspan3(void)
 		},
 		.server = IP_ESX, .client = IP_RUBRIK,
 	}, "erspan3");
+}
+
+void test_truncate(void)
+{
+	if (test__start_subtest("plain"))
+		truncate_plain();
+	if (test__start_subtest("ipv6"))
+		truncate_ipv6();
+	if (test__start_subtest("erspan"))
+		truncate_erspan();
+	if (test__start_subtest("erspan3"))
+		truncate_erspan3();
 }

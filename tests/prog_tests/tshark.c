@@ -251,7 +251,7 @@ out_nofp:
  * frames.h on its own, for the tools that write pcaps with it: tshark
  * must read back the fields it was asked to write, checksums good.
  */
-void test_frames_tshark(void)
+void test_tshark_frames(void)
 {
 	static const char *const fields[] = {
 		"ieee8021ad.id", "vlan.id", "vlan.etype", "eth.type",
@@ -320,20 +320,9 @@ void test_frames_tshark(void)
 	if (!ASSERT_TRUE(fp, "frame_pcap_open"))
 		goto out;
 
-	frame_init(&f);
-	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_arp(&f, 2, MAC_VMK4, IP_ESX_VMK4, MAC_RUBRIK, IP_RUBRIK);
-	frame_end(&f);
-	frame_pcap_write(fp, &f, 0, 1);
-
-	frame_init(&f);
-	frame_eth(&f, MAC_RUBRIK, MAC_VMK4);
-	frame_ipv6(&f, &(struct frame_ip6){ .saddr = "fe80::1",
-					    .daddr = IP6_RUBRIK,
-					    .hop_limit = 255 });
-	frame_icmp6_na(&f, "fd00:28::10", MAC_VMK4);
-	frame_end(&f);
-	frame_pcap_write(fp, &f, 0, 2);
+	frame_pcap_write(fp, arp_vmk4(&f), 0, 1);
+	frame_pcap_write(fp, na_frame(&f, MAC_VMK4, "fe80::1", IP6_ESX_VMK4,
+				      MAC_VMK4), 0, 2);
 
 	frame_init(&f);
 	frame_eth(&f, MAC_VMK0, MAC_GW);

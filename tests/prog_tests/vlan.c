@@ -157,7 +157,7 @@ out:
  * The sets are per direction: tagged requests, untagged replies, a
  * direction that saw both, and more values than a set holds.
  */
-void test_dir_sets(void)
+void test_vlan_dir_sets(void)
 {
 	const __u8 macs[6][6] = {
 		{ 0x00, 0x50, 0x56, 0x00, 0x00, 0x01 },

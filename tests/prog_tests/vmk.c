@@ -109,7 +109,7 @@ void test_vmk_arg(void)
 	ASSERT_EQ(l.n, 3, "nothing added by a bad argument");
 }
 
-void test_vmk_file_esxcfg(void)
+static void vmk_file_esxcfg(void)
 {
 	struct np_vmk_list l = {};
 
@@ -125,7 +125,7 @@ void test_vmk_file_esxcfg(void)
 	has_vmk(&l, MAC_VMK4, "vmk4");
 }
 
-void test_vmk_file_esxcli(void)
+static void vmk_file_esxcli(void)
 {
 	struct np_vmk_list l = {};
 
@@ -144,7 +144,7 @@ void test_vmk_file_esxcli(void)
  * MAC right; blank lines inside the table; the esxcli blocks without
  * indentation or blank lines; CRLF; both outputs in one file.
  */
-void test_vmk_file_variants(void)
+static void vmk_file_variants(void)
 {
 	static const char *const pushed =
 		"Interface  Port Group/DVPort/Opaque Network        IP Family IP Address                              Netmask         Broadcast       MAC Address       MTU     TSO MSS   Enabled Type                NetStack\n"
@@ -202,7 +202,7 @@ void test_vmk_file_variants(void)
 	has_vmk(&l, MAC_VMK4, "vmk4");
 }
 
-void test_vmk_file_errors(void)
+static void vmk_file_errors(void)
 {
 	struct np_vmk_list l = {};
 
@@ -244,4 +244,17 @@ void test_vmk_store(void)
 	ASSERT_EQ(np_vmk_store(&l, -1), -EBADF, "a bad fd");
 out:
 	tp_close(&t);
+}
+
+/* --vmk-file: the listings ESXi prints, as an operator pastes them. */
+void test_vmk_file(void)
+{
+	if (test__start_subtest("esxcfg"))
+		vmk_file_esxcfg();
+	if (test__start_subtest("esxcli"))
+		vmk_file_esxcli();
+	if (test__start_subtest("variants"))
+		vmk_file_variants();
+	if (test__start_subtest("errors"))
+		vmk_file_errors();
 }
