@@ -16,21 +16,9 @@
 
 #define JW_BUF		(256 * 1024)
 #define JW_SMALL_BUF	4096		/* when JW_BUF cannot be had */
-#define JW_DEPTH	64		/* bits of jsonw.nonempty */
-#define JW_MAX_ITEM	64		/* the longest number, time, MAC */
-
-struct jsonw {
-	FILE *f;
-	char *p, *end;			/* free space in buf */
-	__u64 nonempty;			/* bit d: depth d holds an item */
-	int depth;
-	bool after_name;		/* the next value needs no comma */
-	bool failed;			/* a write to f came short */
-	char *buf;
-};
 
 /* "00" to "99" */
-static const char digits2[201] =
+const char jsonw__digits2[201] =
 	"00010203040506070809101112131415161718192021222324"
 	"25262728293031323334353637383940414243444546474849"
 	"50515253545556575859606162636465666768697071727374"
@@ -38,9 +26,13 @@ static const char digits2[201] =
 
 static const char hex[] = "0123456789abcdef";
 
-static const __u64 pow10[10] = {
+const __u64 jsonw__pow10[20] = {
 	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-	10000000ull, 100000000ull, 1000000000ull,
+	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+	100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull,
+	10000000000000000000ull,
 };
 
 struct jsonw *jsonw_new(FILE *f)
@@ -83,17 +75,31 @@ int jsonw_destroy(struct jsonw *w)
 	return err;
 }
 
-/* Room for n more bytes (n <= JW_SMALL_BUF) without checking again. */
-static inline char *room(struct jsonw *w, size_t n)
+/* A short copy inline: no call into libc for a key of a few bytes. */
+static inline void copy_short(char *d, const char *s, size_t n)
 {
-	if ((size_t)(w->end - w->p) < n)
-		jsonw_flush(w);
-	return w->p;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8)
+			memcpy(d + i, s + i, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
 }
 
 static void put(struct jsonw *w, const void *s, size_t n)
 {
 	const char *c = s;
+
+	if (n <= 32 && (size_t)(w->end - w->p) >= n) {
+		copy_short(w->p, c, n);
+		w->p += n;
+		return;
+	}
 
 	while (n) {
 		size_t k;
@@ -112,7 +118,7 @@ static void put(struct jsonw *w, const void *s, size_t n)
 
 static inline void putc_(struct jsonw *w, char c)
 {
-	*room(w, 1) = c;
+	*jsonw__room(w, 1) = c;
 	w->p++;
 }
 
@@ -120,22 +126,8 @@ static inline void putc_(struct jsonw *w, char c)
 
 static inline void put_lit(struct jsonw *w, const char *s, size_t n)
 {
-	memcpy(room(w, n), s, n);
+	memcpy(jsonw__room(w, n), s, n);
 	w->p += n;
-}
-
-/* Before a value: the comma, unless it follows its name. */
-static inline void pre(struct jsonw *w)
-{
-	__u64 bit = 1ull << w->depth;
-
-	if (w->after_name) {
-		w->after_name = false;
-		return;
-	}
-	if (w->nonempty & bit)
-		PUT_LIT(w, ", ");
-	w->nonempty |= bit;
 }
 
 void jsonw_newline(struct jsonw *w)
@@ -145,106 +137,33 @@ void jsonw_newline(struct jsonw *w)
 	w->after_name = false;
 }
 
-static void open_(struct jsonw *w, char c)
-{
-	pre(w);
-	putc_(w, c);
-	if (w->depth < JW_DEPTH - 1)
-		w->depth++;
-	w->nonempty &= ~(1ull << w->depth);
-}
-
-static void close_(struct jsonw *w, char c)
-{
-	putc_(w, c);
-	if (w->depth)
-		w->depth--;
-}
-
-void jsonw_start_object(struct jsonw *w)
-{
-	open_(w, '{');
-}
-
-void jsonw_end_object(struct jsonw *w)
-{
-	close_(w, '}');
-}
-
-void jsonw_start_array(struct jsonw *w)
-{
-	open_(w, '[');
-}
-
-void jsonw_end_array(struct jsonw *w)
-{
-	close_(w, ']');
-}
-
 /* ---- numbers ---- */
 
-/* Decimal digits of v at p; returns the end. Two digits a step. */
-static char *fmt_u64(char *p, __u64 v)
+/* v (< 10^digits) in exactly `digits` digits, zeros in front, two a step */
+static inline __attribute__((always_inline))
+char *fmt_fixed(char *p, __u64 v, int digits)
 {
-	char t[20], *e = t + sizeof(t), *q = e;
-	size_t n;
+	int i = digits;
 
-	while (v >= 100) {
-		q -= 2;
-		memcpy(q, digits2 + v % 100 * 2, 2);
+	while (i >= 2) {
+		i -= 2;
+		memcpy(p + i, jsonw__digits2 + v % 100 * 2, 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		q -= 2;
-		memcpy(q, digits2 + v * 2, 2);
-	} else {
-		*--q = '0' + v;
-	}
-	n = e - q;
-	memcpy(p, q, n);
-	return p + n;
-}
-
-/* v in exactly `digits` digits, zeros in front */
-static char *fmt_fixed(char *p, __u64 v, int digits)
-{
-	for (int i = digits - 1; i >= 0; i--) {
-		p[i] = '0' + v % 10;
-		v /= 10;
-	}
+	if (i)
+		p[0] = '0' + v;
 	return p + digits;
-}
-
-void jsonw_u64(struct jsonw *w, __u64 v)
-{
-	pre(w);
-	w->p = fmt_u64(room(w, 20), v);
 }
 
 void jsonw_s64(struct jsonw *w, __s64 v)
 {
 	char *o;
 
-	pre(w);
-	o = room(w, 21);
+	jsonw__pre(w);
+	o = jsonw__room(w, 21);
 	if (v < 0)
 		*o++ = '-';
-	w->p = fmt_u64(o, v < 0 ? -(__u64)v : (__u64)v);
-}
-
-void jsonw_bool(struct jsonw *w, bool v)
-{
-	pre(w);
-	if (v)
-		PUT_LIT(w, "true");
-	else
-		PUT_LIT(w, "false");
-}
-
-void jsonw_null(struct jsonw *w)
-{
-	pre(w);
-	PUT_LIT(w, "null");
+	w->p = jsonw__fmt_u64(o, v < 0 ? -(__u64)v : (__u64)v);
 }
 
 /*
@@ -260,7 +179,7 @@ static bool scaled(double a, int d, __u64 *q)
 	memcpy(&bits, &a, sizeof(bits));
 	e = (bits >> 52) & 0x7ff;
 	/* a * 10^d must fit in 63 bits, and a < 2^53 (no integer bits lost) */
-	if (a >= 9007199254740992.0 || a * pow10[d] >= 9.2e18)
+	if (a >= 9007199254740992.0 || a * jsonw__pow10[d] >= 9.2e18)
 		return false;
 	if (!e) {
 		*q = 0;			/* zero, or subnormal: far below 10^-9 */
@@ -270,7 +189,7 @@ static bool scaled(double a, int d, __u64 *q)
 	mant = (bits & ((1ull << 52) - 1)) | (1ull << 52);
 	shift = 1075 - e;
 	if (d <= 3) {
-		__u64 m = mant * pow10[d], r, half;	/* < 2^63 */
+		__u64 m = mant * jsonw__pow10[d], r, half;	/* < 2^63 */
 
 		if (shift >= 64) {
 			*q = 0;
@@ -284,7 +203,7 @@ static bool scaled(double a, int d, __u64 *q)
 				++*q;
 		}
 	} else {
-		unsigned __int128 m = (unsigned __int128)mant * pow10[d], r, half;
+		unsigned __int128 m = (unsigned __int128)mant * jsonw__pow10[d], r, half;
 
 		if (shift >= 128) {
 			*q = 0;
@@ -301,6 +220,18 @@ static bool scaled(double a, int d, __u64 *q)
 	return true;
 }
 
+/* |v| * 10^d in q written with d decimals; d a constant where inlined */
+static inline __attribute__((always_inline))
+char *fmt_scaled(char *o, __u64 q, int d)
+{
+	o = jsonw__fmt_u64(o, q / jsonw__pow10[d]);
+	if (d) {
+		*o++ = '.';
+		o = fmt_fixed(o, q % jsonw__pow10[d], d);
+	}
+	return o;
+}
+
 void jsonw_double(struct jsonw *w, double v, int decimals)
 {
 	int d = decimals < 0 ? 0 : decimals > 9 ? 9 : decimals;
@@ -311,7 +242,7 @@ void jsonw_double(struct jsonw *w, double v, int decimals)
 		jsonw_null(w);		/* JSON has no NaN nor infinity */
 		return;
 	}
-	pre(w);
+	jsonw__pre(w);
 	if (!scaled(fabs(v), d, &q)) {
 		char buf[400];		/* DBL_MAX has 309 integer digits */
 		int n = snprintf(buf, sizeof(buf), "%.*f", d, v);
@@ -319,13 +250,23 @@ void jsonw_double(struct jsonw *w, double v, int decimals)
 		put(w, buf, n > 0 ? (size_t)n : 0);
 		return;
 	}
-	o = room(w, 32);
+	o = jsonw__room(w, 32);
 	if (signbit(v))
 		*o++ = '-';
-	o = fmt_u64(o, q / pow10[d]);
-	if (d) {
-		*o++ = '.';
-		o = fmt_fixed(o, q % pow10[d], d);
+	/* divisions by constants: multiplications, not divides */
+	switch (d) {
+	case 3:
+		o = fmt_scaled(o, q, 3);	/* rates */
+		break;
+	case 6:
+		o = fmt_scaled(o, q, 6);
+		break;
+	case 9:
+		o = fmt_scaled(o, q, 9);	/* times */
+		break;
+	default:
+		o = fmt_scaled(o, q, d);
+		break;
 	}
 	w->p = o;
 }
@@ -335,11 +276,11 @@ void jsonw_ns(struct jsonw *w, __s64 ns)
 	__u64 a = ns < 0 ? -(__u64)ns : (__u64)ns;
 	char *o;
 
-	pre(w);
-	o = room(w, 32);	/* sign, 20 digits, point, 9 digits */
+	jsonw__pre(w);
+	o = jsonw__room(w, 32);	/* sign, 20 digits, point, 9 digits */
 	if (ns < 0)
 		*o++ = '-';
-	o = fmt_u64(o, a / 1000000000ull);
+	o = jsonw__fmt_u64(o, a / 1000000000ull);
 	*o++ = '.';
 	w->p = fmt_fixed(o, a % 1000000000ull, 9);
 }
@@ -394,7 +335,7 @@ static void strval(struct jsonw *w, const char *s)
 		p = q;
 		if (!*p)
 			break;
-		o = room(w, 8);
+		o = jsonw__room(w, 8);
 		n = 2;
 		o[0] = '\\';
 		switch (*p) {
@@ -441,7 +382,7 @@ static void strval(struct jsonw *w, const char *s)
 
 void jsonw_string(struct jsonw *w, const char *s)
 {
-	pre(w);
+	jsonw__pre(w);
 	if (s)
 		strval(w, s);
 	else
@@ -450,26 +391,16 @@ void jsonw_string(struct jsonw *w, const char *s)
 
 void jsonw_name_len(struct jsonw *w, const char *name, size_t n)
 {
-	char *o;
-
-	pre(w);
-	if (n > JW_MAX_ITEM) {
-		strval(w, name);
-		PUT_LIT(w, ": ");
-	} else {
-		o = room(w, n + 4);
-		*o++ = '"';
-		memcpy(o, name, n);
-		o += n;
-		memcpy(o, "\": ", 3);
-		w->p = o + 3;
-	}
+	jsonw__pre(w);
+	putc_(w, '"');
+	put(w, name, n);
+	PUT_LIT(w, "\": ");
 	w->after_name = true;
 }
 
 void jsonw_name_str(struct jsonw *w, const char *name)
 {
-	pre(w);
+	jsonw__pre(w);
 	strval(w, name ? name : "");
 	PUT_LIT(w, ": ");
 	w->after_name = true;
@@ -477,7 +408,7 @@ void jsonw_name_str(struct jsonw *w, const char *name)
 
 void jsonw_raw(struct jsonw *w, const char *s, size_t n)
 {
-	pre(w);
+	jsonw__pre(w);
 	put(w, s, n);
 }
 
@@ -491,8 +422,8 @@ void jsonw_mac(struct jsonw *w, const __u8 *mac)
 		jsonw_null(w);
 		return;
 	}
-	pre(w);
-	o = room(w, 19);
+	jsonw__pre(w);
+	o = jsonw__room(w, 19);
 	o[0] = '"';
 	for (int i = 0; i < 6; i++) {
 		o[1 + 3 * i] = hex[mac[i] >> 4];
@@ -519,43 +450,14 @@ void jsonw_ip(struct jsonw *w, const __u8 *ip)
 		jsonw_string(w, b);
 		return;
 	}
-	pre(w);
-	o = room(w, 17);
+	jsonw__pre(w);
+	o = jsonw__room(w, 17);
 	*o++ = '"';
 	for (int i = 12; i < 16; i++) {
 		if (i > 12)
 			*o++ = '.';
-		o = fmt_u64(o, ip[i]);
+		o = jsonw__fmt_u64(o, ip[i]);
 	}
 	*o++ = '"';
 	w->p = o;
-}
-
-/* ---- a key and its value ---- */
-
-void jsonw_string_field_len(struct jsonw *w, const char *name, size_t n,
-			    const char *v)
-{
-	jsonw_name_len(w, name, n);
-	jsonw_string(w, v);
-}
-
-void jsonw_u64_field_len(struct jsonw *w, const char *name, size_t n, __u64 v)
-{
-	jsonw_name_len(w, name, n);
-	w->after_name = false;
-	w->p = fmt_u64(room(w, 20), v);
-}
-
-void jsonw_bool_field_len(struct jsonw *w, const char *name, size_t n, bool v)
-{
-	jsonw_name_len(w, name, n);
-	jsonw_bool(w, v);
-}
-
-void jsonw_double_field_len(struct jsonw *w, const char *name, size_t n,
-			    double v, int decimals)
-{
-	jsonw_name_len(w, name, n);
-	jsonw_double(w, v, decimals);
 }

@@ -86,6 +86,22 @@ void test_json_writer_values(void)
 	jsonw_string_field(o.w, "kind", "run");
 	jsonw_name_str(o.w, "a \"user\" key");
 	jsonw_raw(o.w, "[1,2]", 5);
+	jsonw_name_len(o.w, "len_keyXXX", 7);
+	jsonw_s64(o.w, 7);
+	/* every field form, and a literal key too long for the inline copy */
+	jsonw_start_object_field(o.w, "fields");
+	jsonw_s64_field(o.w, "s", -5);
+	jsonw_null_field(o.w, "n");
+	jsonw_ns_field(o.w, "t", 1500000000);
+	jsonw_mac_field(o.w, "m", mac);
+	jsonw_ip_field(o.w, "i", v4);
+	jsonw_start_array_field(o.w, "a");
+	jsonw_start_array(o.w);
+	jsonw_end_array(o.w);
+	jsonw_u64(o.w, 1);
+	jsonw_end_array(o.w);
+	jsonw_u64_field(o.w, "a_key_of_seventy_bytes_which_is_more_than_the_inline_copy_takes_12345", 70);
+	jsonw_end_object(o.w);
 	jsonw_end_object(o.w);
 	jsonw_newline(o.w);
 	/* JSON lines: the next object has no comma before it */
@@ -99,7 +115,11 @@ void test_json_writer_values(void)
 	       "\"ips\": [\"10.0.28.10\", \"2001:db8::1\", null], "
 	       "\"times\": [1763900000.100000000, 0.000000005, -0.000000001, "
 	       "-9223372036.854775808], \"rate\": 0.667, \"sampled\": false, "
-	       "\"kind\": \"run\", \"a \\\"user\\\" key\": [1,2]}\n{}\n",
+	       "\"kind\": \"run\", \"a \\\"user\\\" key\": [1,2], \"len_key\": 7, "
+	       "\"fields\": {\"s\": -5, \"n\": null, \"t\": 1.500000000, "
+	       "\"m\": \"00:50:56:6b:28:04\", \"i\": \"10.0.28.10\", \"a\": [[], 1], "
+	       "\"a_key_of_seventy_bytes_which_is_more_than_the_inline_copy_takes_12345\": 70}}"
+	       "\n{}\n",
 	       "document");
 }
 
