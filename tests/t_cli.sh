@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The command line contract of SPEC §5: every bad input ends with its exact
+# The command line contract (nbdpath.8, EXIT STATUS): every bad input ends with its exact
 # exit code and exactly one stderr line starting "nbdpath: ", and leaves
 # nothing attached and nothing pinned.
 set -u

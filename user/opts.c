@@ -1013,8 +1013,15 @@ int np_opts_parse(int argc, char **argv, struct np_cli *o)
 
 	defaults(o);
 	if (argc < 2) {
+		char names[128] = "";
+		size_t n = 0;
+
+		for (size_t i = 0; i < N_CMDS && n < sizeof(names); i++)
+			n += snprintf(names + n, sizeof(names) - n, "%s%s",
+				      i ? ", " : "", cmds[i].name);
 		/* a usage error like any other: one line, not the grammar */
-		np_err("no command given (run, replay, hosts, flows, interfaces, stats, status, detach, version, help); 'nbdpath --help' shows the grammar");
+		np_err("no command given (%s); 'nbdpath --help' shows the grammar",
+		       names);
 		return -EINVAL;
 	}
 	/* a cluster such as -jvv is one option per letter */
