@@ -7,6 +7,7 @@
  * parsed by type, in the order given.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -267,8 +268,7 @@ static void print_global(FILE *f)
 static void print_command(FILE *f, const struct np_cmd *c)
 {
 	fprintf(f, "Usage: nbdpath %s\n\n%c%s.\n\n", c->grammar,
-		c->help[0] >= 'a' && c->help[0] <= 'z' ? c->help[0] - 'a' + 'A' :
-		c->help[0], c->help + 1);
+		toupper((unsigned char)c->help[0]), c->help + 1);
 	print_opts(f, c->cls);
 }
 
