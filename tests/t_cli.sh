@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The command line contract (nbdpath(8): EXIT STATUS): every bad input ends with its exact
+# The command line contract (nbdpath.8, EXIT STATUS): every bad input ends with its exact
 # exit code and exactly one stderr line starting "nbdpath: ", and leaves
 # nothing attached and nothing pinned.
 set -u
 . "$(dirname "$0")/lib.sh"
 
-t_need_root cli "netns, bpffs"
-t_need_file cli "$NP"
+if ((EUID != 0)); then
+	t_begin cli
+	t_skip "needs root (netns, bpffs)"
+	t_done
+fi
+if [[ ! -x $NP ]]; then
+	t_begin cli
+	t_fail "$NP is missing: run make"
+	t_done
+fi
 
 PINS=$(mktemp -d /tmp/np-cli.XXXXXX)
 t_cleanup "rmdir $PINS"
@@ -120,27 +128,148 @@ check_msg "not an option of 'hosts'" 2 not_for_hosts -- $NB hosts --pass
 check 2 not_for_flows				-- $NB flows -i va
 check 2 not_for_status				-- $NB status --port 903
 check 2 not_for_detach				-- $NB detach -i va --json
-check 2 not_for_replay				-- $NB replay "$WORK/garbage.txt" --interval 1
+check 2 not_for_replay				-- $NB replay "$WORK/garbage.txt" --pass
+check_msg "not an option of 'replay'" 2 quiet_not_for_replay -- $NB replay "$WORK/garbage.txt" --quiet
+check 2 keep_finished_not_for_replay		-- $NB replay "$WORK/garbage.txt" --keep-finished 60
+check 2 window_not_for_hosts			-- $NB hosts --window 60
 check 2 extra_argument				-- $NB hosts extra
 check 2 replay_no_file				-- $NB replay
 check 2 replay_missing_file			-- $NB replay /nonexistent.pcap
 check 2 detach_no_i				-- $NB detach
 check 2 detach_unknown_interface		-- $NB detach -i nosuch0
+check_msg "unknown command 'nosuch'" 2 help_unknown_command -- $NB help nosuch
+check_msg "unknown command 'nosuch'" 2 help_flag_unknown_command -- $NB nosuch --help
+check_msg "unexpected argument 'extra'" 2 help_extra_argument -- $NB help run extra
+check 2 version_extra_argument			-- $NB version extra
+check 2 version_not_pin_dir			-- $NB version --pin-dir "$PINS"
+
+# ---- the new options: each bad value, its one message ----
+SEC="expected seconds, a plain number above 0"
+check_msg "--window '0': $SEC" 2 bad_window_0	-- $NB run -i va --window 0 "${P[@]}"
+check_msg "--window 'x': $SEC" 2 bad_window_x	-- $NB run -i va --window x "${P[@]}"
+check_msg "--window 0.5 is shorter than --interval 1" 2 window_below_interval -- $NB run -i va --window 0.5 "${P[@]}"
+check_msg "--window 5 is shorter than --interval 10" 2 window_below_interval_given -- $NB run -i va --interval 10 --window 5 "${P[@]}"
+check_msg "--window 5 is shorter than --interval 10" 2 replay_window_below_interval -- $NB replay "$WORK/garbage.txt" --interval 10 --window 5
+check_msg "--interval '0': $SEC" 2 replay_bad_interval -- $NB replay "$WORK/garbage.txt" --interval 0
+check_msg "--keep-finished 'abc': $SEC" 2 bad_keep_finished -- $NB run -i va --keep-finished abc "${P[@]}"
+check_msg "--keep-finished '-5'" 2 bad_keep_finished_negative -- $NB run -i va --keep-finished=-5 "${P[@]}"
+check_msg "--max-finished '-1': expected a whole number 0-16777216" 2 bad_max_finished -- $NB run -i va --max-finished=-1 "${P[@]}"
+check_msg "--max-finished '16777217'" 2 bad_max_finished_big -- $NB replay "$WORK/garbage.txt" --max-finished 16777217
+check_msg "--active-timeout '0': $SEC" 2 bad_active_timeout -- $NB run -i va --active-timeout 0 "${P[@]}"
+check_msg "--active-timeout '1e3'" 2 bad_active_timeout_exp -- $NB replay "$WORK/garbage.txt" --active-timeout 1e3
+FL="cannot create or append to it"
+check_msg "--flow-log '/nonexistent/flows.log': $FL: No such file or directory" 2 flow_log_no_dir -- $NB run -i va --flow-log /nonexistent/flows.log "${P[@]}"
+check_msg "--flow-log '$WORK': $FL: Is a directory" 2 flow_log_a_dir -- $NB replay "$WORK/garbage.txt" --flow-log "$WORK"
+check_msg "--flow-log '$WORK/garbage.txt/x': $FL: Not a directory" 2 flow_log_under_file -- $NB run -i va --flow-log "$WORK/garbage.txt/x" "${P[@]}"
+check_msg "--flow-log '': expected a file path" 2 flow_log_empty -- $NB run -i va --flow-log= "${P[@]}"
+mkdir -m 755 "$WORK/ro"
+: >"$WORK/ro.log"
+chmod 644 "$WORK/ro.log"
+check_msg "--flow-log '$WORK/ro/f.log': $FL: Permission denied" 2 flow_log_dir_not_writable -- "${NOBODY[@]}" $NB run -i va --flow-log "$WORK/ro/f.log" "${P[@]}"
+check_msg "--flow-log '$WORK/ro.log': $FL: Permission denied" 2 flow_log_not_writable -- "${NOBODY[@]}" $NB replay "$WORK/garbage.txt" --flow-log "$WORK/ro.log"
+IPFIX="expected HOST:PORT, a collector's name or address and UDP port"
+for bad in collector collector: collector:0 collector:65536 :4739 -bad-:4739 \
+	   bad_name:4739 a..b:4739 300.1.1.1:4739 10.1.2:4739 ::1:4739 \
+	   [::1:4739 [nonsense]:4739 "collector :4739"; do
+	check_msg "--ipfix '${bad//\[/\\[}': $IPFIX" 2 "bad_ipfix_${bad//[^a-z0-9]/_}" -- $NB run -i va --ipfix "$bad" "${P[@]}"
+done
+check_msg "--ipfix 'x'" 2 bad_ipfix_replay	-- $NB replay "$WORK/garbage.txt" --ipfix x
+# checked, never created: a run refused later leaves no file behind
+mkdir -m 777 "$WORK/open"
+check_msg "CAP_BPF" 1 flow_log_not_created	-- "${NOBODY[@]}" $NB run -i lo --flow-log "$WORK/open/new.log" "${P[@]}"
+t_begin flow_log_left_alone
+if [[ ! -e $WORK/open/new.log && -f $WORK/ro.log && ! -s $WORK/ro.log ]]; then t_ok; else t_fail "the --flow-log check wrote a file"; fi
 
 
-for h in --help -h "run --help" "hosts -h"; do
+# The grammar of every command, as `nbdpath COMMAND --help` prints it
+declare -A GRAMMAR=(
+	[run]="run -i IFACE [-i IFACE]... [OPTIONS]"
+	[replay]="replay FILE [OPTIONS]"
+	[hosts]="hosts [-j|--json] [--pin-dir DIR]"
+	[flows]="flows [-j|--json] [--pin-dir DIR]"
+	[interfaces]="interfaces [-j|--json] [--pin-dir DIR]"
+	[stats]="stats [-j|--json] [--pin-dir DIR]"
+	[status]="status [-j|--json] [--pin-dir DIR]"
+	[detach]="detach -i IFACE [-i IFACE]..."
+	[version]="version [-j|--json]"
+	[help]="help [COMMAND]"
+)
+COMMANDS=(run replay hosts flows interfaces stats status detach version help)
+
+# the whole grammar: every command's line, every option
+for h in --help -h help "--json --help"; do
 	t_begin "help_${h// /_}"
 	# shellcheck disable=SC2086
 	run_nb $NB $h
 	rc=$?
 	if t_expect "exit code" "$rc" 0 && t_expect "stderr bytes" "$(wc -c <"$ERR")" 0 &&
-	   grep -q '^Usage: nbdpath run -i IFACE' "$OUT" &&
+	   t_expect "first line" "$(head -n 1 "$OUT")" "Usage: nbdpath ${GRAMMAR[run]}" &&
 	   grep -q -- '--metrics ADDR:PORT' "$OUT"; then
-		t_ok
+		missing=
+		for c in "${COMMANDS[@]}"; do
+			grep -qxF -- "       nbdpath ${GRAMMAR[$c]}" "$OUT" ||
+			grep -qxF -- "Usage: nbdpath ${GRAMMAR[$c]}" "$OUT" || missing+=" $c"
+		done
+		if [[ -z $missing ]]; then t_ok; else t_fail "grammar lines missing:$missing"; fi
 	else
 		t_fail
 	fi
 done
+
+# one command's help: its grammar, its options, no other command's grammar
+for c in "${COMMANDS[@]}"; do
+	t_begin "help_$c"
+	run_nb $NB "$c" --help
+	rc=$?
+	cp "$OUT" "$WORK/help.$c"
+	others=
+	for x in "${COMMANDS[@]}"; do
+		[[ $x == "$c" ]] && continue
+		grep -qF -- "nbdpath ${GRAMMAR[$x]}" "$OUT" && others+=" $x"
+	done
+	if t_expect "exit code" "$rc" 0 && t_expect "stderr bytes" "$(wc -c <"$ERR")" 0 &&
+	   t_expect "first line" "$(head -n 1 "$OUT")" "Usage: nbdpath ${GRAMMAR[$c]}" &&
+	   t_expect "other commands' grammar" "$others" "" &&
+	   t_expect "usage lines" "$(grep -c '^Usage:' "$OUT")" 1; then
+		t_ok
+	else
+		t_fail
+	fi
+	# `-h`, `help COMMAND` and `--help COMMAND` print the same text
+	for form in "$c -h" "help $c" "--help $c"; do
+		t_begin "help_${c}_as_${form// /_}"
+		# shellcheck disable=SC2086
+		run_nb $NB $form
+		rc=$?
+		if t_expect "exit code" "$rc" 0 && t_expect "stderr bytes" "$(wc -c <"$ERR")" 0 &&
+		   cmp -s "$OUT" "$WORK/help.$c"; then
+			t_ok
+		else
+			diff "$WORK/help.$c" "$OUT" >>"$_t_log"
+			t_fail
+		fi
+	done
+done
+
+# each command lists the options it takes, and only those
+# has_opts COMMAND "OPTIONS LISTED" "OPTIONS NOT LISTED"
+has_opts() {
+	local c=$1 o bad=
+	t_begin "help_${c}_options"
+	for o in $2; do
+		grep -qE -- "^  (-., )? *$o( |$)" "$WORK/help.$c" || bad+=" lacks $o"
+	done
+	for o in $3; do
+		grep -qE -- "^  (-., )? *$o( |$)" "$WORK/help.$c" && bad+=" lists $o"
+	done
+	if [[ -z $bad ]]; then t_ok; else t_fail "$bad"; fi
+}
+has_opts run "--interface --port --window --quiet --keep-finished --max-finished --flow-log --ipfix --active-timeout --metrics --pin-dir --help" "--version"
+has_opts replay "--port --interval --window --max-finished --flow-log --ipfix --active-timeout --json" "--interface --quiet --keep-finished --metrics --pin-dir --duration --mode"
+has_opts hosts "--json --pin-dir --verbose --help" "--interface --port --interval --window --quiet --metrics --version"
+has_opts status "--json --pin-dir" "--interface --window"
+has_opts detach "--interface" "--json --pin-dir --window"
+has_opts version "--json" "--pin-dir --interface"
 
 t_begin version
 run_nb $NB --version
@@ -152,6 +281,35 @@ else
 	t_fail
 fi
 
+# the version, libbpf's and the layout's: exactly what was built against
+LAYOUT=$(sed -nE 's/^#define NP_LAYOUT_VERSION[[:space:]]+([0-9]+).*/\1/p' "$NP_TOP/include/nbdpath.h")
+LIBBPF=$(pkg-config --modversion libbpf | cut -d. -f1,2)
+NPVER=$(sed -nE 's/^#define NP_VERSION[[:space:]]+"(.*)"/\1/p' "$NP_TOP/user/opts.h")
+t_begin version_text
+run_nb $NB version
+rc=$?
+if t_expect "exit code" "$rc" 0 && t_expect "stderr bytes" "$(wc -c <"$ERR")" 0 &&
+   t_expect text "$(cat "$OUT")" "nbdpath $NPVER (libbpf $LIBBPF, BPF layout $LAYOUT)" &&
+   t_expect "--version" "$(ip netns exec "$NS" $NB --version)" "$(cat "$OUT")"; then
+	t_ok
+else
+	t_fail
+fi
+for form in "version --json" "version -j" "--version --json" "--json --version"; do
+	t_begin "version_json_${form// /_}"
+	# shellcheck disable=SC2086
+	run_nb $NB $form
+	rc=$?
+	if t_expect "exit code" "$rc" 0 && t_expect "stderr bytes" "$(wc -c <"$ERR")" 0 &&
+	   t_expect lines "$(wc -l <"$OUT")" 1 &&
+	   t_expect json "$(python3 -c 'import json, sys; print(json.load(sys.stdin))' <"$OUT")" \
+		"{'version': '$NPVER', 'libbpf': '$LIBBPF', 'layout': $LAYOUT}"; then
+		t_ok
+	else
+		t_fail
+	fi
+done
+
 # The man page and --help name the same options.
 t_begin man_page_in_step
 MAN=$NP_TOP/user/nbdpath.8
@@ -161,13 +319,78 @@ if [[ -r $MAN ]]; then
 	for o in $($NP --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 		grep -qF -- "${o//-/\\-}" "$MAN" || missing+=" $o"
 	done
-	for c in run replay hosts flows interfaces stats status detach; do
+	for c in "${COMMANDS[@]}"; do
 		grep -qw "$c" "$MAN" || missing+=" $c"
 	done
 else
 	missing=" (no $MAN)"
 fi
 if [[ -z $missing ]]; then t_ok; else t_fail "not in the man page:$missing"; fi
+
+# ---- run --quiet: no report on stdout, warnings only on stderr ----
+t_begin quiet_run
+before=$(snapshot)
+run_nb $NB run -i va --duration 2 --quiet "${P[@]}"
+rc=$?
+{ echo "stderr:"; cat "$ERR"; } >>"$_t_log"
+if t_expect "exit code" "$rc" 0 && t_expect "stdout bytes" "$(wc -c <"$OUT")" 0 &&
+   t_expect "stderr lines but warnings" "$(grep -vc '^nbdpath: warning: ' "$ERR")" 0 &&
+   t_expect "xdp attached" "$(ip -n "$NS" link show | grep -c xdp)" 0 &&
+   t_expect "bpffs changed" "$(snapshot)" "$before"; then
+	t_ok
+else
+	t_fail
+fi
+# the same run without --quiet reports (so the test above means something)
+t_begin quiet_run_counterpart
+run_nb $NB run -i va --duration 2 --json "${P[@]}"
+rc=$?
+if t_expect "exit code" "$rc" 0 &&
+   python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines and all(json.loads(l)["source"]["kind"] == "run" for l in lines), lines
+' "$OUT" 2>>"$_t_log"; then
+	t_ok
+else
+	t_fail
+fi
+
+# ---- status --json escapes what the kernel and the user named ----
+# Interface names may hold quotes, backslashes, control bytes and bytes
+# that are not UTF-8: the JSON must stay valid and keep the names.
+W1='q"\'
+W2=$'c\x01\xff'
+t_begin status_json_weird_names
+if ip -n "$NS" link add "$W1" type veth peer name "$W2" &&
+   ip -n "$NS" link set "$W1" up && ip -n "$NS" link set "$W2" up; then
+	ip netns exec "$NS" $NB run -i "$W1" -i "$W2" "${P[@]}" >"$WORK/weird.out" 2>"$WORK/weird.err" &
+	WPID=$!
+	t_cleanup "kill -9 $WPID"
+	# attached first, pinned then: wait for both
+	for ((i = 0; i < 100; i++)); do
+		run_nb $NB status --json "${P[@]}" && grep -q '"instance": {' "$OUT" && break
+		sleep 0.05
+	done
+	{ cat "$OUT"; cat "$ERR"; cat "$WORK/weird.err"; } >>"$_t_log"
+	if python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+want = ["q\"\\", "c\x01\ufffd"]
+assert [i["interface"] for i in d["instance"]["interfaces"]] == want, d["instance"]
+assert sorted(a["interface"] for a in d["attached"]) == sorted(want), d["attached"]
+assert {a["prog_name"] for a in d["attached"]} == {"nbdpath_xdp"}, d["attached"]
+' "$OUT" 2>>"$_t_log"; then
+		t_ok
+	else
+		t_fail
+	fi
+	kill -TERM "$WPID"
+	wait "$WPID"
+	ip -n "$NS" link del "$W1"
+else
+	t_fail "cannot create veth $W1"
+fi
 
 # ---- privileges: 1 ----
 check_msg "CAP_BPF" 1 unprivileged_run		-- "${NOBODY[@]}" $NB run -i lo "${P[@]}"

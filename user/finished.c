@@ -7,16 +7,35 @@
 
 #include "finished.h"
 
-int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns)
+#define FIRST_CAP	1024
+
+int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns,
+		     bool grow)
 {
 	memset(f, 0, sizeof(*f));
-	f->v = calloc(cap ? cap : 1, sizeof(*f->v));
+	f->max_cap = cap ? cap : 1;
+	f->cap = f->max_cap < FIRST_CAP || !grow ? f->max_cap : FIRST_CAP;
+	f->v = calloc(f->cap, sizeof(*f->v));
 	if (!f->v)
 		return -ENOMEM;
-	f->cap = cap ? cap : 1;
 	f->keep_ns = keep_ns;
 	f->map_fd = -1;
 	return 0;
+}
+
+/* A ring full for the first time grows, records staying in order. */
+static void grow(struct np_finished *f)
+{
+	size_t cap = f->cap * 2 < f->max_cap ? f->cap * 2 : f->max_cap;
+	struct np_fin_rec *v;
+
+	if (f->head != f->cap || cap == f->cap)
+		return;
+	v = realloc(f->v, cap * sizeof(*v));
+	if (!v)
+		return;		/* short of memory: the ring wraps instead */
+	f->v = v;
+	f->cap = cap;
 }
 
 void np_finished_free(struct np_finished *f)
@@ -34,8 +53,12 @@ static __u64 rec_last(const struct np_flow_rec *r)
 void np_finished_add(struct np_finished *f, const struct np_flow_rec *rec,
 		     enum np_flow_state st)
 {
-	struct np_fin_rec *x = &f->v[f->head % f->cap];
+	struct np_fin_rec *x;
 	__u64 ended = rec_last(rec);
+
+	if (f->cap < f->max_cap)
+		grow(f);
+	x = &f->v[f->head % f->cap];
 
 	/* the record given way was still listed: dropped by the bound */
 	if (f->head >= f->cap && np_finished_listed(f, x, ended))

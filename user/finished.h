@@ -22,6 +22,7 @@ struct np_fin_rec {
 struct np_finished {
 	struct np_fin_rec *v;		/* a ring of cap records */
 	size_t	cap;
+	size_t	max_cap;		/* the ring grows up to this */
 	__u64	head;			/* records ever added */
 	__u64	keep_ns;		/* listed this long; 0: always */
 	__u64	dropped;		/* overwritten while still listed */
@@ -29,8 +30,12 @@ struct np_finished {
 };
 
 
-/* -ENOMEM; cap > 0. */
-int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns);
+/*
+ * -ENOMEM; cap > 0. grow: the ring starts small and grows to cap as
+ * records come (it must not when mirrored into a map, slot for slot).
+ */
+int np_finished_init(struct np_finished *f, size_t cap, __u64 keep_ns,
+		     bool grow);
 void np_finished_free(struct np_finished *f);
 
 /*

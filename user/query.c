@@ -15,37 +15,14 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "flowtab.h"
+#include "json_writer.h"
 #include "log.h"
 #include "nic.h"
 #include "pin.h"
 #include "finished.h"
 #include "report.h"
-
-/* What np_instance_open's errors mean to a user (see pin.h). */
-static int exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return NP_EXIT_OK;
-	case -EPROTO:
-		return NP_EXIT_LAYOUT;
-	case -ENOENT:
-	case -ESTALE:
-		return NP_EXIT_NONE;
-	case -EINVAL:
-		return NP_EXIT_USAGE;
-	}
-	return NP_EXIT_FAIL;
-}
-
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void fmt_time(char buf[32], __u64 unix_ns)
 {
@@ -69,7 +46,7 @@ static int load_finished(struct np_finished *f, const struct np_instance *in)
 
 	if (bpf_obj_get_info_by_fd(in->maps.finished, &info, &len))
 		return -errno;
-	err = np_finished_init(f, info.max_entries, 0);
+	err = np_finished_init(f, info.max_entries, 0, false);
 	if (!err)
 		err = np_finished_load(f, in->maps.finished, &in->meta);
 	if (err)
@@ -87,21 +64,12 @@ int cmd_query(struct np_cli *o)
 	struct np_report *rep = NULL;
 	struct np_finished fin = {};
 	struct np_instance in;
-	unsigned int view;
+	unsigned int view = o->command->view;
 	int err;
-
-	if (!strcmp(o->cmd, "hosts"))
-		view = NP_VIEW_HOSTS;
-	else if (!strcmp(o->cmd, "flows"))
-		view = NP_VIEW_FLOWS;
-	else if (!strcmp(o->cmd, "interfaces"))
-		view = NP_VIEW_IFACES;
-	else
-		view = NP_VIEW_STATS;
 
 	err = np_instance_open(&in, o->pin_dir, 0);
 	if (err)
-		return exit_code(err);
+		return np_exit_code(err);
 
 	err = np_flowtab_init(&tab, in.maps.flows, in.maps.n_slots, false);
 	if (err) {
@@ -135,9 +103,9 @@ int cmd_query(struct np_cli *o)
 	ro.finished = &fin;
 	/* "now" on the clock the program stamps flows with */
 	if (in.meta.clock == NP_CLOCK_MONO_COARSE)
-		ro.now_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+		ro.now_ns = np_clock_ns(CLOCK_MONOTONIC_COARSE);
 	else
-		ro.now_ns = clock_ns(CLOCK_REALTIME) - in.meta.clock_to_unix_ns;
+		ro.now_ns = np_clock_ns(CLOCK_REALTIME) - in.meta.clock_to_unix_ns;
 
 	rep = np_report_build(&in.maps, &set, &ro, NULL);
 	if (!rep) {
@@ -222,70 +190,83 @@ static int find_attached(struct attached **out, int *n_out)
 	return 0;
 }
 
-/* A JSON string: paths may hold quotes, backslashes, control bytes. */
-static void json_str(const char *s)
+/* Every name goes through the writer's escaping: interface names,
+ * program names and paths may hold quotes, backslashes, control bytes.
+ */
+static int status_json(const struct np_cli *o, const struct np_instance *in,
+		       bool have, const struct attached *v, int n)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
+	struct jsonw *w = jsonw_new(stdout);
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	if (!w) {
+		np_err("out of memory");
+		return -ENOMEM;
 	}
-	putchar('"');
-}
-
-static void status_json(const struct np_cli *o, const struct np_instance *in,
-			bool have, const struct attached *v, int n)
-{
-	printf("{\"version\":1,\"pin_dir\":");
-	json_str(in->dir[0] ? in->dir : o->pin_dir);
-	printf(",\"instance\":");
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "version", 1);
+	jsonw_string_field(w, "pin_dir", in->dir[0] ? in->dir : o->pin_dir);
+	jsonw_name(w, "instance");
 	if (!have) {
-		printf("null");
+		jsonw_null(w);
 	} else {
 		const struct np_meta *m = &in->meta;
 
-		printf("{\"pid\":%u,\"running\":%s,\"started\":%.3f,\"last_poll\":%.3f,"
-		       "\"interval\":%.3f,\"idle_timeout\":%u,\"sample_rate\":%u,"
-		       "\"flow_slots\":%u,\"interfaces\":[",
-		       m->pid, in->live ? "true" : "false",
-		       m->started_ns / 1e9, m->last_poll_ns / 1e9,
-		       m->interval_ms / 1e3, m->idle_sec, m->sample_rate,
-		       m->n_slots);
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "pid", m->pid);
+		jsonw_bool_field(w, "running", in->live);
+		jsonw_double_field(w, "started", m->started_ns / 1e9, 3);
+		jsonw_double_field(w, "last_poll", m->last_poll_ns / 1e9, 3);
+		jsonw_double_field(w, "interval", m->interval_ms / 1e3, 3);
+		jsonw_u64_field(w, "idle_timeout", m->idle_sec);
+		jsonw_u64_field(w, "sample_rate", m->sample_rate);
+		jsonw_u64_field(w, "flow_slots", m->n_slots);
+		jsonw_name(w, "interfaces");
+		jsonw_start_array(w);
 		for (__u32 i = 0; i < m->n_ifaces && i < NP_MAX_IFACES; i++) {
-			printf("%s{\"interface\":", i ? "," : "");
-			json_str(in->ifnames[i]);
-			printf(",\"ifindex\":%u,\"mode\":\"%s\"}",
-			       m->ifindex[i], np_xdp_mode_name(m->xdp_mode[i]));
+			jsonw_start_object(w);
+			jsonw_string_field(w, "interface", in->ifnames[i]);
+			jsonw_u64_field(w, "ifindex", m->ifindex[i]);
+			jsonw_string_field(w, "mode",
+					   np_xdp_mode_name(m->xdp_mode[i]));
+			jsonw_end_object(w);
 		}
-		printf("]}");
+		jsonw_end_array(w);
+		jsonw_end_object(w);
 	}
+	jsonw_name(w, "attached");
 	if (n < 0) {
-		printf(",\"attached\":null}\n");	/* cannot tell */
-		return;
+		jsonw_null(w);		/* cannot tell */
+	} else {
+		jsonw_start_array(w);
+		for (int i = 0; i < n; i++) {
+			jsonw_start_object(w);
+			jsonw_string_field(w, "interface", v[i].ifname);
+			jsonw_u64_field(w, "ifindex", v[i].ifindex);
+			jsonw_string_field(w, "mode",
+					   np_xdp_mode_name(v[i].a.mode));
+			jsonw_u64_field(w, "prog_id", v[i].a.prog_id);
+			jsonw_string_field(w, "prog_name", v[i].a.name);
+			jsonw_name(w, "link_id");
+			if (v[i].a.link_id)
+				jsonw_u64(w, v[i].a.link_id);
+			else
+				jsonw_null(w);
+			jsonw_name(w, "pid");
+			if (v[i].pid)
+				jsonw_u64(w, v[i].pid);
+			else
+				jsonw_null(w);
+			jsonw_end_object(w);
+		}
+		jsonw_end_array(w);
 	}
-	printf(",\"attached\":[");
-	for (int i = 0; i < n; i++) {
-		printf("%s{\"interface\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\","
-		       "\"prog_id\":%u,\"prog_name\":\"%s\",\"link_id\":",
-		       i ? "," : "", v[i].ifname, v[i].ifindex,
-		       np_xdp_mode_name(v[i].a.mode), v[i].a.prog_id,
-		       v[i].a.name);
-		if (v[i].a.link_id)
-			printf("%u", v[i].a.link_id);
-		else
-			printf("null");
-		if (v[i].pid)
-			printf(",\"pid\":%d}", v[i].pid);
-		else
-			printf(",\"pid\":null}");
+	jsonw_end_object(w);
+	jsonw_newline(w);
+	if (jsonw_destroy(w) || fflush(stdout)) {
+		np_err("cannot write the status: %s", strerror(errno));
+		return -EIO;
 	}
-	printf("]}\n");
+	return 0;
 }
 
 static void status_text(const struct np_instance *in, bool have,
@@ -343,7 +324,7 @@ int cmd_status(struct np_cli *o)
 	have = !ierr;
 	/* an unreadable or foreign pin dir has been reported: stop there */
 	if (ierr && ierr != -ENOENT)
-		return exit_code(ierr);
+		return np_exit_code(ierr);
 	/* program names by id are for CAP_SYS_ADMIN only: n < 0, unknown */
 	n = -1;
 	if (np_has_sys_admin()) {
@@ -352,9 +333,11 @@ int cmd_status(struct np_cli *o)
 			goto out;
 	}
 	/* with nothing at all to show, the one error line says it all */
-	if (o->json)
-		status_json(o, &in, have, v, n);
-	else if (have || n > 0)
+	if (o->json) {
+		err = status_json(o, &in, have, v, n);
+		if (err)
+			goto out;
+	} else if (have || n > 0)
 		status_text(&in, have, v, n);
 	if (n <= 0 && !(have && in.live)) {
 		if (have)
@@ -371,7 +354,7 @@ int cmd_status(struct np_cli *o)
 out:
 	free(v);
 	np_instance_close(&in);
-	return exit_code(err);
+	return np_exit_code(err);
 }
 
 /* ---- detach ---- */
@@ -453,7 +436,7 @@ int cmd_detach(struct np_cli *o)
 	if (err)
 		return NP_EXIT_FAIL;
 	for (int i = 0; i < o->n_ifaces; i++) {
-		err = exit_code(detach_one(o->ifaces[i], o->ifindex[i]));
+		err = np_exit_code(detach_one(o->ifaces[i], o->ifindex[i]));
 		/* a failure outranks "nothing there" */
 		if (err == NP_EXIT_FAIL || !worst)
 			worst = err;

@@ -558,6 +558,9 @@ void np_replay_result_free(struct np_replay_result *res)
 	np_flowset_free(&res->flows);
 }
 
+/* Finished flows a replay lists without --max-finished: every one. */
+#define REPLAY_MAX_FINISHED	(1u << 24)
+
 /* What the reports of one replay share: their history and records. */
 struct replay_report {
 	struct np_cli *o;
@@ -652,7 +655,8 @@ int cmd_replay(struct np_cli *o)
 	int err, ret = NP_EXIT_FAIL;
 
 	/* every flow of the capture is listed: no age limit on records */
-	if (np_finished_init(&rr.finished, o->max_finished, 0) ||
+	if (np_finished_init(&rr.finished, o->max_finished_given ?
+			     o->max_finished : REPLAY_MAX_FINISHED, 0, true) ||
 	    np_history_new(&rr.history, rr.ro.window_ns)) {
 		np_err("out of memory");
 		goto out;

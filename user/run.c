@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "flowtab.h"
 #include "log.h"
 #include "metrics.h"
@@ -78,21 +79,13 @@ static void run_retire(const struct np_flow_rec *rec, void *ctx)
 			np_flow_state_at(rec, r->now_np, r->o->idle_timeout));
 }
 
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 #define CLOCK_STEP_NS	50000000ll	/* 50 ms: far more than a coarse tick */
 
 /* What to add to the program's clock (bpf_ktime_get_coarse_ns) for Unix time. */
 static __s64 unix_minus_coarse(void)
 {
-	return (__s64)clock_ns(CLOCK_REALTIME) -
-	       (__s64)clock_ns(CLOCK_MONOTONIC_COARSE);
+	return (__s64)np_clock_ns(CLOCK_REALTIME) -
+	       (__s64)np_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 /* ---- before the kernel is touched ---- */
@@ -283,7 +276,7 @@ static int wait_until(struct run *r, __u64 deadline, const sigset_t *open)
 	struct pollfd pfd[NP_METRICS_MAX_FDS];
 
 	while (!stop_signal) {
-		__u64 now = clock_ns(CLOCK_MONOTONIC), left;
+		__u64 now = np_clock_ns(CLOCK_MONOTONIC), left;
 
 		if (hup_signal && r->logging) {
 			hup_signal = 0;
@@ -327,12 +320,12 @@ static int report(struct run *r, bool print)
 	};
 	struct np_report *cur;
 	struct np_meta meta;
-	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u64 now = np_clock_ns(CLOCK_MONOTONIC);
 	__u32 zero = 0;
 	__s64 offset;
 	int err;
 
-	r->now_np = clock_ns(CLOCK_MONOTONIC_COARSE);
+	r->now_np = np_clock_ns(CLOCK_MONOTONIC_COARSE);
 	err = np_flowtab_read(&r->tab, &r->set, run_retire, r);
 	if (err) {
 		np_err("cannot read the flow table: %s", strerror(-err));
@@ -362,7 +355,7 @@ static int report(struct run *r, bool print)
 	}
 	ro.flows_evicted = meta.flows_evicted;
 	ro.clock_to_unix_ns = r->clock_to_unix_ns;
-	ro.now_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+	ro.now_ns = np_clock_ns(CLOCK_MONOTONIC_COARSE);
 	ro.interval = r->last_ns ? (now - r->last_ns) / 1e9 : o->interval;
 	ro.history = r->history;
 	ro.finished = &r->finished;
@@ -386,7 +379,8 @@ static int report(struct run *r, bool print)
 		}
 		np_flowlog_write(&r->log, cur);
 	}
-	if (print) {
+	/* --quiet: the report is kept for the metrics and the next rates */
+	if (print && !o->quiet) {
 		if (o->json) {
 			np_report_json(stdout, cur, NP_VIEW_ALL);
 		} else {
@@ -436,7 +430,7 @@ static int check_links(struct run *r)
 
 static int loop(struct run *r, const sigset_t *open)
 {
-	__u64 start = clock_ns(CLOCK_MONOTONIC);
+	__u64 start = np_clock_ns(CLOCK_MONOTONIC);
 	__u64 step = llround(r->o->interval * 1e9), end = 0, next;
 	int err;
 
@@ -456,21 +450,12 @@ static int loop(struct run *r, const sigset_t *open)
 		if (err)
 			return err;
 		/* stopped (SIGSTOP) or starved: resume from now, no burst */
-		if (clock_ns(CLOCK_MONOTONIC) > next + step)
-			next = clock_ns(CLOCK_MONOTONIC);
+		if (np_clock_ns(CLOCK_MONOTONIC) > next + step)
+			next = np_clock_ns(CLOCK_MONOTONIC);
 	}
 }
 
 /* ---- the command ---- */
-
-static int exit_code(int err)
-{
-	if (!err)
-		return NP_EXIT_OK;
-	if (err == -EPROTO)
-		return NP_EXIT_LAYOUT;
-	return NP_EXIT_FAIL;
-}
 
 int cmd_run(struct np_cli *o)
 {
@@ -510,7 +495,7 @@ int cmd_run(struct np_cli *o)
 	sigdelset(&open, SIGHUP);
 
 	if (np_finished_init(&r.finished, o->max_finished,
-			     o->keep_finished * NP_NSEC_PER_SEC) ||
+			     o->keep_finished * NP_NSEC_PER_SEC, false) ||
 	    np_history_new(&r.history, o->window * NP_NSEC_PER_SEC)) {
 		err = -ENOMEM;
 		np_err("out of memory");
@@ -590,5 +575,5 @@ out:
 	np_history_free(r.history);
 	np_finished_free(&r.finished);
 	nbdpath_bpf__destroy(r.skel);
-	return exit_code(err);
+	return np_exit_code(err);
 }
