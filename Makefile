@@ -11,7 +11,7 @@ CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(OUT) -Iuser
 BPF_CFLAGS	:= -O2 -g -target bpf -Wall -Wextra -Werror \
 		   -Iinclude -Ibpf -I$(ARCH_INC)
-LDLIBS		:= -lbpf -lelf -lz -lpcap -lm
+LDLIBS		:= -lbpf -lelf -lz -lpcap -lm -lmicrohttpd -lpthread
 
 ifeq ($(V),1)
 Q		:=
