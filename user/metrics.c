@@ -228,6 +228,8 @@ static int serve(struct np_metrics *m)
 	m->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 				MHD_USE_ERROR_LOG,
 				0, NULL, NULL, answer, m,
+				/* first, or some messages go to stderr */
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_LISTEN_SOCKET, m->lfd,
 				MHD_OPTION_CONNECTION_LIMIT, m->max_conns,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
@@ -235,7 +237,6 @@ static int serve(struct np_metrics *m)
 				(size_t)NP_METRICS_CONN_MEM,
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned int)NP_METRICS_TIMEOUT_SEC,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_END);
 	if (!m->d) {
 		np_err("--metrics %s: cannot start the HTTP server (libmicrohttpd); 'nbdpath -v run ...' shows why",
