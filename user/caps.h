@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Capabilities after attach: `run` keeps only what polling and its exit
- * need (see the man page, SECURITY), found by trying, and drops the rest.
+ * need (see the man page, RUNNING AS A SERVICE), found by trying, and drops the rest.
  */
 #ifndef NBDPATH_CAPS_H
 #define NBDPATH_CAPS_H

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 /*
- * Limits that keep the endpoint up (see the man page, METRICS ENDPOINT):
+ * Limits that keep the endpoint up (see the man page, RUNNING AS A SERVICE):
  * connections in all and from one address, memory a connection may use,
  * and how long one may stay silent.
  */
