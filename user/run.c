@@ -350,11 +350,13 @@ static int publish(struct run *r, const struct np_report *cur)
 	if (!r->metrics)
 		return 0;
 	f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
-	np_report_prom(f, cur);
-	if (fclose(f)) {
+	if (f) {
+		np_report_prom(f, cur);
+		err = fclose(f) ? -errno : 0;
+	} else {
 		err = -errno;
+	}
+	if (err) {
 		free(buf);
 		np_err("cannot render the metrics: %s", strerror(-err));
 		return err;
