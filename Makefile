@@ -7,11 +7,33 @@ CLANG		?= clang
 BPFTOOL		?= bpftool
 CC		?= gcc
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (a distribution's, or
+# `make CFLAGS="-O2 -g"`): ours go in front of them, so theirs win.
+# Hardening is on by default; WERROR=0 builds with warnings as warnings.
 CFLAGS		?= -O2 -g
-CFLAGS		+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(OUT) -Iuser
+WERROR		?= 1
+NP_CPPFLAGS	:= -Iinclude -I$(OUT) -Iuser
+# _FORTIFY_SOURCE needs optimisation, and must not be defined twice
+ifeq ($(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),)
+ifneq ($(filter-out -O0,$(filter -O%,$(CFLAGS))),)
+NP_CPPFLAGS	+= -D_FORTIFY_SOURCE=2
+endif
+endif
+NP_CFLAGS	:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -std=gnu11 \
+		   -fstack-protector-strong -fPIE
+NP_LDFLAGS	:= -pie -Wl,-z,relro,-z,now
+ALL_CFLAGS	= $(NP_CPPFLAGS) $(CPPFLAGS) $(NP_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS	= $(NP_LDFLAGS) $(LDFLAGS)
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DATADIR		?= $(PREFIX)/share/nbdpath
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+UNITDIR		?= $(PREFIX)/lib/systemd/system
 BPF_CFLAGS	:= -O2 -g -target bpf -Wall -Wextra -Werror \
 		   -Iinclude -Ibpf -I$(ARCH_INC)
-LDLIBS		:= -lbpf -lelf -lz -lpcap -lm
+LDLIBS		:= -lbpf -lelf -lz -lpcap -lm -lmicrohttpd -lpthread
 
 ifeq ($(V),1)
 Q		:=
@@ -25,7 +47,7 @@ endif
 # the BPF objects are intermediates of the skeletons, but tests and
 # operators load them too (bpftool, ip link): keep them
 .SECONDARY:
-.PHONY: all deps check demo bench clean help
+.PHONY: all deps check demo bench clean help install uninstall
 
 # the program's BPF objects; bpf/bench_*.bpf.c are the bench's, built for
 # `make bench` only, and tests/*.bpf.c for `make check`
@@ -69,11 +91,11 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 
 $(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 nbdpath: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Tests are found by name, as in the kernel's test_progs: every
 # "void test_NAME(void)" in tests/prog_tests/ becomes DEFINE_TEST(test_NAME).
@@ -91,15 +113,15 @@ FORCE:
 
 $(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests $(TEST_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests $(TEST_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
 $(BENCH): tests/bench.c $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $(BENCH_SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
 $(OUT)/%: tests/%.c $(TEST_HDRS) | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ $(LDLIBS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -117,6 +139,32 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_TOOLS) $(BENCH)
 	$(Q)scripts/bench.sh
 
+# What `make install` puts where (under DESTDIR, a staging root); the
+# unit's ExecStart follows SBINDIR.
+INSTALLED	:= $(SBINDIR)/nbdpath $(MANDIR)/man8/nbdpath.8 \
+		   $(BASHCOMPDIR)/nbdpath $(UNITDIR)/nbdpath@.service \
+		   $(DATADIR)/nbdpath.env.example $(DATADIR)/nbdpath.rules.yml
+
+install: nbdpath
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 nbdpath $(DESTDIR)$(SBINDIR)/nbdpath
+	$(Q)install -D -m 0644 user/nbdpath.8 $(DESTDIR)$(MANDIR)/man8/nbdpath.8
+	$(Q)install -D -m 0644 user/nbdpath.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/nbdpath
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|/usr/local/sbin/nbdpath|$(SBINDIR)/nbdpath|' \
+		scripts/nbdpath@.service > $(DESTDIR)$(UNITDIR)/nbdpath@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/nbdpath@.service
+	$(Q)install -D -m 0644 scripts/nbdpath.env.example \
+		$(DESTDIR)$(DATADIR)/nbdpath.env.example
+	$(Q)install -D -m 0644 scripts/nbdpath.rules.yml \
+		$(DESTDIR)$(DATADIR)/nbdpath.rules.yml
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
+
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUT) nbdpath
@@ -127,5 +175,9 @@ help:
 	@echo '  check          install missing packages, build, run every test'
 	@echo '  demo           install, build, run the seed lab and show the report'
 	@echo '  bench          measure per-packet cost, live rate, replay speed'
+	@echo '  install        install binary, man page, bash completion, systemd unit,'
+	@echo '                 env example, alerting rules (PREFIX=/usr/local, DESTDIR)'
+	@echo '  uninstall      remove what install installed'
 	@echo '  clean          remove build output'
+	@echo 'CFLAGS, CPPFLAGS, LDFLAGS add to the hardened defaults; WERROR=0 keeps warnings warnings.'
 	@echo 'V=1 shows the commands.'

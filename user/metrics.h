@@ -1,31 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * --metrics: a small HTTP listener serving the latest report in the
- * Prometheus text exposition on GET /metrics. It never blocks: `run`
- * polls its sockets together with its own interval timer.
+ * --metrics: the Prometheus endpoint, served by libmicrohttpd from a
+ * thread of its own. `run` renders the exposition after each poll and
+ * publishes it; every scrape until the next publish gets that copy.
  */
 #ifndef NBDPATH_METRICS_H
 #define NBDPATH_METRICS_H
 
-#include <poll.h>
+#include <stddef.h>
 #include "cli.h"
-#include "report.h"
 
-#define NP_METRICS_MAX_CONNS	16
-#define NP_METRICS_MAX_FDS	(NP_METRICS_MAX_CONNS + 1)
+/*
+ * Limits that keep the endpoint up (see the man page, RUNNING AS A SERVICE):
+ * connections in all and from one address, memory a connection may use,
+ * and how long one may stay silent.
+ */
+#define NP_METRICS_MAX_CONNS	2048
+#define NP_METRICS_MAX_PER_IP	1024
+#define NP_METRICS_CONN_MEM	(16 * 1024)
+#define NP_METRICS_TIMEOUT_SEC	5
+#define NP_METRICS_BACKLOG	1024
 
 struct np_metrics;
 
-/* Listen on a; -errno after a message naming spec (the ADDR:PORT given). */
+/*
+ * Listen on a (spec: the ADDR:PORT given; ":PORT" or "*:PORT" listen on
+ * every IPv4 and IPv6 address). Connections wait in the kernel's backlog
+ * until the first np_metrics_publish() starts the server thread, so that
+ * thread is made after `run` has dropped its capabilities and never holds
+ * them. -errno after a message naming spec.
+ */
 int np_metrics_start(struct np_metrics **out, const char *spec,
 		     const struct np_sockaddr *a);
 
-/* The sockets to poll, in pfd[0..return). */
-int np_metrics_pollfds(struct np_metrics *m, struct pollfd *pfd, int max);
-
-/* Accept, read and answer what poll() found ready; r: the latest report. */
-void np_metrics_serve(struct np_metrics *m, const struct pollfd *pfd, int n,
-		      const struct np_report *r);
+/* Serve buf[0..len) (copied) from now on; starts the server the first time. */
+int np_metrics_publish(struct np_metrics *m, const char *buf, size_t len);
 
 /* Safe on NULL. */
 void np_metrics_stop(struct np_metrics *m);

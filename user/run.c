@@ -7,7 +7,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "clock.h"
 #include "flowtab.h"
@@ -268,30 +272,82 @@ static int write_meta(struct run *r)
 	return 0;
 }
 
+/* ---- after attach: only what polling needs ---- */
+
+static int try_bpf(void *arg)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(*(const int *)arg, &info, &len) ?
+	       -errno : 0;
+}
+
+static int try_dir(const char *dir, bool parent)
+{
+	char path[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	slash = strrchr(path, '/');
+	if (parent && slash)
+		slash[slash == path] = 0;	/* "/x" -> "/" */
+	return faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) ? -errno : 0;
+}
+
+/* Can the exit remove the pins, and the directories run made? */
+static int try_unpin(void *arg)
+{
+	const struct np_pins *p = arg;
+	int err = try_dir(p->dir, false);
+
+	if (!err && p->own_dir)
+		err = try_dir(p->made[0] ? p->made : p->dir, true);
+	return err;
+}
+
+/*
+ * Polling reads and writes maps through the descriptors held, and reads
+ * the flow table mapped already; the exit unpins, and unmounts a bpffs
+ * of its own. Which of these needs a capability depends on the kernel
+ * (bpf(2) on a held map wants CAP_BPF where unprivileged BPF is disabled,
+ * before Linux 6.5) and on the pin directory, so each is tried without.
+ */
+static int drop_caps(struct run *r)
+{
+	const __u64 bpf = NP_CAP(CAP_BPF), sys = NP_CAP(CAP_SYS_ADMIN);
+	__u64 keep = 0;
+	char names[96];
+	int err;
+
+	if (np_caps_needed(bpf | sys, try_bpf, &r->maps.meta))
+		keep |= np_caps_needed(sys, try_bpf, &r->maps.meta) ? sys : bpf;
+	if (r->pins.mounted)
+		keep |= sys;			/* umount2() */
+	if (np_caps_needed(NP_CAP(CAP_DAC_OVERRIDE), try_unpin, &r->pins))
+		keep |= NP_CAP(CAP_DAC_OVERRIDE);
+	err = np_caps_keep(keep);
+	if (!err)
+		np_dbg("capabilities kept after attach: %s",
+		       np_caps_names(keep, names, sizeof(names)));
+	return err;
+}
+
 /* ---- the loop ---- */
 
-/* Wait until CLOCK_MONOTONIC deadline, serving metrics; signals end it. */
-static int wait_until(struct run *r, __u64 deadline, const sigset_t *open)
+/* Wait until CLOCK_MONOTONIC deadline; signals end it. */
+static int wait_until(__u64 deadline, const sigset_t *open)
 {
-	struct pollfd pfd[NP_METRICS_MAX_FDS];
-
 	while (!stop_signal) {
 		__u64 now = np_clock_ns(CLOCK_MONOTONIC), left;
-
-		if (hup_signal && r->logging) {
-			hup_signal = 0;
-			np_flowlog_reopen(&r->log);
-		}
 		struct timespec ts;
-		int n, rc;
+		int rc;
 
 		if (now >= deadline)
 			return 0;
 		left = deadline - now;
 		ts.tv_sec = left / 1000000000ull;
 		ts.tv_nsec = left % 1000000000ull;
-		n = np_metrics_pollfds(r->metrics, pfd, NP_METRICS_MAX_FDS);
-		rc = ppoll(pfd, n, &ts, open);
+		rc = ppoll(NULL, 0, &ts, open);
 		if (rc < 0 && errno != EINTR) {
 			int err = -errno;
 
@@ -299,10 +355,37 @@ static int wait_until(struct run *r, __u64 deadline, const sigset_t *open)
 			       strerror(-err));
 			return err;
 		}
-		if (rc > 0)
-			np_metrics_serve(r->metrics, pfd, n, r->prev);
 	}
 	return 0;
+}
+
+/* The report in the Prometheus exposition, to every scrape from now on. */
+static int publish(struct run *r, const struct np_report *cur)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	if (!r->metrics)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (f) {
+		np_report_prom(f, cur);
+		err = fclose(f) ? -errno : 0;
+	} else {
+		err = -errno;
+	}
+	if (err) {
+		free(buf);
+		np_err("cannot render the metrics: %s", strerror(-err));
+		return err;
+	}
+	err = np_metrics_publish(r->metrics, buf, len);
+	free(buf);
+	if (err == -ENOMEM)
+		np_err("cannot publish the metrics: %s", strerror(-err));
+	return err;
 }
 
 /* Read the maps, build a report; print it unless this is the baseline. */
@@ -379,6 +462,11 @@ static int report(struct run *r, bool print)
 		}
 		np_flowlog_write(&r->log, cur);
 	}
+	err = publish(r, cur);
+	if (err) {
+		np_report_free(cur);
+		return err;
+	}
 	/* --quiet: the report is kept for the metrics and the next rates */
 	if (print && !o->quiet) {
 		if (o->json) {
@@ -439,7 +527,7 @@ static int loop(struct run *r, const sigset_t *open)
 	for (next = start + step; ; next += step) {
 		__u64 until = end && end < next ? end : next;
 
-		err = wait_until(r, until, open);
+		err = wait_until(until, open);
 		if (err)
 			return err;
 		/* a signal, or the end of --duration: one last report */
@@ -482,10 +570,12 @@ int cmd_run(struct np_cli *o)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	/* SIGHUP reopens the flow log (a rotation): a hangup never stops run */
 	sigaddset(&block, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &block, &open) ||
 	    sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
-	    sigaction(SIGHUP, &sa, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+	    sigaction(SIGHUP, &sa, NULL) ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		err = -errno;
 		np_err("cannot set up signal handling: %s", strerror(-err));
 		goto out;
@@ -547,6 +637,8 @@ int cmd_run(struct np_cli *o)
 			np_err("cannot set up the flow table reader: %s",
 			       strerror(-err));
 	}
+	if (!err)
+		err = drop_caps(&r);
 	if (err)
 		goto out;
 	for (int i = 0; i < o->n_ifaces; i++)
