@@ -78,23 +78,79 @@ struct replay {
 	struct batch batch;
 	size_t max_frame;		/* bytes of a frame run alone, at most */
 	struct np_replay_result *res;
+	struct np_capfile_info cap;	/* what the capture stream saw */
 	cpu_set_t saved_cpus;
 	bool pinned;
 };
 
-static bool is_header_cut(const char *msg)
+/* Whether the file's first bytes are (the start of) a pcap file header. */
+static bool starts_pcap(const struct np_capfile_info *ci)
 {
-	/* libpcap says so only in words: "truncated dump file; tried to
-	 * read N file header bytes", for a file too short to hold even
-	 * the pcap file header
-	 */
-	return strstr(msg, "file header") != NULL;
+	static const char magic[][4] = {
+		"\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1",	/* microseconds */
+		"\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1",	/* nanoseconds */
+	};
+	size_t n = ci->bytes < 4 ? ci->bytes : 4;
+
+	for (size_t i = 0; n && i < sizeof(magic) / sizeof(magic[0]); i++)
+		if (!memcmp(ci->head, magic[i], n))
+			return true;
+	return false;
+}
+
+static bool starts_pcapng(const struct np_capfile_info *ci)
+{
+	size_t n = ci->bytes < 4 ? ci->bytes : 4;
+
+	return n && !memcmp(ci->head, "\x0a\x0d\x0d\x0a", n);
+}
+
+/* libpcap could not open the file: say why in the operator's words. */
+static void open_error(const struct replay *rp, const char *errbuf)
+{
+	const struct np_capfile_info *ci = &rp->cap;
+	/* libpcap says so only in words: "truncated dump file; ..." */
+	bool cut = strstr(errbuf, "truncated") != NULL;
+
+	if (!ci->bytes)
+		np_err("%s is empty; give a pcap or pcapng capture", rp->name);
+	else if (starts_pcap(ci) && ci->bytes < 24)
+		np_err("%s is cut short inside its 24-byte pcap file header (%llu bytes); copy the whole capture again",
+		       rp->name, (unsigned long long)ci->bytes);
+	else if (starts_pcapng(ci) && (cut || ci->bytes < 12))
+		np_err("%s is cut short before its first frame (%llu bytes of pcapng headers); copy the whole capture again",
+		       rp->name, (unsigned long long)ci->bytes);
+	else if (!strcmp(errbuf, "unknown file format") || cut)
+		np_err("%s is not a pcap or pcapng capture; give a file written by `tcpdump -w` or Wireshark",
+		       rp->name);
+	else
+		np_err("cannot read %s as a capture: %s", rp->name, errbuf);
+}
+
+/* A link type by its number, and its name where libpcap knows it. */
+static const char *link_type_str(char *buf, size_t n, int type)
+{
+	const char *name = pcap_datalink_val_to_name(type);
+	const char *desc = pcap_datalink_val_to_description(type);
+
+	if (name)
+		snprintf(buf, n, "%d (%s, %s)", type, name, desc ? desc : name);
+	else
+		snprintf(buf, n, "%d", type);
+	return buf;
+}
+
+static void link_type_error(const struct replay *rp, int type)
+{
+	char what[160];
+
+	np_err("%s has link type %s, which carries no Ethernet MAC addresses to tell vmk interfaces apart; capture on the mirror NIC itself: `tcpdump -i MIRROR_NIC -w FILE`, not `-i any`",
+	       rp->name, link_type_str(what, sizeof(what), type));
 }
 
 static int open_capture(struct replay *rp, struct np_replay_result *res)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	const char *dlt_name, *dlt_desc;
 	FILE *f, *cf = NULL;
 	struct stat st;
 	int err, dlt;
@@ -126,7 +182,7 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 	/* libpcap reads through stdio: a page per read(2) by default,
 	 * and a syscall costs more than the classification of a frame
 	 */
-	cf = np_capfile_open(f, READ_BUFFER);
+	cf = np_capfile_open(f, READ_BUFFER, &rp->cap);
 	if (!cf) {
 		err = -errno;
 		np_err("cannot read %s: %s", rp->name, strerror(-err));
@@ -137,23 +193,15 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 			PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!rp->pcap) {
 		err = -EINVAL;
-		if (!strcmp(errbuf, "unknown file format") || is_header_cut(errbuf))
-			np_err("%s is not a pcap or pcapng capture; give a file written by `tcpdump -w` or Wireshark",
-			       rp->name);
-		else
-			np_err("cannot read %s as a capture: %s", rp->name,
-			       errbuf);
+		open_error(rp, errbuf);
 		goto fail;
 	}
 	/* from here on pcap_close() closes cf */
 
+	/* a pcapng file's interfaces are all Ethernet to libpcap now */
 	dlt = pcap_datalink(rp->pcap);
 	if (dlt != DLT_EN10MB) {
-		dlt_name = pcap_datalink_val_to_name(dlt);
-		dlt_desc = pcap_datalink_val_to_description(dlt);
-		np_err("%s has link type %s (%s), which carries no Ethernet MAC addresses to tell vmk interfaces apart; capture on the mirror NIC itself: `tcpdump -i MIRROR_NIC -w FILE`, not `-i any`",
-		       rp->name, dlt_name ? dlt_name : "unknown",
-		       dlt_desc ? dlt_desc : "unknown");
+		link_type_error(rp, dlt);
 		return -EPROTONOSUPPORT;
 	}
 	res->input_error = false;
@@ -377,15 +425,28 @@ static int feed(struct replay *rp, const void *data, size_t len, __u64 now,
 	return 0;
 }
 
+/*
+ * When to read the flow table. The program reclaims a slot idle (or
+ * closed) for `reclaim` of capture time, judged by the time of the frame
+ * that wants it, and replay must have read the slot's final counts by
+ * then. A slot written since the last read holds a frame no older than
+ * the oldest fed since: a frame less than `reclaim` after that one cannot
+ * reclaim it. A frame later than that (the capture stepped back, as a
+ * merge of sections in the wrong order or an NTP step makes it, and now
+ * comes forward again) has the table read first. Besides, the table is
+ * read every half `reclaim` as the latest capture time advances, so that
+ * what is read stays fresh in an ordered capture.
+ */
 static int run_frames(struct replay *rp, struct np_replay_result *res)
 {
 	struct np_config *cfg = &rp->skel->data->cfg;
-	__u64 period, last_read = 0;
-	bool dirty = false;
+	__u64 reclaim, period, last_read = 0, oldest = 0;
+	bool dirty = false, read_due;
+	char what[160];
 	int rc, err;
 
-	period = (cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns :
-		  cfg->closed_ns) / 2;
+	reclaim = cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns : cfg->closed_ns;
+	period = reclaim / 2;
 	if (!period)
 		period = 1;
 
@@ -397,7 +458,7 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 		rc = pcap_next_ex(rp->pcap, &h, &data);
 		if (rc != 1)
 			break;
-		now = (__u64)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
+		now = np_capfile_ns(&rp->cap, h);
 		if (!res->frames) {
 			res->first_ns = now;
 			last_read = now;
@@ -405,26 +466,25 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 			res->first_ns = now;
 		}
 		res->frames++;
-		/* a capture from several queues may step back a little:
-		 * the program gets each frame's own time, the reads go
-		 * by the latest
-		 */
+		/* oldest: of the frames fed since the last read */
+		read_due = dirty && now > oldest && now - oldest >= reclaim;
 		if (now > res->last_ns) {
 			if (now - last_read >= period) {
-				/* nothing ran since the last read: the
-				 * table is as that read saw it
-				 */
-				if (dirty) {
-					err = flush(rp, res->frames - 1);
-					if (!err)
-						err = read_flows(rp, res);
-					if (err)
-						return err;
-					dirty = false;
-				}
+				read_due = true;
 				last_read = now;
 			}
 			res->last_ns = now;
+		}
+		/* nothing ran since the last read: the table is as that
+		 * read saw it
+		 */
+		if (read_due && dirty) {
+			err = flush(rp, res->frames - 1);
+			if (!err)
+				err = read_flows(rp, res);
+			if (err)
+				return err;
+			dirty = false;
 		}
 		if (h->caplen < MIN_FRAME) {
 			res->extra_stats[NP_STAT_PACKETS]++;
@@ -434,14 +494,28 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 		err = feed(rp, data, h->caplen, now, res->frames);
 		if (err)
 			return err;
+		if (!dirty || now < oldest)
+			oldest = now;
 		dirty = true;
 	}
 	err = flush(rp, res->frames);
 	if (err)
 		return err;
+	res->not_ethernet = rp->cap.other_frames;
+	if (rp->cap.pcapng && !rp->cap.eth_ifaces && rp->cap.other_ifaces) {
+		/* every interface was hidden from libpcap */
+		res->input_error = true;
+		link_type_error(rp, rp->cap.other_linktype);
+		return -EPROTONOSUPPORT;
+	}
+	if (res->not_ethernet)
+		np_warn("%s holds %llu frames of interfaces of link type %s, which carry no Ethernet MAC addresses: they are counted, not classified; the Ethernet interfaces' frames are",
+			rp->name, (unsigned long long)res->not_ethernet,
+			link_type_str(what, sizeof(what),
+				      rp->cap.other_linktype));
 	if (rc == PCAP_ERROR_BREAK) {
 		/* the end of the file */
-		if (!res->frames)
+		if (!res->frames && !res->not_ethernet)
 			np_warn("%s holds no frames", rp->name);
 		return 0;
 	}
