@@ -509,7 +509,7 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 		return -EPROTONOSUPPORT;
 	}
 	if (res->not_ethernet)
-		np_warn("%s holds %llu frames of interfaces of link type %s, which carry no Ethernet MAC addresses: they are counted, not classified; the Ethernet interfaces' frames are",
+		np_warn("%s holds %llu frames of interfaces of link type %s, which carry no Ethernet MAC addresses: they are left out, only the Ethernet interfaces' frames are classified",
 			rp->name, (unsigned long long)res->not_ethernet,
 			link_type_str(what, sizeof(what),
 				      rp->cap.other_linktype));
