@@ -786,4 +786,62 @@ else
 	t_fail "per-flow counts differ from tshark"
 fi
 
+# The file-level cases against tshark: capture times from 2038 on, which
+# interface's frames are Ethernet in a mixed pcapng (either order), and a
+# capture whose clock steps back, per direction in IP bytes.
+t_begin replay_tshark_files
+if ! command -v tshark >/dev/null; then
+	t_skip "no tshark"
+elif [[ ! -e $D/y2039-pcap.json || ! -e $D/mixlink.json ||
+	! -e $D/mixlink_sll.json || ! -e $D/stepback-pcap.json ]]; then
+	t_fail "the captures of the tests above are missing"
+elif tshark -r "$D/y2039.pcap" -T fields -E separator=' ' -e frame.time_epoch \
+	-e tcp.srcport >"$D/y.txt" 2>>"$_t_log" &&
+     tshark -r "$D/mixlink.pcapng" -T fields -e frame.protocols \
+	>"$D/mixlink.txt" 2>>"$_t_log" &&
+     tshark -r "$D/mixlink_sll.pcapng" -T fields -e frame.protocols \
+	>"$D/mixlink_sll.txt" 2>>"$_t_log" &&
+     tshark -r "$D/stepback.pcap" -T fields -E separator=' ' -e ip.dst \
+	-e tcp.dstport -e ip.len >"$D/sb.txt" 2>>"$_t_log" &&
+     t_log python3 - "$D" <<'EOF2'
+import json, sys
+d = sys.argv[1]
+bad = 0
+def check(what, a, e):
+    global bad
+    if a != e:
+        print(f"{what}: nbdpath {a} != tshark {e}")
+        bad += 1
+
+j = json.load(open(f"{d}/y2039-pcap.json"))
+ts = [float(l.split()[0]) for l in open(f"{d}/y.txt") if len(l.split()) == 2]
+f = j["flows"][0]
+check("2039 first_seen", round(f["first_seen"], 6), round(min(ts), 6))
+check("2039 last_seen", round(f["last_seen"], 6), round(max(ts), 6))
+
+for sc in ("mixlink", "mixlink_sll"):
+    j = json.load(open(f"{d}/{sc}.json"))
+    protos = [l.split(":")[0].strip() for l in open(f"{d}/{sc}.txt")]
+    check(f"{sc} Ethernet frames", j["stats"]["packets"], protos.count("eth"))
+    check(f"{sc} Linux cooked frames", 12, protos.count("sll"))
+
+j = json.load(open(f"{d}/stepback-pcap.json"))
+rx = tx = 0
+for l in open(f"{d}/sb.txt"):
+    dst, dport, iplen = l.split()
+    if dport == "902":
+        rx += int(iplen)
+    else:
+        tx += int(iplen)
+h = j["hosts"][0]
+check("stepback rx bytes", sum(e["bytes"] for e in h["rx"]), rx)
+check("stepback tx bytes", sum(e["bytes"] for e in h["tx"]), tx)
+sys.exit(1 if bad else 0)
+EOF2
+then
+	t_ok
+else
+	t_fail "the file-level cases differ from tshark"
+fi
+
 t_done
