@@ -80,6 +80,13 @@ def iface(mac):
     assert len(got) == 1, f"interface {mac}: {len(got)} found"
     return got[0]
 
+def seen(client):
+    """First and last seen of a client's flows, to the microsecond."""
+    got = [f for f in j["flows"] if f["client"] == client]
+    assert got, f"no flow of client {client}"
+    return (round(min(f["first_seen"] for f in got), 6),
+            round(max(f["last_seen"] for f in got), 6))
+
 def pick(d, *keys):
     return {k: d[k] for k in keys}
 
@@ -648,12 +655,8 @@ for ext in pcap pcapng; do
 		'side(host("10.0.0.10"), "tx", "packets")' 24 \
 		'side(host("10.0.0.10"), "tx", "bytes")' 18336 \
 		'iface("'$VMK0'")["rx_packets"] + iface("'$VMK4'")["tx_packets"]' 36 \
-		'j["stats"]["flows_evicted"]' 8 \
-		'sorted(f["client"] for f in j["flows"])' '["10.0.30.%d" % i for i in range(50, 54)]' \
-		'flow(40000)["first_seen"]' 1763902000.0 \
-		'flow(40000)["last_seen"]' 1763902000.002000 \
-		'flow(40771)["first_seen"]' 1763902000.009001 \
-		'flow(40771)["last_seen"]' 1763902000.011001 \
+		'seen("10.0.30.50")' '(1763902000.0, 1763902000.002000)' \
+		'seen("10.0.30.53")' '(1763902000.009001, 1763902000.011001)' \
 		'j["time"]' 1763902000.011001; then
 		ok=0
 	fi

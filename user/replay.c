@@ -71,6 +71,7 @@ struct replay {
 	const char *path;
 	const char *name;		/* for messages */
 	pcap_t *pcap;
+	struct np_capfile_info cap;	/* what pcap's stream saw */
 	struct nbdpath_bpf *skel;
 	struct np_maps maps;
 	struct np_flowtab tab;
@@ -78,7 +79,6 @@ struct replay {
 	struct batch batch;
 	size_t max_frame;		/* bytes of a frame run alone, at most */
 	struct np_replay_result *res;
-	struct np_capfile_info cap;	/* what the capture stream saw */
 	cpu_set_t saved_cpus;
 	bool pinned;
 };
@@ -429,26 +429,28 @@ static int feed(struct replay *rp, const void *data, size_t len, __u64 now,
  * When to read the flow table. The program reclaims a slot idle (or
  * closed) for `reclaim` of capture time, judged by the time of the frame
  * that wants it, and replay must have read the slot's final counts by
- * then. A slot written since the last read holds a frame no older than
- * the oldest fed since: a frame less than `reclaim` after that one cannot
- * reclaim it. A frame later than that (the capture stepped back, as a
- * merge of sections in the wrong order or an NTP step makes it, and now
- * comes forward again) has the table read first. Besides, the table is
- * read every half `reclaim` as the latest capture time advances, so that
- * what is read stays fresh in an ordered capture.
+ * then. In time order, a read every half `reclaim` of the latest capture
+ * time is enough. But a capture's clock may step back (sections merged
+ * in the wrong order, an NTP step) and the latest time then stands still
+ * while frames of the past fill and reclaim slots. A slot written since
+ * the last read holds a frame no older than `oldest`, the oldest fed
+ * since: a frame less than `reclaim` later than that cannot reclaim it,
+ * and a later one has the table read first.
  */
 static int run_frames(struct replay *rp, struct np_replay_result *res)
 {
 	struct np_config *cfg = &rp->skel->data->cfg;
-	__u64 reclaim, period, last_read = 0, oldest = 0;
-	bool dirty = false, read_due;
+	__u64 period, last_read = 0;
+	__u64 reclaim, oldest = 0;
+	bool dirty = false;
 	char what[160];
 	int rc, err;
 
-	reclaim = cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns : cfg->closed_ns;
-	period = reclaim / 2;
+	period = (cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns :
+		  cfg->closed_ns) / 2;
 	if (!period)
 		period = 1;
+	reclaim = cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns : cfg->closed_ns;
 
 	for (;;) {
 		struct pcap_pkthdr *h;
@@ -466,19 +468,29 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 			res->first_ns = now;
 		}
 		res->frames++;
-		/* oldest: of the frames fed since the last read */
-		read_due = dirty && now > oldest && now - oldest >= reclaim;
+		/* a capture from several queues may step back a little:
+		 * the program gets each frame's own time, the reads go
+		 * by the latest
+		 */
 		if (now > res->last_ns) {
 			if (now - last_read >= period) {
-				read_due = true;
+				/* nothing ran since the last read: the
+				 * table is as that read saw it
+				 */
+				if (dirty) {
+					err = flush(rp, res->frames - 1);
+					if (!err)
+						err = read_flows(rp, res);
+					if (err)
+						return err;
+					dirty = false;
+				}
 				last_read = now;
 			}
 			res->last_ns = now;
 		}
-		/* nothing ran since the last read: the table is as that
-		 * read saw it
-		 */
-		if (read_due && dirty) {
+		/* ...or a lot, and come forward again (see above) */
+		if (dirty && now > oldest && now - oldest >= reclaim) {
 			err = flush(rp, res->frames - 1);
 			if (!err)
 				err = read_flows(rp, res);
