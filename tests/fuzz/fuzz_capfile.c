@@ -27,6 +27,9 @@
 
 #define REPLAY_BUFFER	(1 << 20)	/* user/replay.c READ_BUFFER */
 
+/* what was read goes somewhere: the compiler keeps the reads */
+static volatile __u64 sink;
+
 static int put(int fd, const uint8_t *data, size_t size)
 {
 	while (size) {
@@ -46,7 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct np_capfile_info info;
 	struct pcap_pkthdr *h;
 	const u_char *pkt;
-	volatile __u64 sink = 0;
 	__u64 frames = 0;
 	FILE *f, *cf;
 	pcap_t *p;
