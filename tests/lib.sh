@@ -147,6 +147,13 @@ def iface(mac):
     assert len(got) == 1, f"interface {mac}: {len(got)} found"
     return got[0]
 
+def seen(client):
+    """First and last seen of the flows of a client, to the microsecond."""
+    got = [f for f in j["flows"] if f["client"] == client]
+    assert got, f"no flow of client {client}"
+    return (round(min(f["first_seen"] for f in got), 6),
+            round(max(f["last_seen"] for f in got), 6))
+
 def pick(d, *keys):
     return {k: d[k] for k in keys}
 

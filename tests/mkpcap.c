@@ -4,6 +4,7 @@
  * measured with, one named scenario at a time.
  *
  *	mkpcap SCENARIO OUT [--pcapng] [--snaplen N] [--frames N] [--flows N]
+ *		[--start SECONDS]
  *
  * pcap files go through libpcap's dump API with nanosecond timestamps;
  * pcapng is written here (libpcap 1.10 reads it but cannot write it).
@@ -55,6 +56,9 @@ struct out {
 	const char *path;
 	bool ng;
 	int dlt;
+	int dlt2;			/* pcapng: a second interface's, or 0 */
+	__u32 iface;			/* pcapng: of the next frame */
+	bool no_idb;			/* pcapng: a section header alone */
 	pcap_t *dead;
 	pcap_dumper_t *dump;
 	FILE *f;			/* pcapng */
@@ -70,10 +74,11 @@ static int ng_write(struct out *o, const void *p, size_t n)
 
 /*
  * pcapng: a section header, one interface with nanosecond resolution
- * (if_tsresol = 9), then an enhanced packet block per frame. Blocks are
- * written in host byte order, which the byte-order magic announces.
+ * (if_tsresol = 9) (two with dlt2), then an enhanced packet block per
+ * frame. Blocks are written in host byte order, which the byte-order
+ * magic announces. A new section starts numbering interfaces again.
  */
-static int ng_open(struct out *o)
+static int ng_section(struct out *o)
 {
 	struct {
 		__u32 type, len, bom;
@@ -95,10 +100,20 @@ static int ng_open(struct out *o)
 		1, 32, o->dlt, 0, SNAPLEN, 9, 1, 9, { 0 }, 0, 0, 32,
 	};
 
-	o->f = fopen(o->path, "wb");
-	if (!o->f)
+	if (ng_write(o, &shb, sizeof(shb)))
 		return -1;
-	return ng_write(o, &shb, sizeof(shb)) || ng_write(o, &idb, sizeof(idb));
+	if (o->no_idb)
+		return 0;
+	if (ng_write(o, &idb, sizeof(idb)))
+		return -1;
+	idb.linktype = o->dlt2;
+	return o->dlt2 ? ng_write(o, &idb, sizeof(idb)) : 0;
+}
+
+static int ng_open(struct out *o)
+{
+	o->f = fopen(o->path, "wb");
+	return o->f ? ng_section(o) : -1;
 }
 
 static int ng_packet(struct out *o, __u64 ts, const void *data, __u32 caplen,
@@ -108,7 +123,7 @@ static int ng_packet(struct out *o, __u64 ts, const void *data, __u32 caplen,
 	__u32 pad = (4 - caplen % 4) % 4;
 	__u32 total = 32 + caplen + pad;
 	__u32 head[7] = {
-		6, total, 0, (__u32)(ts >> 32), (__u32)ts, caplen, len,
+		6, total, o->iface, (__u32)(ts >> 32), (__u32)ts, caplen, len,
 	};
 
 	return ng_write(o, head, sizeof(head)) ||
@@ -180,6 +195,9 @@ struct gen {
 	enum encap encap;
 	__u32 gre_seq;
 	bool cooked;			/* Linux cooked capture (SLL) */
+	/* pcapng: each frame also as `-i any` sees it, on interface 1 (0 with sll_first) */
+	bool mixed;
+	bool sll_first;
 	int err;
 };
 
@@ -204,21 +222,33 @@ struct conv {
 #define TO	0
 #define FROM	1
 
-static void emit(struct gen *g, const struct frame *f)
+/* What `tcpdump -i any` writes: no destination MAC. */
+static int emit_cooked(struct gen *g, const struct frame *f)
 {
 	__u8 buf[SLL_HDR_LEN + FRAME_MAX];
+
+	memset(buf, 0, SLL_HDR_LEN);
+	buf[3] = 1;					/* ARPHRD_ETHER */
+	buf[5] = 6;
+	memcpy(buf + 6, f->data + 6, 6);
+	memcpy(buf + 14, f->data + 12, 2);		/* protocol */
+	memcpy(buf + SLL_HDR_LEN, f->data + 14, f->len - 14);
+	return out_packet(&g->out, g->t, buf, f->len - 14 + SLL_HDR_LEN,
+			  frame_wire_len(f) - 14 + SLL_HDR_LEN);
+}
+
+static void emit(struct gen *g, const struct frame *f)
+{
 	int err;
 
-	if (g->cooked) {
-		/* what `tcpdump -i any` writes: no destination MAC */
-		memset(buf, 0, SLL_HDR_LEN);
-		buf[3] = 1;					/* ARPHRD_ETHER */
-		buf[5] = 6;
-		memcpy(buf + 6, f->data + 6, 6);
-		memcpy(buf + 14, f->data + 12, 2);		/* protocol */
-		memcpy(buf + SLL_HDR_LEN, f->data + 14, f->len - 14);
-		err = out_packet(&g->out, g->t, buf, f->len - 14 + SLL_HDR_LEN,
-				 frame_wire_len(f) - 14 + SLL_HDR_LEN);
+	if (g->mixed) {
+		g->out.iface = g->sll_first;
+		err = out_packet(&g->out, g->t, f->data, f->len,
+				 frame_wire_len(f));
+		g->out.iface = !g->sll_first;
+		err = err ?: emit_cooked(g, f);
+	} else if (g->cooked) {
+		err = emit_cooked(g, f);
 	} else {
 		err = out_packet(&g->out, g->t, f->data, f->len,
 				 frame_wire_len(f));
@@ -652,6 +682,75 @@ static void sc_idle(struct gen *g)
 }
 
 /*
+ * A capture whose clock steps back, as an NTP step or two captures merged
+ * in the wrong order make it (with --pcapng: two sections, the later
+ * first). Three groups of four flows as sc_idle's, each flow SYN, SYN/ACK
+ * and a 1448-byte reply: F (clients 10.0.30.50-53) at T0 + 2000 s, then
+ * A (10.0.28.50-53) at T0, then B (10.0.29.50-53) at T0 + 400 s. In the
+ * smallest table (8 slots) F and A fill it; B's flows reclaim A's slots,
+ * idle by then in their own time (F's are not): A's counts must have been
+ * read first. 36 frames; host 10.0.0.10: rx vmk0 12 packets 480 bytes,
+ * tx vmk4 24 packets 18336 bytes.
+ */
+static void sc_stepback(struct gen *g)
+{
+	static const struct { int net; __u64 at; } grp[3] = {
+		{ 30, 2000 }, { 28, 0 }, { 29, 400 },
+	};
+	char client[32];
+
+	for (int k = 0; k < 3; k++) {
+		g->t = T0_NS + grp[k].at * 1000000000ull;
+		if (k == 1 && g->out.ng && ng_section(&g->out))
+			g->err = -1;
+		for (int i = 0; i < 4; i++) {
+			struct conv c = seed_conv;
+
+			snprintf(client, sizeof(client), "10.0.%d.%d",
+				 grp[k].net, 50 + i);
+			c.client = client;
+			c.client_port = 40000 + 257 * i;
+			seg(g, &c, TO, SYN, 0);
+			seg(g, &c, FROM, SYN | ACK, 0);
+			seg(g, &c, FROM, ACK, 1448);
+		}
+	}
+}
+
+/*
+ * pcapng only: the seed session on an Ethernet interface, each frame
+ * followed by the same as a Linux cooked capture (`-i any`) records it on
+ * a second interface (mixlink_sll: the cooked interface is the first).
+ * What replay classifies is the seed's; 12 frames are not Ethernet.
+ */
+static void sc_mixlink(struct gen *g)
+{
+	sc_seed(g);
+}
+
+/*
+ * pcapng only, crafted: a block whose length field is 0, then bytes of
+ * 0xff (zerolen: right after the section header; zerolen_late: after the
+ * seed session's 12 frames). libpcap refuses such a block; it must be
+ * the first to read it.
+ */
+static void sc_zerolen(struct gen *g)
+{
+	static const __u8 fill[600] = { [0 ... 599] = 0xff };
+	const __u32 head[2] = { 6, 0 };
+
+	if (ng_write(&g->out, head, sizeof(head)) ||
+	    ng_write(&g->out, fill, sizeof(fill)))
+		g->err = -1;
+}
+
+static void sc_zerolen_late(struct gen *g)
+{
+	sc_seed(g);
+	sc_zerolen(g);
+}
+
+/*
  * Six flows, their frames interleaved, for the cross-check with tshark:
  * flow i (client 10.0.28.50+i, port 50000 + 1000 i) sends i+1 requests
  * of 100 (i+1) bytes, each answered by i+1 replies of 1000 + 37 i bytes.
@@ -788,17 +887,24 @@ static const struct scenario {
 	{ "multi",	sc_multi },
 	{ "cooked",	sc_cooked },
 	{ "cutshort",	sc_seed },	/* then cut in its last record */
+	{ "stepback",	sc_stepback },
+	{ "mixlink",	sc_mixlink },	/* pcapng only, as the zerolens */
+	{ "mixlink_sll", sc_mixlink },
+	{ "zerolen",	sc_zerolen },
+	{ "zerolen_late", sc_zerolen_late },
 	{ "bench",	NULL },		/* takes --frames and --flows */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkpcap SCENARIO OUT [--pcapng] [--snaplen N] [--frames N] [--flows N]\n"
+		"usage: mkpcap SCENARIO OUT [--pcapng] [--snaplen N] [--frames N] [--flows N] [--start SECONDS]\n"
 		"scenarios:");
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(f, " %s", scenarios[i].name);
-	fprintf(f, "\n--frames/--flows: bench only (default 1000000 frames over 1000 flows)\n");
+	fprintf(f, "\n--frames/--flows: bench only (default 1000000 frames over 1000 flows)\n"
+		"--start: unix time of the first frame (default %llu)\n",
+		T0_NS / 1000000000ull);
 }
 
 int main(int argc, char **argv)
@@ -808,6 +914,7 @@ int main(int argc, char **argv)
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "flows", required_argument, NULL, 'F' },
+		{ "start", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -837,6 +944,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			g.t = strtoull(optarg, NULL, 0) * 1000000000ull;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -858,6 +968,16 @@ int main(int argc, char **argv)
 		g.cooked = true;
 		g.out.dlt = DLT_LINUX_SLL;
 	}
+	if (sc->fn == sc_mixlink) {
+		g.mixed = true;
+		g.sll_first = !strcmp(sc->name, "mixlink_sll");
+		g.out.dlt = g.sll_first ? DLT_LINUX_SLL : DLT_EN10MB;
+		g.out.dlt2 = g.sll_first ? DLT_EN10MB : DLT_LINUX_SLL;
+	}
+	g.out.no_idb = sc->fn == sc_zerolen;
+	if (sc->fn == sc_mixlink || sc->fn == sc_zerolen ||
+	    sc->fn == sc_zerolen_late)
+		g.out.ng = true;
 
 	if (out_open(&g.out))
 		goto out;

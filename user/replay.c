@@ -74,6 +74,7 @@ struct replay {
 	const char *path;
 	const char *name;		/* for messages */
 	pcap_t *pcap;
+	struct np_capfile_info cap;	/* what pcap's stream saw */
 	struct nbdpath_bpf *skel;
 	struct np_maps maps;
 	struct np_flowtab tab;
@@ -87,19 +88,74 @@ struct replay {
 	bool pinned;
 };
 
-static bool is_header_cut(const char *msg)
+/* Whether the file's first bytes are (the start of) a pcap file header. */
+static bool starts_pcap(const struct np_capfile_info *ci)
 {
-	/* libpcap says so only in words: "truncated dump file; tried to
-	 * read N file header bytes", for a file too short to hold even
-	 * the pcap file header
-	 */
-	return strstr(msg, "file header") != NULL;
+	static const char magic[][4] = {
+		"\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1",	/* microseconds */
+		"\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1",	/* nanoseconds */
+	};
+	size_t n = ci->bytes < 4 ? ci->bytes : 4;
+
+	for (size_t i = 0; n && i < sizeof(magic) / sizeof(magic[0]); i++)
+		if (!memcmp(ci->head, magic[i], n))
+			return true;
+	return false;
+}
+
+static bool starts_pcapng(const struct np_capfile_info *ci)
+{
+	size_t n = ci->bytes < 4 ? ci->bytes : 4;
+
+	return n && !memcmp(ci->head, "\x0a\x0d\x0d\x0a", n);
+}
+
+/* libpcap could not open the file: say why in the operator's words. */
+static void open_error(const struct replay *rp, const char *errbuf)
+{
+	const struct np_capfile_info *ci = &rp->cap;
+	/* libpcap says so only in words: "truncated dump file; ..." */
+	bool cut = strstr(errbuf, "truncated") != NULL;
+
+	if (!ci->bytes)
+		np_err("%s is empty; give a pcap or pcapng capture", rp->name);
+	else if (starts_pcap(ci) && ci->bytes < 24)
+		np_err("%s is cut short inside its 24-byte pcap file header (%llu bytes); copy the whole capture again",
+		       rp->name, (unsigned long long)ci->bytes);
+	else if (starts_pcapng(ci) && (cut || ci->bytes < 12))
+		np_err("%s is cut short before its first frame (%llu bytes of pcapng headers); copy the whole capture again",
+		       rp->name, (unsigned long long)ci->bytes);
+	else if (!strcmp(errbuf, "unknown file format") || cut)
+		np_err("%s is not a pcap or pcapng capture; give a file written by `tcpdump -w` or Wireshark",
+		       rp->name);
+	else
+		np_err("cannot read %s as a capture: %s", rp->name, errbuf);
+}
+
+/* A link type by its number, and its name where libpcap knows it. */
+static const char *link_type_str(char *buf, size_t n, int type)
+{
+	const char *name = pcap_datalink_val_to_name(type);
+	const char *desc = pcap_datalink_val_to_description(type);
+
+	if (name)
+		snprintf(buf, n, "%d (%s, %s)", type, name, desc ? desc : name);
+	else
+		snprintf(buf, n, "%d", type);
+	return buf;
+}
+
+static void link_type_error(const struct replay *rp, int type)
+{
+	char what[160];
+
+	np_err("%s has link type %s, which carries no Ethernet MAC addresses to tell vmk interfaces apart; capture on the mirror NIC itself: `tcpdump -i MIRROR_NIC -w FILE`, not `-i any`",
+	       rp->name, link_type_str(what, sizeof(what), type));
 }
 
 static int open_capture(struct replay *rp, struct np_replay_result *res)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	const char *dlt_name, *dlt_desc;
 	FILE *f, *cf = NULL;
 	struct stat st;
 	int err, dlt;
@@ -131,7 +187,7 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 	/* libpcap reads through stdio: a page per read(2) by default,
 	 * and a syscall costs more than the classification of a frame
 	 */
-	cf = np_capfile_open(f, READ_BUFFER);
+	cf = np_capfile_open(f, READ_BUFFER, &rp->cap);
 	if (!cf) {
 		err = -errno;
 		np_err("cannot read %s: %s", rp->name, strerror(-err));
@@ -142,23 +198,15 @@ static int open_capture(struct replay *rp, struct np_replay_result *res)
 			PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!rp->pcap) {
 		err = -EINVAL;
-		if (!strcmp(errbuf, "unknown file format") || is_header_cut(errbuf))
-			np_err("%s is not a pcap or pcapng capture; give a file written by `tcpdump -w` or Wireshark",
-			       rp->name);
-		else
-			np_err("cannot read %s as a capture: %s", rp->name,
-			       errbuf);
+		open_error(rp, errbuf);
 		goto fail;
 	}
 	/* from here on pcap_close() closes cf */
 
+	/* a pcapng file's interfaces are all Ethernet to libpcap now */
 	dlt = pcap_datalink(rp->pcap);
 	if (dlt != DLT_EN10MB) {
-		dlt_name = pcap_datalink_val_to_name(dlt);
-		dlt_desc = pcap_datalink_val_to_description(dlt);
-		np_err("%s has link type %s (%s), which carries no Ethernet MAC addresses to tell vmk interfaces apart; capture on the mirror NIC itself: `tcpdump -i MIRROR_NIC -w FILE`, not `-i any`",
-		       rp->name, dlt_name ? dlt_name : "unknown",
-		       dlt_desc ? dlt_desc : "unknown");
+		link_type_error(rp, dlt);
 		return -EPROTONOSUPPORT;
 	}
 	res->input_error = false;
@@ -390,17 +438,32 @@ static int feed(struct replay *rp, const void *data, size_t len, __u64 now,
 	return 0;
 }
 
+/*
+ * When to read the flow table. The program reclaims a slot idle (or
+ * closed) for `reclaim` of capture time, judged by the time of the frame
+ * that wants it, and replay must have read the slot's final counts by
+ * then. In time order, a read every half `reclaim` of the latest capture
+ * time is enough. But a capture's clock may step back (sections merged
+ * in the wrong order, an NTP step) and the latest time then stands still
+ * while frames of the past fill and reclaim slots. A slot written since
+ * the last read holds a frame no older than `oldest`, the oldest fed
+ * since: a frame less than `reclaim` later than that cannot reclaim it,
+ * and a later one has the table read first.
+ */
 static int run_frames(struct replay *rp, struct np_replay_result *res)
 {
 	struct np_config *cfg = &rp->skel->data->cfg;
 	__u64 period, last_read = 0;
+	__u64 reclaim, oldest = 0;
 	bool dirty = false;
+	char what[160];
 	int rc, err;
 
 	period = (cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns :
 		  cfg->closed_ns) / 2;
 	if (!period)
 		period = 1;
+	reclaim = cfg->idle_ns < cfg->closed_ns ? cfg->idle_ns : cfg->closed_ns;
 
 	for (;;) {
 		struct pcap_pkthdr *h;
@@ -410,7 +473,7 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 		rc = pcap_next_ex(rp->pcap, &h, &data);
 		if (rc != 1)
 			break;
-		now = (__u64)h->ts.tv_sec * NS_PER_SEC + h->ts.tv_usec;
+		now = np_capfile_ns(&rp->cap, h);
 		if (!res->frames) {
 			res->first_ns = now;
 			last_read = now;
@@ -460,6 +523,15 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 			}
 			res->last_ns = now;
 		}
+		/* ...or a lot, and come forward again (see above) */
+		if (dirty && now > oldest && now - oldest >= reclaim) {
+			err = flush(rp, res->frames - 1);
+			if (!err)
+				err = read_flows(rp, res);
+			if (err)
+				return err;
+			dirty = false;
+		}
 		if (h->caplen < MIN_FRAME) {
 			res->extra_stats[NP_STAT_PACKETS]++;
 			res->extra_stats[NP_STAT_TRUNCATED]++;
@@ -468,14 +540,28 @@ static int run_frames(struct replay *rp, struct np_replay_result *res)
 		err = feed(rp, data, h->caplen, now, res->frames);
 		if (err)
 			return err;
+		if (!dirty || now < oldest)
+			oldest = now;
 		dirty = true;
 	}
 	err = flush(rp, res->frames);
 	if (err)
 		return err;
+	res->not_ethernet = rp->cap.other_frames;
+	if (rp->cap.pcapng && !rp->cap.eth_ifaces && rp->cap.other_ifaces) {
+		/* every interface was hidden from libpcap */
+		res->input_error = true;
+		link_type_error(rp, rp->cap.other_linktype);
+		return -EPROTONOSUPPORT;
+	}
+	if (res->not_ethernet)
+		np_warn("%s holds %llu frames of interfaces of link type %s, which carry no Ethernet MAC addresses: they are left out, only the Ethernet interfaces' frames are classified",
+			rp->name, (unsigned long long)res->not_ethernet,
+			link_type_str(what, sizeof(what),
+				      rp->cap.other_linktype));
 	if (rc == PCAP_ERROR_BREAK) {
 		/* the end of the file */
-		if (!res->frames)
+		if (!res->frames && !res->not_ethernet)
 			np_warn("%s holds no frames", rp->name);
 		return 0;
 	}
@@ -698,6 +784,7 @@ int cmd_replay(struct np_cli *o)
 		goto out;
 	}
 	rr.ro.truncated = res.truncated;
+	rr.ro.not_ethernet = res.not_ethernet;
 	rr.ro.flows_evicted = meta.flows_evicted;
 	/* the last report ends at the last frame; without --interval it
 	 * is the only one printed, over the whole capture

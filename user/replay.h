@@ -23,6 +23,8 @@ struct np_replay_result {
 	__u64 batched;			/* frames classified several to a call */
 	/* frames the kernel refuses to run (shorter than Ethernet) */
 	__u64 extra_stats[NP_STAT_MAX];
+	/* pcapng frames of interfaces that are not Ethernet: not classified */
+	__u64 not_ethernet;
 	bool truncated;			/* the capture ends mid-record */
 	bool input_error;		/* the failure is the file's (usage) */
 	struct np_flowset flows;	/* the final merged read */

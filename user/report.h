@@ -52,6 +52,7 @@ struct np_report_opts {
 	enum np_source kind;
 	const char *path;		/* replay: the file; NULL otherwise */
 	bool truncated;			/* replay: the capture was cut short */
+	__u64 not_ethernet;		/* replay: frames of other link types */
 	const char *const *ifaces;	/* run: the -i names */
 	const __u32 *ifindexes;		/* ...and their ifindexes (or NULL) */
 	int n_ifaces;

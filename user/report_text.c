@@ -573,6 +573,9 @@ static void put_stats(FILE *f, const struct np_report *r)
 	fprintf(f, "; flows %zu active, %zu finished listed, %llu evicted\n",
 		r->n_active, r->n_listed - r->n_active,
 		(unsigned long long)r->n_evicted);
+	if (r->o.not_ethernet)
+		fprintf(f, "%llu frames of interfaces that are not Ethernet were left out\n",
+			(unsigned long long)r->o.not_ethernet);
 	if (r->n_dropped)
 		fprintf(f, "%llu finished flows' records were dropped to bound memory; their counts stay in the host and interface totals\n",
 			(unsigned long long)r->n_dropped);

@@ -514,6 +514,88 @@ out:
 	cap_remove(&c);
 }
 
+/*
+ * The capture's clock steps back (two captures merged in the wrong order,
+ * an NTP step): four flows at T0 + 2000 s, four at T0, four at T0 + 400 s,
+ * each a SYN and a 100-byte segment, in 8 slots. The last four reclaim
+ * the slots of the four at T0, idle by then in their own time, before the
+ * latest capture time moves: replay must have read them first, so table
+ * plus retired map still hold every packet, and each flow its own times.
+ */
+void test_replay_clock_steps_back(void)
+{
+	static const __u64 at[3] = { 2000, 0, 400 };	/* s after T0 */
+	static struct capture c;
+	struct np_prog_opts po = { .max_flows = 5 };
+	struct np_replay_result res = {};
+	struct nbdpath_bpf *skel = NULL;
+	struct retired_sum rt;
+	__u64 st[NP_STAT_MAX], live = 0;
+	struct np_maps m;
+	char client[32];
+	int err;
+
+	c.n = 0;
+	c.path[0] = 0;
+	for (int g = 0; g < 3; g++) {
+		__u64 ts = T0 + at[g] * 1000000000ull;
+
+		for (int i = 0; i < 4; i++) {
+			struct seg s = {
+				.dmac = MAC_VMK0, .smac = MAC_GW,
+				.daddr = IP_ESX, .sport = 40000 + i,
+				.dport = NBD_PORT, .flags = FRAME_TH_SYN,
+			};
+
+			snprintf(client, sizeof(client), "10.0.%d.%d",
+				 30 + g, 50 + i);
+			s.saddr = client;
+			if (!cap_seg(&c, ts += MS, 0, &s))
+				goto out;
+			s.flags = FRAME_TH_ACK;
+			s.payload = 100;
+			if (!cap_seg(&c, ts += MS, 0, &s))
+				goto out;
+		}
+	}
+	if (!cap_write(&c))
+		goto out;
+
+	err = np_replay_file(c.path, &po, &skel, &res);
+	if (!ASSERT_OK(err, "np_replay_file"))
+		goto out;
+	ASSERT_EQ(res.first_ns, T0 + MS, "earliest frame");
+	ASSERT_EQ(res.last_ns, T0 + 2000000000000ull + 8 * MS, "latest frame");
+	np_prog_maps(skel, &m);
+	if (!ASSERT_OK(np_read_stats(m.stats, st), "np_read_stats"))
+		goto out;
+	ASSERT_EQ(st[NP_STAT_MATCHED], 24, "matched");
+	ASSERT_EQ(st[NP_STAT_RECLAIMED], 4, "reclaimed");
+	ASSERT_EQ(st[NP_STAT_TABLE_FULL], 0, "table_full");
+	ASSERT_EQ(res.flows.n, 8, "flows left in the table");
+	for (size_t i = 0; i < res.flows.n; i++) {
+		const struct np_dir *d = &res.flows.v[i].dir[NP_DIR_TO_SERVER];
+		/* client 10.0.3x.5y: group x, flow y */
+		int g = res.flows.v[i].key.client_ip[14] - 30;
+		int k = res.flows.v[i].key.client_ip[15] - 50;
+		__u64 t = T0 + at[g] * 1000000000ull + (2 * k + 1) * MS;
+
+		live += np_dir_packets(d);
+		ASSERT_TRUE(g == 0 || g == 2, "left in the table: the later groups");
+		ASSERT_EQ(d->first_ns, t, "a flow's first seen");
+		ASSERT_EQ(d->last_ns, t + MS, "a flow's last seen");
+	}
+	if (!sum_retired(m.retired, &rt))
+		goto out;
+	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 8, "retired: the T0 group");
+	ASSERT_EQ(live + rt.packets[NP_DIR_TO_SERVER], 24,
+		  "every packet in table or retired");
+out:
+	np_replay_result_free(&res);
+	nbdpath_bpf__destroy(skel);
+	cap_remove(&c);
+}
+
 /* A capture whose last record ends early: what it holds, and a flag. */
 void test_replay_cut_short(void)
 {
