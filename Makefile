@@ -40,7 +40,7 @@ USER_HDRS	:= $(wildcard user/*.h) $(wildcard include/*.h)
 
 TEST_PROGS	:= $(OUT)/test_progs
 TEST_SRCS	:= tests/test_progs.c $(wildcard tests/prog_tests/*.c)
-TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap
+TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap $(OUT)/ipfix_send
 # the measuring half of `make bench`: links the loader's objects, as test_progs
 BENCH		:= $(OUT)/bench
 
@@ -86,6 +86,11 @@ $(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) tests/test_progs.h tests/frames.h $(USER
 $(BENCH): tests/bench.c tests/frames.h $(USER_LIB_OBJS) $(SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
+
+# the IPFIX exporter alone, for tests/t_ipfix.sh and its bench mode
+$(OUT)/ipfix_send: tests/ipfix_send.c $(OUT)/user/ipfix.o $(OUT)/user/log.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(OUT)/%: tests/%.c | $(OUT)
 	$(call msg,CC,$@)
