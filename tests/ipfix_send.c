@@ -131,6 +131,14 @@ static void send_set(struct np_ipfix *x)
 	flow(&d, "2001:db8::11", 902, "2001:db8:28::51", 52000,
 	     NP_IPFIX_V_TO_SERVER_ONLY);
 
+	/* no template has an IPv4 and an IPv6 address: refused, not sent */
+	flow(&b, "10.0.0.11", 902, "2001:db8:28::51", 40000, A);
+	if (np_ipfix_add(x, &b) != -EINVAL) {
+		fprintf(stderr, "ipfix_send: a record of two families was taken\n");
+		exit(1);
+	}
+	flow(&b, "10.0.0.11", 902, "10.0.28.51", 40000, A);
+
 	/* poll 1: A's and C's first active timeout */
 	piece(&a, 0, GW10, VMK0, "vmk0", 10, 100, 5200, 0, 60000,
 	      NP_IPFIX_END_ACTIVE, S);
