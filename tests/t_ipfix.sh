@@ -97,6 +97,30 @@ nfcapd_start() {
 	wait_bound 4739 "${3:-$NS}"
 }
 
+# cap_start FILE: tcpdump of the export on $NS's loopback; pid in $TCPDUMP
+cap_start() {
+	local i
+	: >"$D/tcpdump.err"
+	ip netns exec "$NS" tcpdump -i lo -U -w "$1" udp port 4739 \
+		2>"$D/tcpdump.err" &
+	TCPDUMP=$!
+	t_cleanup "kill $TCPDUMP"
+	for ((i = 0; i < 100; i++)); do
+		grep -q listening "$D/tcpdump.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# tshark_fields FILE FIELD...: one line a message, as tshark decodes it
+tshark_fields() {
+	local f=$1 e=()
+	shift
+	for x in "$@"; do e+=(-e "$x"); done
+	tshark -r "$f" -d udp.port==4739,cflow -Y cflow -T fields "${e[@]}" \
+		2>>"$_t_log"
+}
+
 # nfdump_check DIR PYTHON: the flows of DIR as `flows` (nfdump -o json),
 # its statistics as `info` (nfdump -I); PYTHON asserts on them
 nfdump_check() {
@@ -123,11 +147,19 @@ EOF
 
 #
 # 1. nfcapd: per flow and direction, the summed counts, the MACs, ports,
-# VLANs, mirror NIC and times of the fixed set
+# VLANs, mirror NIC and times of the fixed set; tshark, a third decoder,
+# for the elements nfdump does not show (flowEndReason, interfaceName)
 #
 t_begin nfcapd_flow_set
-if nfcapd_start "$D/nf1" && send set 127.0.0.1:4739 && wait_read 4739 &&
-	stop_pid "$NFCAPD" &&
+if cap_start "$D/set.pcap" && nfcapd_start "$D/nf1" &&
+	send set 127.0.0.1:4739 && wait_read 4739 &&
+	stop_pid "$NFCAPD" && stop_pid "$TCPDUMP" &&
+	t_expect "tshark: domain, end reasons, mirror NIC" \
+		"$(tshark_fields "$D/set.pcap" cflow.od_id cflow.flow_end_reason cflow.if_name cflow.inputint)" \
+		"$(printf '902\t%s\t%s\t%s\n' \
+			2,2,2,2 ens1f1,ens1f1,ens1f1,ens1f1 7,7,7,7 \
+			2,2,3,3,3 ens1f1,ens1f1,ens1f1,ens1f1,ens1f1 7,7,7,7,7 \
+			3,3,1,1,4 ens1f1,ens1f1,ens1f1,ens1f1,ens1f1 7,7,7,7,7)" &&
 	t_expect "records sent" "$(counter records_sent)" 14 &&
 	t_expect "records lost" "$(counter records_lost)" 0 &&
 	t_expect "stderr" "$(cat "$D/err")" "" &&
@@ -270,27 +302,18 @@ fi
 # templates, the next 13); no sequence gap for nfdump
 #
 t_begin nfcapd_many_messages
-: >"$D/tcpdump.err"
-ip netns exec "$NS" tcpdump -i lo -U -w "$D/burst.pcap" udp port 4739 \
-	2>"$D/tcpdump.err" &
-TCPDUMP=$!
-t_cleanup "kill $TCPDUMP"
-for ((i = 0; i < 100; i++)); do
-	grep -q listening "$D/tcpdump.err" && break
-	sleep 0.1
-done
-if nfcapd_start "$D/nf3" && send burst 127.0.0.1:4739 1000 &&
+if cap_start "$D/burst.pcap" && nfcapd_start "$D/nf3" && send burst 127.0.0.1:4739 1000 &&
 	wait_read 4739 && stop_pid "$NFCAPD" && stop_pid "$TCPDUMP" &&
 	t_expect "records sent" "$(counter records_sent)" 1000 &&
 	t_expect "records lost" "$(counter records_lost)" 0 &&
 	msgs=$(counter messages_sent) &&
 	t_expect "messages on the wire" \
-		"$(tshark -r "$D/burst.pcap" -d udp.port==4739,cflow -Y cflow 2>>"$_t_log" | wc -l)" "$msgs" &&
+		"$(tshark_fields "$D/burst.pcap" frame.number | wc -l)" "$msgs" &&
 	t_expect "messages with templates" \
 		"$(tshark -r "$D/burst.pcap" -d udp.port==4739,cflow -Y 'cflow.flowset_id == 2' -T fields -e frame.number 2>>"$_t_log" | tr '\n' ' ')" \
 		"1 65 " &&
 	t_expect "sequence numbers" \
-		"$(tshark -r "$D/burst.pcap" -d udp.port==4739,cflow -T fields -e cflow.sequence 2>>"$_t_log" | head -3 | tr '\n' ' ')" \
+		"$(tshark_fields "$D/burst.pcap" cflow.sequence | head -3 | tr '\n' ' ')" \
 		"0 11 24 " &&
 	nfdump_check "$D/nf3" '
 expect("records", len(flows), 1000)
