@@ -5,7 +5,12 @@
  *   ipfix_send set HOST:PORT      the fixed flow set below
  *   ipfix_send burst HOST:PORT N  N records over many messages (v4 and v6),
  *                                 flushed every 100 as a poll loop would
- *   ipfix_send down HOST:PORT N   N records, nothing listening there
+ *   ipfix_send down HOST:PORT N   the same, to where nothing listens
+ *   ipfix_send replay HOST:PORT N N records, never flushed, the queue
+ *                                 waiting for the rate (as replay does)
+ *   ipfix_send flood HOST:PORT N  N records, never flushed, no waiting:
+ *                                 the queue overflows, and what it holds
+ *                                 at the end is dropped (drain of 0 ms)
  *   ipfix_send bench [N]          export cost of N (10000) records
  *
  * Each mode but bench prints one line of counters:
@@ -238,6 +243,21 @@ static void send_burst(struct np_ipfix *x, unsigned int n)
 	}
 }
 
+/* N records added at once, as a replay ends or a table expires. */
+static void send_flood(struct np_ipfix *x, unsigned int n, bool wait)
+{
+	struct np_ipfix_rec r;
+
+	if (wait)
+		np_ipfix_set_rate(x, NP_IPFIX_RATE, true);
+	for (unsigned int i = 0; i < n; i++) {
+		burst_rec(&r, i);
+		add(x, &r);
+	}
+	np_ipfix_drain(x, wait ? 60000 : 0);
+	np_ipfix_warn_loss(x);
+}
+
 static __u64 now_ns(void)
 {
 	struct timespec ts;
@@ -264,7 +284,7 @@ static int bench(unsigned int n)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sa);
 	struct np_ipfix_rec *recs = calloc(n, sizeof(*recs));
-	__u64 ns[ROUNDS], got_msgs = 0, got_bytes = 0;
+	__u64 ns[ROUNDS], got_msgs = 0, got_bytes = 0, paced_add, paced_drain;
 	struct np_ipfix_stats s = { 0 };
 	int rcv = 64 << 20, fd;
 	char spec[64], buf[2048];
@@ -289,6 +309,8 @@ static int bench(unsigned int n)
 
 		if (np_ipfix_open(&x, spec, 1))
 			return 1;
+		/* the exporter's own cost: no rate limit */
+		np_ipfix_set_rate(x, 0, false);
 		t = now_ns();
 		for (unsigned int i = 0; i < n; i++)
 			np_ipfix_add(x, &recs[i]);
@@ -310,6 +332,31 @@ static int bench(unsigned int n)
 		}
 	}
 	qsort(ns, ROUNDS, sizeof(ns[0]), cmp_u64);
+	/* and at the default rate: what the caller waits for (add and
+	 * flush), and how long the queue takes to leave (drain) */
+	{
+		struct np_ipfix *x;
+		__u64 t, t1;
+
+		if (np_ipfix_open(&x, spec, 1))
+			return 1;
+		t = now_ns();
+		for (unsigned int i = 0; i < n; i++)
+			np_ipfix_add(x, &recs[i]);
+		np_ipfix_flush(x);
+		t1 = now_ns();
+		np_ipfix_drain(x, 60000);
+		paced_add = t1 - t;
+		paced_drain = now_ns() - t1;
+		np_ipfix_stats(x, &s);
+		np_ipfix_close(x);
+		while (recv(fd, buf, sizeof(buf), 0) > 0)
+			;
+		if (s.records_lost) {
+			fprintf(stderr, "ipfix_send: bench lost records at the default rate\n");
+			return 1;
+		}
+	}
 	printf("ipfix export of %u records (v4 and v6, both directions; median of %d, min %.2f, max %.2f ms)\n",
 	       n, ROUNDS, ns[0] / 1e6, ns[ROUNDS - 1] / 1e6);
 	printf("  time             %8.2f ms  (%.0f ns a record)\n",
@@ -323,6 +370,8 @@ static int bench(unsigned int n)
 	       (unsigned long long)(s.bytes_sent + 28 * s.messages_sent));
 	printf("  with Ethernet    %8llu     (+38 a message: header, FCS, preamble, gap)\n",
 	       (unsigned long long)(s.bytes_sent + 66 * s.messages_sent));
+	printf("  at %d messages/s: add+flush %.2f ms, then the queue leaves in %.0f ms\n",
+	       NP_IPFIX_RATE, paced_add / 1e6, paced_drain / 1e6);
 	free(recs);
 	close(fd);
 	return 0;
@@ -336,7 +385,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return bench(argc > 2 ? strtoul(argv[2], NULL, 0) : 10000);
 	if (argc < 3 || (strcmp(argv[1], "set") && argc < 4)) {
-		fprintf(stderr, "usage: ipfix_send set HOST:PORT | burst|down HOST:PORT N | bench [N]\n");
+		fprintf(stderr, "usage: ipfix_send set HOST:PORT | burst|down|replay|flood HOST:PORT N | bench [N]\n");
 		return 2;
 	}
 	if (argc > 3)
@@ -345,8 +394,13 @@ int main(int argc, char **argv)
 		return 1;
 	if (!strcmp(argv[1], "set"))
 		send_set(x);
+	else if (!strcmp(argv[1], "replay") || !strcmp(argv[1], "flood"))
+		send_flood(x, n, !strcmp(argv[1], "replay"));
 	else
 		send_burst(x, n);
+	/* as close does, but counted before the report */
+	np_ipfix_drain(x, 60000);
+	np_ipfix_warn_loss(x);
 	report(x);
 	np_ipfix_close(x);
 	return 0;

@@ -294,41 +294,64 @@ else
 	t_fail "nfacctd's per-MAC totals differ"
 fi
 
-#
-# 3. many messages: 1000 records, flushed every 100 as a poll loop does;
-# templates in the first message and again after NP_IPFIX_TMPL_MSGS (64)
-# messages, seen on the wire by tshark, with the sequence numbers
-# counting data records (the first message holds 11 beside the
-# templates, the next 13); no sequence gap for nfdump
-#
-t_begin nfcapd_many_messages
-if cap_start "$D/burst.pcap" && nfcapd_start "$D/nf3" && send burst 127.0.0.1:4739 1000 &&
-	wait_read 4739 && stop_pid "$NFCAPD" && stop_pid "$TCPDUMP" &&
-	t_expect "records sent" "$(counter records_sent)" 1000 &&
-	t_expect "records lost" "$(counter records_lost)" 0 &&
-	msgs=$(counter messages_sent) &&
-	t_expect "messages on the wire" \
-		"$(tshark_fields "$D/burst.pcap" frame.number | wc -l)" "$msgs" &&
-	t_expect "messages with templates" \
-		"$(tshark -r "$D/burst.pcap" -d udp.port==4739,cflow -Y 'cflow.flowset_id == 2' -T fields -e frame.number 2>>"$_t_log" | tr '\n' ' ')" \
-		"1 65 " &&
-	t_expect "sequence numbers" \
-		"$(tshark_fields "$D/burst.pcap" cflow.sequence | head -3 | tr '\n' ' ')" \
-		"0 11 24 " &&
-	nfdump_check "$D/nf3" '
-expect("records", len(flows), 1000)
+# burst_check DIR N: nfdump holds exactly the N records of a burst
+burst_check() {
+	nfdump_check "$1" "N = $2"'
+expect("records", len(flows), N)
 expect("sequence failures", info["Sequence failures"], "0")
 # burst record i: flow i // 2, to_server (even i) 10 + f % 7 packets of
 # 52 bytes, from_server 100 + f % 13 packets of 1500
-p = sum(10 + f % 7 + 100 + f % 13 for f in range(500))
-b = sum((10 + f % 7) * 52 + (100 + f % 13) * 1500 for f in range(500))
+p = sum(10 + f % 7 + 100 + f % 13 for f in range(N // 2))
+b = sum((10 + f % 7) * 52 + (100 + f % 13) * 1500 for f in range(N // 2))
 expect("packets", sum(f["in_packets"] for f in flows), p)
 expect("bytes", sum(f["in_bytes"] for f in flows), b)
-expect("IPv6 records", sum(1 for f in flows if "src6_addr" in f), 500)
-'; then
+expect("IPv6 records", sum(1 for f in flows if "src6_addr" in f), N // 2)
+'
+}
+
+#
+# 3. many messages: 10000 records (800 messages, 1 MB) flushed every 100
+# as a poll loop does. Sent at once they would overflow nfcapd's socket
+# buffer (about 90 messages by default): at the exporter's rate they all
+# arrive. Templates in the first message and again every
+# NP_IPFIX_TMPL_MSGS (64) messages, seen on the wire by tshark, with the
+# sequence numbers counting data records (the first message holds 11
+# beside the templates, the next 13); no sequence gap for nfdump.
+#
+t_begin nfcapd_many_messages
+if cap_start "$D/burst.pcap" && nfcapd_start "$D/nf3" &&
+	send burst 127.0.0.1:4739 10000 &&
+	wait_read 4739 && stop_pid "$NFCAPD" && stop_pid "$TCPDUMP" &&
+	t_expect "records sent" "$(counter records_sent)" 10000 &&
+	t_expect "records lost" "$(counter records_lost)" 0 &&
+	t_expect "messages sent" "$(counter messages_sent)" 800 &&
+	t_expect "messages on the wire" \
+		"$(tshark_fields "$D/burst.pcap" frame.number | wc -l)" 800 &&
+	t_expect "messages with templates" \
+		"$(tshark -r "$D/burst.pcap" -d udp.port==4739,cflow -Y 'cflow.flowset_id == 2' -T fields -e frame.number 2>>"$_t_log" | tr '\n' ' ')" \
+		"$(seq -s ' ' 1 64 800) " &&
+	t_expect "sequence numbers" \
+		"$(tshark_fields "$D/burst.pcap" cflow.sequence | head -3 | tr '\n' ' ')" \
+		"0 11 24 " &&
+	burst_check "$D/nf3" 10000; then
 	t_ok
 else
-	t_fail "1000 records over many messages do not all arrive"
+	t_fail "10000 records over many messages do not all arrive"
+fi
+
+#
+# 3b. as replay exports: 30000 records added at once, never flushed; the
+# full queue waits for the rate, and every record arrives
+#
+t_begin nfcapd_replay_wait
+if nfcapd_start "$D/nf3b" && send replay 127.0.0.1:4739 30000 &&
+	wait_read 4739 && stop_pid "$NFCAPD" &&
+	t_expect "records sent" "$(counter records_sent)" 30000 &&
+	t_expect "records lost" "$(counter records_lost)" 0 &&
+	burst_check "$D/nf3b" 30000; then
+	t_ok
+else
+	t_fail "a replay's records do not all arrive"
 fi
 
 #
@@ -377,6 +400,32 @@ if t_log ip link add va netns "$NS" type veth peer name vb netns "$NS2" &&
 else
 	t_fail "a slow path is not counted"
 fi
+
+#
+# 5b. more than the queue holds, added at once with no flush: the
+# messages past NP_IPFIX_QUEUE are dropped (ENOBUFS), what is queued at
+# the end is dropped by a drain of 0 ms; every record is sent or counted
+#
+t_begin queue_full
+ip netns exec "$NS" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 4742))
+time.sleep(120)' &
+SINK=$!
+t_cleanup "kill $SINK"
+if wait_bound 4742 && send flood 127.0.0.1:4742 60000 &&
+	t_expect exit "$rc" 0 &&
+	t_expect "error" "$(counter first_err)" ENOBUFS &&
+	t_expect "sent + lost" \
+		"$(($(counter records_sent) + $(counter records_lost)))" 60000 &&
+	t_expect "some sent, some lost" \
+		"$(($(counter records_sent) > 0 && $(counter records_lost) > 0))" 1 &&
+	t_expect "stderr lines" "$(wc -l <"$D/err")" 1; then
+	t_ok
+else
+	t_fail "a full queue is not counted"
+fi
+kill "$SINK"
 
 #
 # 6. a HOST:PORT that is no address: one line, before any socket

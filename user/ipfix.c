@@ -103,10 +103,19 @@ _Static_assert(sizeof(tmpl_v4) == sizeof(tmpl_v6), "one field list");
 _Static_assert(IPFIX_HDR_LEN + TMPL_SET_MAX + IPFIX_SET_HDR_LEN + REC_MAX
 	       <= NP_IPFIX_MSG_MAX, "a record fits a message");
 
+/* A message built, waiting for its turn under the send rate. */
+struct msg {
+	__u16 len;
+	__u16 recs;
+	bool tmpl;		/* carries the templates */
+	__u8 data[NP_IPFIX_MSG_MAX];
+};
+
 struct np_ipfix {
 	int fd;
 	__u32 domain;
 	__u32 seq;		/* data records exported so far, sent or lost */
+	/* the message being built */
 	__u8 buf[NP_IPFIX_MSG_MAX];
 	size_t len;		/* 0: no message begun */
 	size_t set_off;		/* the open data set's header, 0: none */
@@ -116,6 +125,14 @@ struct np_ipfix {
 	bool tmpl_known;	/* templates went out and were not refused */
 	__u64 tmpl_ns;		/* when, CLOCK_MONOTONIC */
 	__u32 msgs_since_tmpl;
+	/* messages built, not yet sent: a ring of NP_IPFIX_QUEUE */
+	struct msg *q;
+	unsigned int q_head, q_n;
+	/* the send rate: a token bucket of messages */
+	__u32 rate;		/* messages a second, 0: no limit */
+	bool wait;		/* a full queue waits rather than drops */
+	double tokens;
+	__u64 tok_ns;
 	/* the last message the kernel took, until an error says otherwise */
 	__u32 last_recs;
 	__u32 last_len;
@@ -368,9 +385,74 @@ static void reap_error(struct np_ipfix *x)
 	x->last_recs = 0;
 }
 
-static void send_msg(struct np_ipfix *x)
+static void refill(struct np_ipfix *x)
+{
+	__u64 now = mono_ns();
+
+	if (!x->rate)
+		return;
+	x->tokens += (double)(now - x->tok_ns) * x->rate / 1e9;
+	if (x->tokens > NP_IPFIX_BURST)
+		x->tokens = NP_IPFIX_BURST;
+	x->tok_ns = now;
+}
+
+static void send_one(struct np_ipfix *x, struct msg *m)
 {
 	ssize_t n;
+
+	/* RFC 7011 3.1: the time the message leaves */
+	put32(m->data + 4, time(NULL));
+	reap_error(x);
+	n = send(x->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == m->len) {
+		x->st.records_sent += m->recs;
+		x->st.bytes_sent += m->len;
+		x->st.messages_sent++;
+		x->last_recs = m->recs;
+		x->last_len = m->len;
+		x->last_tmpl = m->tmpl;
+	} else {
+		note_loss(x, n < 0 ? errno : EMSGSIZE, m->recs, m->len);
+		x->last_recs = 0;
+		/* a refused send leaves no error behind; templates go again */
+		if (m->tmpl)
+			x->tmpl_known = false;
+	}
+}
+
+/* Send what the rate allows now. */
+static void pump(struct np_ipfix *x)
+{
+	refill(x);
+	while (x->q_n && (!x->rate || x->tokens >= 1)) {
+		send_one(x, &x->q[x->q_head]);
+		x->q_head = (x->q_head + 1) % NP_IPFIX_QUEUE;
+		x->q_n--;
+		x->tokens -= !!x->rate;
+	}
+}
+
+static void sleep_ns(__u64 ns)
+{
+	struct timespec ts = { ns / 1000000000ull, ns % 1000000000ull };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Until the next token, when the queue waits for one; 0 if none waits. */
+static __u64 next_token_ns(const struct np_ipfix *x)
+{
+	if (!x->q_n || !x->rate || x->tokens >= 1)
+		return 0;
+	return (__u64)((1 - x->tokens) * 1e9 / x->rate) + 1;
+}
+
+/* The message built in buf, closed and queued (or dropped if full). */
+static void finish_msg(struct np_ipfix *x)
+{
+	struct msg *m;
 
 	if (!x->n_recs) {
 		x->len = 0;
@@ -379,35 +461,35 @@ static void send_msg(struct np_ipfix *x)
 	close_set(x);
 	put16(x->buf, IPFIX_VERSION);
 	put16(x->buf + 2, x->len);
-	put32(x->buf + 4, time(NULL));
-	/* RFC 7011 3.1: data records sent before this message; a lost
-	 * message still counts, so the collector sees the gap */
+	/* RFC 7011 3.1: data records before this message; a lost message
+	 * still counts, so the collector sees the gap */
 	put32(x->buf + 8, x->seq);
 	put32(x->buf + 12, x->domain);
 	x->seq += x->n_recs;
-
-	reap_error(x);
-	n = send(x->fd, x->buf, x->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n == (ssize_t)x->len) {
-		x->st.records_sent += x->n_recs;
-		x->st.bytes_sent += x->len;
-		x->st.messages_sent++;
-		x->last_recs = x->n_recs;
-		x->last_len = x->len;
-		x->last_tmpl = x->has_tmpl;
-		if (x->has_tmpl) {
-			x->tmpl_known = true;
-			x->tmpl_ns = mono_ns();
-			x->msgs_since_tmpl = 0;
-		}
-	} else {
-		note_loss(x, n < 0 ? errno : EMSGSIZE, x->n_recs, x->len);
-		x->last_recs = 0;
-		/* a refused send leaves no error behind; templates go again */
-		if (x->has_tmpl)
-			x->tmpl_known = false;
+	if (x->has_tmpl) {
+		x->tmpl_known = true;
+		x->tmpl_ns = mono_ns();
+		x->msgs_since_tmpl = 0;
 	}
 	x->msgs_since_tmpl++;
+
+	pump(x);
+	while (x->wait && x->q_n == NP_IPFIX_QUEUE) {
+		sleep_ns(next_token_ns(x));
+		pump(x);
+	}
+	if (x->q_n == NP_IPFIX_QUEUE) {
+		note_loss(x, ENOBUFS, x->n_recs, x->len);
+		if (x->has_tmpl)
+			x->tmpl_known = false;
+	} else {
+		m = &x->q[(x->q_head + x->q_n++) % NP_IPFIX_QUEUE];
+		m->len = x->len;
+		m->recs = x->n_recs;
+		m->tmpl = x->has_tmpl;
+		memcpy(m->data, x->buf, x->len);
+		pump(x);
+	}
 	x->len = 0;
 }
 
@@ -427,7 +509,7 @@ int np_ipfix_add(struct np_ipfix *x, const struct np_ipfix_rec *r)
 		begin_msg(x);
 	need = rlen + (x->set_off && x->set_id == tid ? 0 : IPFIX_SET_HDR_LEN);
 	if (x->len + need > NP_IPFIX_MSG_MAX) {
-		send_msg(x);
+		finish_msg(x);
 		begin_msg(x);
 	}
 	if (!x->set_off || x->set_id != tid) {
@@ -446,9 +528,50 @@ int np_ipfix_add(struct np_ipfix *x, const struct np_ipfix_rec *r)
 int np_ipfix_flush(struct np_ipfix *x)
 {
 	if (x->len)
-		send_msg(x);
+		finish_msg(x);
+	pump(x);
 	reap_error(x);
-	return 0;
+	return x->q_n;
+}
+
+int np_ipfix_timeout_ms(struct np_ipfix *x)
+{
+	refill(x);
+	if (!x->q_n)
+		return -1;
+	return (next_token_ns(x) + 999999) / 1000000;
+}
+
+void np_ipfix_drain(struct np_ipfix *x, unsigned int max_ms)
+{
+	__u64 end = mono_ns() + max_ms * 1000000ull, t;
+
+	if (x->len)
+		finish_msg(x);
+	for (pump(x); x->q_n; pump(x)) {
+		t = next_token_ns(x);
+		if (mono_ns() + t > end)
+			break;
+		sleep_ns(t);
+	}
+	for (; x->q_n; x->q_n--) {
+		struct msg *m = &x->q[x->q_head];
+
+		note_loss(x, ETIMEDOUT, m->recs, m->len);
+		if (m->tmpl)
+			x->tmpl_known = false;
+		x->q_head = (x->q_head + 1) % NP_IPFIX_QUEUE;
+	}
+	reap_error(x);
+}
+
+void np_ipfix_set_rate(struct np_ipfix *x, unsigned int msgs_per_sec,
+		       bool wait)
+{
+	x->rate = msgs_per_sec;
+	x->wait = wait && msgs_per_sec;
+	x->tokens = NP_IPFIX_BURST;
+	x->tok_ns = mono_ns();
 }
 
 void np_ipfix_stats(const struct np_ipfix *x, struct np_ipfix_stats *s)
@@ -547,13 +670,17 @@ int np_ipfix_open(struct np_ipfix **out, const char *host_port,
 		return err;
 	}
 	x = calloc(1, sizeof(*x) + strlen(host_port) + 1);
-	if (!x) {
+	if (x)
+		x->q = calloc(NP_IPFIX_QUEUE, sizeof(*x->q));
+	if (!x || !x->q) {
+		free(x);
 		close(fd);
 		return -ENOMEM;
 	}
 	strcpy(x->spec, host_port);
 	x->fd = fd;
 	x->domain = observation_domain;
+	np_ipfix_set_rate(x, NP_IPFIX_RATE, false);
 	*out = x;
 	return 0;
 }
@@ -562,7 +689,9 @@ void np_ipfix_close(struct np_ipfix *x)
 {
 	if (!x)
 		return;
-	np_ipfix_flush(x);
+	/* the queue holds at most NP_IPFIX_QUEUE / rate seconds */
+	np_ipfix_drain(x, 10000);
 	close(x->fd);
+	free(x->q);
 	free(x);
 }

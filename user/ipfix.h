@@ -6,9 +6,19 @@
  * enterprise elements and the template refresh are in user/nbdpath.8,
  * section IPFIX.
  *
- * Never blocks: the socket is non-blocking, a message the kernel does not
- * take (EAGAIN, or ECONNREFUSED from a collector that is down) is counted
- * as lost, and nothing is retried or queued.
+ * Never blocks (but in np_ipfix_drain and np_ipfix_close, and with the
+ * wait of np_ipfix_set_rate): the socket is non-blocking, a message the
+ * kernel does not take (EAGAIN, or ECONNREFUSED from a collector that is
+ * down) is counted as lost and never retried.
+ *
+ * Messages leave at a bounded rate: a collector reads a UDP socket whose
+ * buffer holds about a hundred messages (212992 bytes by default), and a
+ * burst beyond it (every flow of a replay ending at once) is dropped
+ * there, unseen by us. Messages over the rate wait in a queue; the poll
+ * loop calls np_ipfix_flush when np_ipfix_timeout_ms says.
+ *
+ * Use: open; per poll, np_ipfix_add each record then np_ipfix_flush and
+ * np_ipfix_warn_loss; poll() no longer than np_ipfix_timeout_ms; close.
  */
 #ifndef NBDPATH_IPFIX_H
 #define NBDPATH_IPFIX_H
@@ -23,6 +33,14 @@
 /* ...or this many messages, whichever comes first (a restarted collector
  * learns them within either bound). */
 #define NP_IPFIX_TMPL_MSGS	64
+
+/* Messages a second, in bursts of at most NP_IPFIX_BURST (26000 records
+ * a second, 23 Mbit/s); np_ipfix_set_rate changes it. */
+#define NP_IPFIX_RATE		2000
+#define NP_IPFIX_BURST		64
+/* Messages waiting for the rate; more are lost (ENOBUFS). 4096 messages
+ * are about 53000 records, two seconds at the default rate. */
+#define NP_IPFIX_QUEUE		4096
 
 /*
  * The enterprise elements' Private Enterprise Number. nbdpath has none
@@ -131,10 +149,26 @@ int np_ipfix_open(struct np_ipfix **out, const char *host_port,
  * -EINVAL for a record of mixed address families. Losses are no error. */
 int np_ipfix_add(struct np_ipfix *x, const struct np_ipfix_rec *r);
 
-/* Send what is queued (call once per poll). Returns 0. */
+/* Close the message being built and send what the rate allows; call once
+ * per poll, and when np_ipfix_timeout_ms is due. Returns the messages
+ * still queued. */
 int np_ipfix_flush(struct np_ipfix *x);
 
-/* Flush and free; safe on NULL. */
+/* Milliseconds until np_ipfix_flush can send more of the queue; -1 when
+ * nothing waits (for the poll loop's timeout). */
+int np_ipfix_timeout_ms(struct np_ipfix *x);
+
+/* Messages a second (0: no limit). wait: when the queue is full,
+ * np_ipfix_add sleeps for the rate instead of dropping: for replay, which
+ * has no poll loop to keep and must deliver every record. */
+void np_ipfix_set_rate(struct np_ipfix *x, unsigned int msgs_per_sec,
+		       bool wait);
+
+/* Send all that is queued at the rate, sleeping, for at most max_ms;
+ * what is left then is lost (ETIMEDOUT). At the end of a replay. */
+void np_ipfix_drain(struct np_ipfix *x, unsigned int max_ms);
+
+/* Drain (at most NP_IPFIX_QUEUE / rate seconds) and free; safe on NULL. */
 void np_ipfix_close(struct np_ipfix *x);
 
 void np_ipfix_stats(const struct np_ipfix *x, struct np_ipfix_stats *s);
