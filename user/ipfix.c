@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IPFIX export (RFC 7011) over UDP, hand-written: two fixed templates
- * (IPv4, IPv6), a message buffer that is sent when the next record would
- * not fit or on np_ipfix_flush(), and a non-blocking socket whose every
- * refusal is counted. user/nbdpath.8, section IPFIX, lists the elements.
+ * (IPv4, IPv6); a message is built until the next record would not fit
+ * or np_ipfix_flush(), queued, and sent under a token bucket on a
+ * non-blocking socket whose every refusal is counted. user/nbdpath.8,
+ * section IPFIX, lists the elements.
  */
 #define _GNU_SOURCE
 #include <errno.h>
