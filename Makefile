@@ -68,7 +68,7 @@ USER_HDRS	:= $(wildcard user/*.h) $(wildcard include/*.h)
 TEST_PROGS	:= $(OUT)/test_progs
 TEST_SRCS	:= tests/test_progs.c tests/json_parse.c $(wildcard tests/prog_tests/*.c)
 TEST_HDRS	:= $(wildcard tests/*.h)
-TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap
+TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap $(OUT)/ipfix_send
 # the measuring half of `make bench`: links the loader's objects, as test_progs
 BENCH		:= $(OUT)/bench
 
@@ -118,6 +118,11 @@ $(TEST_PROGS): $(TEST_SRCS) $(TEST_INC) $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $
 $(BENCH): tests/bench.c $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $(BENCH_SKELS) $(USER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
+
+# the IPFIX exporter alone, for tests/t_ipfix.sh and its bench mode
+$(OUT)/ipfix_send: tests/ipfix_send.c $(OUT)/user/ipfix.o $(OUT)/user/log.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(OUT)/%: tests/%.c $(TEST_HDRS) | $(OUT)
 	$(call msg,CC,$@)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev bpftool libpcap-dev libelf-dev zlib1g-dev
       gcc make pkg-config tcpdump tshark iproute2 ethtool util-linux
-      procps python3 libmicrohttpd-dev prometheus curl systemd)
+      procps python3 libmicrohttpd-dev prometheus curl systemd nfdump pmacct)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -29,6 +29,7 @@ struct bpf_program;
 #include "nic.h"
 #include "replay.h"
 #include "finished.h"
+#include "export.h"
 #include "flowlog.h"
 #include "history.h"
 #include "report.h"
@@ -655,6 +656,8 @@ struct replay_report {
 	struct np_finished finished;
 	struct np_flowlog log;
 	bool logging;
+	struct np_export *export;	/* --ipfix */
+	bool last;			/* the step is the end of the capture */
 	struct np_report *prev;
 	__u64 last_end;			/* unix ns of the previous step */
 	__u64 frames;			/* frames read by the previous step */
@@ -685,6 +688,8 @@ static int replay_step(void *ctx, __u64 end_ns, const struct np_maps *maps,
 	}
 	if (rr->logging)
 		np_flowlog_write(&rr->log, r);
+	if (rr->export)
+		np_export_report(rr->export, r, rr->last);
 	if (o->interval_given) {
 		if (o->json) {
 			np_report_json(stdout, r, NP_VIEW_ALL);
@@ -733,7 +738,7 @@ int cmd_replay(struct np_cli *o)
 		.retire = replay_retire,
 		.ctx = &rr,
 	};
-	struct np_replay_result res;
+	struct np_replay_result res = {};
 	struct nbdpath_bpf *skel = NULL;
 	struct np_maps maps;
 	struct np_meta meta;
@@ -755,6 +760,14 @@ int cmd_replay(struct np_cli *o)
 			goto out;
 		}
 		rr.logging = true;
+	}
+	if (o->ipfix) {
+		err = np_export_open(&rr.export, o->ipfix, o->active_timeout, 0,
+				     true);
+		if (err) {
+			ret = err == -EINVAL ? NP_EXIT_USAGE : NP_EXIT_FAIL;
+			goto out;
+		}
 	}
 	/*
 	 * With --interval, a report at the end of every interval; without,
@@ -797,6 +810,7 @@ int cmd_replay(struct np_cli *o)
 		bool print = o->interval_given;
 
 		o->interval_given = true;
+		rr.last = true;
 		err = replay_step(&rr, res.last_ns, &maps, &res);
 		o->interval_given = print;
 		if (err)
@@ -814,6 +828,7 @@ out:
 		np_flowlog_close(&rr.log);
 	np_history_free(rr.history);
 	np_finished_free(&rr.finished);
+	np_export_close(rr.export);
 	np_replay_result_free(&res);
 	nbdpath_bpf__destroy(skel);
 	return ret;

@@ -444,6 +444,11 @@ static const char *name_of(const struct np_report *r, const __u8 mac[6])
 	return n && n->name[0] ? n->name : NULL;
 }
 
+const char *np_report_mac_name(const struct np_report *r, const __u8 mac[6])
+{
+	return name_of(r, mac);
+}
+
 /* The owner IP of mac in the address family of near (a server IP). */
 static const __u8 *owner_ip(const struct np_report *r, const __u8 mac[6],
 			    const __u8 *near)

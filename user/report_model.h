@@ -130,4 +130,7 @@ struct np_report {
 const struct np_rhost *np_report_find_host(const struct np_report *r,
 					   const __u8 ip[16]);
 
+/* The vmk name of a server-side MAC, or NULL. */
+const char *np_report_mac_name(const struct np_report *r, const __u8 mac[6]);
+
 #endif /* NBDPATH_REPORT_MODEL_H */

@@ -32,6 +32,7 @@
 #include "prog.h"
 #include "report.h"
 #include "finished.h"
+#include "export.h"
 #include "flowlog.h"
 #include "history.h"
 #include "vmk.h"
@@ -50,6 +51,8 @@ struct run {
 	struct np_finished finished;	/* records of reclaimed flows */
 	struct np_flowlog log;
 	bool logging;
+	struct np_export *export;	/* --ipfix */
+	bool last;			/* this report is the last */
 	__u64 now_np;			/* this poll's NP clock */
 	struct np_metrics *metrics;
 	__s64 clock_to_unix_ns;
@@ -334,17 +337,23 @@ static int drop_caps(struct run *r)
 
 /* ---- the loop ---- */
 
-/* Wait until CLOCK_MONOTONIC deadline; signals end it. */
-static int wait_until(__u64 deadline, const sigset_t *open)
+/*
+ * Wait until CLOCK_MONOTONIC deadline; signals end it. The IPFIX export
+ * paces its messages: it is woken as often as it asks.
+ */
+static int wait_until(struct run *r, __u64 deadline, const sigset_t *open)
 {
 	while (!stop_signal) {
 		__u64 now = np_clock_ns(CLOCK_MONOTONIC), left;
+		int ms = np_export_timeout_ms(r->export);
 		struct timespec ts;
 		int rc;
 
 		if (now >= deadline)
 			return 0;
 		left = deadline - now;
+		if (ms >= 0 && left > ms * 1000000ull)
+			left = ms * 1000000ull;
 		ts.tv_sec = left / 1000000000ull;
 		ts.tv_nsec = left % 1000000000ull;
 		rc = ppoll(NULL, 0, &ts, open);
@@ -355,6 +364,7 @@ static int wait_until(__u64 deadline, const sigset_t *open)
 			       strerror(-err));
 			return err;
 		}
+		np_export_flush(r->export);
 	}
 	return 0;
 }
@@ -462,6 +472,8 @@ static int report(struct run *r, bool print)
 		}
 		np_flowlog_write(&r->log, cur);
 	}
+	if (r->export)
+		np_export_report(r->export, cur, r->last);
 	err = publish(r, cur);
 	if (err) {
 		np_report_free(cur);
@@ -527,10 +539,11 @@ static int loop(struct run *r, const sigset_t *open)
 	for (next = start + step; ; next += step) {
 		__u64 until = end && end < next ? end : next;
 
-		err = wait_until(until, open);
+		err = wait_until(r, until, open);
 		if (err)
 			return err;
 		/* a signal, or the end of --duration: one last report */
+		r->last = stop_signal || (end && until == end);
 		err = report(r, stop_signal != SIGPIPE);
 		if (err || stop_signal || (end && until == end))
 			return err;
@@ -548,6 +561,7 @@ static int loop(struct run *r, const sigset_t *open)
 int cmd_run(struct np_cli *o)
 {
 	struct run r = { .o = o };
+	bool usage = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, open;
 	int err;
@@ -596,6 +610,14 @@ int cmd_run(struct np_cli *o)
 		if (err)
 			goto out;
 		r.logging = true;
+	}
+	if (o->ipfix) {
+		err = np_export_open(&r.export, o->ipfix, o->active_timeout,
+				     o->ifindex[0], false);
+		/* a collector's name that does not resolve: the user's */
+		usage = err == -EINVAL;
+		if (err)
+			goto out;
 	}
 	err = np_pins_claim(&r.pins, o->pin_dir, o->pin_mode);
 	if (err)
@@ -666,6 +688,7 @@ out:
 		np_flowlog_close(&r.log);
 	np_history_free(r.history);
 	np_finished_free(&r.finished);
+	np_export_close(r.export);
 	nbdpath_bpf__destroy(r.skel);
-	return np_exit_code(err);
+	return usage ? NP_EXIT_USAGE : np_exit_code(err);
 }
