@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "history.h"
+#include "vec.h"
 
 /* One host's counts through one server-side MAC, one direction. */
 struct hcount {
@@ -41,8 +42,9 @@ struct hstate {
 
 struct np_history {
 	__u64	window_ns;
-	struct snap *snaps;		/* oldest first */
-	size_t	n_snaps, cap_snaps;
+	struct snap *snaps;		/* oldest first, n_snaps of them */
+	size_t	n_snaps;
+	struct np_vec snap_vec;		/* their storage */
 	struct hstate *hosts;		/* by IP */
 	size_t	n_hosts;
 	int	map_fd;			/* np_current to publish to; -1 */
@@ -176,6 +178,7 @@ int np_history_new(struct np_history **out, __u64 window_ns)
 		return -ENOMEM;
 	h->window_ns = window_ns;
 	h->map_fd = -1;
+	h->snap_vec.sz = sizeof(struct snap);
 	*out = h;
 	return 0;
 }
@@ -186,7 +189,7 @@ void np_history_free(struct np_history *h)
 		return;
 	for (size_t i = 0; i < h->n_snaps; i++)
 		free(h->snaps[i].v);
-	free(h->snaps);
+	np_vec_free(&h->snap_vec);
 	free(h->hosts);
 	free(h);
 }
@@ -213,21 +216,17 @@ static int snap_take(struct np_history *h, const struct np_report *r)
 
 	for (size_t i = 0; i < r->n_hosts; i++)
 		n += r->hosts[i].n[0] + r->hosts[i].n[1];
-	if (h->n_snaps == h->cap_snaps) {
-		size_t cap = h->cap_snaps ? h->cap_snaps * 2 : 16;
-		struct snap *v = realloc(h->snaps, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		h->snaps = v;
-		h->cap_snaps = cap;
-	}
-	s = &h->snaps[h->n_snaps];
+	s = np_vec_add(&h->snap_vec);
+	if (!s)
+		return -ENOMEM;
+	h->snaps = h->snap_vec.v;
 	s->time_ns = r->time_ns;
 	s->n = 0;
 	s->v = malloc((n ? n : 1) * sizeof(*s->v));
-	if (!s->v)
+	if (!s->v) {
+		h->snap_vec.n = h->n_snaps;
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < r->n_hosts; i++)
 		for (int d = 0; d < 2; d++)
 			for (size_t j = 0; j < r->hosts[i].n[d]; j++) {
@@ -266,6 +265,7 @@ static const struct snap *window_start(struct np_history *h, __s64 now)
 		memmove(h->snaps, h->snaps + k,
 			(h->n_snaps - k) * sizeof(*h->snaps));
 		h->n_snaps -= k;
+		h->snap_vec.n = h->n_snaps;
 	}
 	return &h->snaps[0];
 }

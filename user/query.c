@@ -23,6 +23,7 @@
 #include "pin.h"
 #include "finished.h"
 #include "report.h"
+#include "vec.h"
 
 static void fmt_time(char buf[32], __u64 unix_ns)
 {
@@ -144,9 +145,9 @@ struct attached {
 /* Every nbdpath program attached in this network namespace. */
 static int find_attached(struct attached **out, int *n_out)
 {
+	struct np_vec v = { .sz = sizeof(struct attached) };
 	struct if_nameindex *ifs, *i;
-	struct attached *v = NULL;
-	int n = 0, cap = 0, err = 0;
+	int err = 0;
 
 	*out = NULL;
 	*n_out = 0;
@@ -158,35 +159,29 @@ static int find_attached(struct attached **out, int *n_out)
 	}
 	for (i = ifs; i->if_index; i++) {
 		struct np_xdp_att a;
+		struct attached *x;
 
 		if (np_xdp_attached(i->if_index, &a) || !a.prog_id ||
 		    strcmp(a.name, NP_PROG_NAME))
 			continue;
-		if (n == cap) {
-			struct attached *nv;
-
-			cap = cap ? cap * 2 : 8;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			v = nv;
+		x = np_vec_add(&v);
+		if (!x) {
+			err = -ENOMEM;
+			break;
 		}
-		snprintf(v[n].ifname, sizeof(v[n].ifname), "%s", i->if_name);
-		v[n].ifindex = i->if_index;
-		v[n].a = a;
-		v[n].pid = a.link_id ? np_link_owner(a.link_id) : 0;
-		n++;
+		snprintf(x->ifname, sizeof(x->ifname), "%s", i->if_name);
+		x->ifindex = i->if_index;
+		x->a = a;
+		x->pid = a.link_id ? np_link_owner(a.link_id) : 0;
 	}
 	if_freenameindex(ifs);
 	if (err) {
-		free(v);
+		np_vec_free(&v);
 		np_err("cannot list XDP programs: %s", strerror(-err));
 		return err;
 	}
-	*out = v;
-	*n_out = n;
+	*out = v.v;
+	*n_out = v.n;
 	return 0;
 }
 
