@@ -279,11 +279,11 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 				      int dir, __u64 now, __u32 ifindex)
 {
 	const __u8 *smac = dir == NP_DIR_TO_SERVER ? p->dmac : p->smac;
-	__u32 hlen = p->tcp_hlen ? p->tcp_hlen : sizeof(struct tcphdr);
 
 	count_mac(d, smac, p->ip_len);
-	if (p->l4_len > hlen)
-		d->payload_bytes += p->l4_len - hlen;
+	d->payload_bytes += p->payload;
+	if (p->dirf)
+		d->flags |= p->dirf;
 	/* min and max: a capture merged from several may step back */
 	if (!d->first_ns || now < d->first_ns)
 		d->first_ns = now;
@@ -542,6 +542,7 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 		return -1;
 	c->pos = (void *)(long)ctx->data + off;
 	c->end = (void *)(long)ctx->data_end;
+	c->ctx = ctx;
 	return 0;
 }
 

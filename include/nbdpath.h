@@ -96,6 +96,14 @@ struct np_flow_key {
 #define NP_DIRF_VLANS_OVERFLOW	0x02
 #define NP_DIRF_SESS_OVERFLOW	0x04
 #define NP_DIRF_UNTAGGED	0x08	/* some frames carried no VLAN tag */
+/*
+ * Some frame was cut by the capture before its TCP data offset, with more
+ * than 20 bytes of IP payload: its payload was counted as if the TCP
+ * header were 20 bytes, so payload_bytes is an upper bound (by at most
+ * 40 bytes per such frame). A new bit in an existing field: the layout
+ * (NP_LAYOUT_VERSION) is unchanged, and an older reader ignores it.
+ */
+#define NP_DIRF_PAYLOAD_ESTIMATED 0x10
 
 /* np_dir.encap: bit set per encapsulation seen (1 << NP_ENCAP_*) */
 enum np_encap {

@@ -304,14 +304,14 @@ void test_encap_unsupported(void)
 	f.data[gre] |= 0x40;
 	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE), "routing"))
 		goto out;
-	/* ERSPAN II header of another version */
+	/* ERSPAN II header of another version: still an ERSPAN frame */
 	frame_encap_seg(&f, &(struct encap){ .type = ENCAP_ERSPAN2 }, &g);
 	for (__u8 v = 0; v < 16; v++) {
 		if (v == 1)
 			continue;
 		f.data[gre + 8] = (f.data[gre + 8] & 0x0f) | v << 4;
-		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE),
-				"ERSPAN II version"))
+		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+				F(GRE) | F(ERSPAN), "ERSPAN II version"))
 			goto out;
 	}
 	/* ERSPAN III header of another version */
@@ -320,8 +320,8 @@ void test_encap_unsupported(void)
 		if (v == 2)
 			continue;
 		f.data[gre + 8] = (f.data[gre + 8] & 0x0f) | v << 4;
-		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE),
-				"ERSPAN III version"))
+		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+				F(GRE) | F(ERSPAN), "ERSPAN III version"))
 			goto out;
 	}
 	/* ERSPAN III carrying frame type 2 (bare IP, no MACs) and 31 */
@@ -331,8 +331,8 @@ void test_encap_unsupported(void)
 		frame_erspan3(&f, &(struct frame_erspan3){ .ft = ft });
 		frame_seg_inner(&f, &g);
 		frame_end(&f);
-		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE),
-				"ERSPAN III frame type"))
+		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+				F(GRE) | F(ERSPAN), "ERSPAN III frame type"))
 			goto out;
 	}
 	/* plain GRE: IPv4 and IPv6 inside carry no MACs */

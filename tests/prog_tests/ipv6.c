@@ -186,10 +186,13 @@ void test_ipv6_malformed(void)
 	frame_put16(&f, 14 + 4, 16 + 31);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, F(IPV6), "tcp past plen"))
 		goto out;
-	/* payload length 0: a jumbogram, whose length is in an option */
+	/* payload length 0 and a hop-by-hop header without the Jumbo
+	 * Payload option that must then say the length (jumbo.c: with it)
+	 */
 	seg6(&f, CLIENT_PORT, hbh, 0);
 	frame_put16(&f, 14 + 4, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6), "jumbogram"))
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6),
+			"jumbogram without the option"))
 		goto out;
 	/* AH: its payload may be TCP, but it is not walked */
 	seg6(&f, CLIENT_PORT, (const struct ext[]){ { FRAME_IPPROTO_AH, 16 },
@@ -225,9 +228,11 @@ void test_ipv6_empty(void)
 
 	if (!tp_load(&t, NULL))
 		goto out;
+	/* the hop-by-hop header holds only padding: no length anywhere */
 	seg6(&f, CLIENT_PORT, hbh, 0);
 	frame_put16(&f, 14 + 4, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6), "jumbogram"))
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6),
+			"jumbogram without the option"))
 		goto out;
 	start6(&f, FRAME_IPPROTO_NONE);
 	frame_end(&f);

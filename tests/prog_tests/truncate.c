@@ -3,7 +3,9 @@
  * Mirrors that cut frames ("mirrored packet length"): a frame cut at any
  * length lands in exactly one outcome. Cut before the inner TCP ports it
  * is truncated; from the ports on it is matched, with the full size from
- * the IP header and the TCP flags only once they are in the capture.
+ * the IP header and the TCP flags only once they are in the capture; cut
+ * before the data offset, its payload as if the TCP header were 20 bytes,
+ * the direction marked NP_DIRF_PAYLOAD_ESTIMATED.
  */
 #include "test_progs.h"
 
@@ -57,11 +59,15 @@ static void sweep(const struct sweep *s, const char *what)
 		w.bytes += s->ip_len;
 		w.macs[0].packets++;
 		w.macs[0].bytes += s->ip_len;
-		/* without the data offset the header is taken as 20 bytes */
-		if (len >= s->tcp_off + 13)
+		/* without the data offset the header is taken as 20 bytes,
+		 * and the direction says its payload is an estimate
+		 */
+		if (len >= s->tcp_off + 13) {
 			w.payload += s->ip_len - s->ip_hdrs - s->doff;
-		else
+		} else {
 			w.payload += s->ip_len - s->ip_hdrs - 20;
+			w.flags |= NP_DIRF_PAYLOAD_ESTIMATED;
+		}
 		if (len >= s->tcp_off + 14)
 			w.tcp_flags = s->tcp_flags;
 		if (!ASSERT_EQ(t.flows.n, 1, name))
@@ -124,7 +130,8 @@ void test_truncate_ipv6(void)
 	sweep(&(struct sweep){
 		.f = &f, .tcp_off = 18 + 40 + 16, .ip_len = 40 + 16 + 32 + 100,
 		.ip_hdrs = 56, .doff = 32, .tcp_flags = FRAME_TH_ACK,
-		.feat_from = { [NP_STAT_VLAN] = 18, [NP_STAT_IPV6] = 58 },
+		/* IPv6 as soon as the EtherType says so */
+		.feat_from = { [NP_STAT_VLAN] = 18, [NP_STAT_IPV6] = 18 },
 		.dir = {
 			.macs = { { MAC_VMK0 } },
 			.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
@@ -185,7 +192,7 @@ void test_truncate_erspan3(void)
 		/* ERSPAN counts once its fixed 12 bytes are in, subheader
 		 * or not
 		 */
-		.feat_from = { [NP_STAT_IPV6] = 54, [NP_STAT_GRE] = 58,
+		.feat_from = { [NP_STAT_IPV6] = 14, [NP_STAT_GRE] = 58,
 			       [NP_STAT_ERSPAN] = hdr - 8 },
 		.dir = {
 			.macs = { { MAC_VMK0 } },
