@@ -204,3 +204,63 @@ void test_truncate_erspan3(void)
 		.server = IP_ESX, .client = IP_RUBRIK,
 	}, "erspan3");
 }
+
+/*
+ * A capture cut after the ports (editcap -s 38, a mirror's smallest
+ * "mirrored packet length"): bytes stay exact, from the IP header; the
+ * payload of a frame cut before its data offset is the IP payload less
+ * 20 bytes, an upper bound, and marks its direction. Frames whose data
+ * offset made it in, and frames too short to hold any payload whatever
+ * their offset, count exactly and mark nothing.
+ */
+void test_truncate_payload_estimated(void)
+{
+	const struct np_flow_rec *r;
+	struct want_dir w;
+	struct frame f;
+	struct tprog t;
+	struct seg s;
+	int i;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+	/* to_server: three pure ACKs with timestamps (32-byte header)
+	 * and a 100-byte request, all cut at 38
+	 */
+	s = seed_req(CLIENT_PORT, FRAME_TH_ACK, 0);
+	frame_seg(&f, &s);
+	for (i = 0; i < 3; i++)
+		if (!tp_outcome(&t, &f, 38, NP_STAT_MATCHED, 0, "ACK at 38"))
+			goto out;
+	s = seed_req(CLIENT_PORT, FRAME_TH_PSH | FRAME_TH_ACK, 100);
+	frame_seg(&f, &s);
+	if (!tp_outcome(&t, &f, 38, NP_STAT_MATCHED, 0, "request at 38"))
+		goto out;
+	/* from_server: an ACK of a 20-byte header cut at 38 (no payload
+	 * either way), a segment cut just after its data offset, and a
+	 * whole one
+	 */
+	s = seed_rep(CLIENT_PORT, FRAME_TH_ACK, 0);
+	s.doff = 5;
+	frame_seg(&f, &s);
+	if (!tp_outcome(&t, &f, 38, NP_STAT_MATCHED, 0, "bare ACK at 38"))
+		goto out;
+	s = seed_rep(CLIENT_PORT, FRAME_TH_ACK, 1448);
+	frame_seg(&f, &s);
+	if (!tp_outcome(&t, &f, 14 + 20 + 13, NP_STAT_MATCHED, 0,
+			"data at 47") ||
+	    !tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "data"))
+		goto out;
+	r = tp_read_seed(&t);
+	if (!r)
+		goto out;
+	/* 3 x (52 - 40) + (152 - 40): 148, where 100 were sent */
+	w = want_plain(NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 4, 3 * 52 + 152,
+		       3 * 12 + 112, 0);
+	w.flags |= NP_DIRF_PAYLOAD_ESTIMATED;
+	tp_dir(&r->dir[NP_DIR_TO_SERVER], &w, "to_server");
+	tp_plain(r, NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 3,
+		 40 + 2 * 1500, 2 * 1448, FRAME_TH_ACK);
+out:
+	tp_close(&t);
+}
