@@ -470,7 +470,7 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
  * the verifier checks it once, not once per path through the parser,
  * which keeps the program far below the verifier's complexity limit.
  */
-__noinline int count_tcp(struct np_pkt *p)
+__noinline int count_tcp(struct np_pkt *p, struct xdp_md *ctx)
 {
 	bool to_srv, from_srv;
 	struct np_flow_key k;
@@ -479,8 +479,10 @@ __noinline int count_tcp(struct np_pkt *p)
 	__u64 now;
 	int dir;
 
-	if (!p)
+	if (!p || !ctx)
 		return NP_STAT_MALFORMED;
+	if (p->len_from_frame)
+		frame_len(ctx, p);
 	/* the first bucket of this CPU's partition; the verifier inlines
 	 * the helper into a per-CPU load
 	 */
@@ -542,7 +544,6 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 		return -1;
 	c->pos = (void *)(long)ctx->data + off;
 	c->end = (void *)(long)ctx->data_end;
-	c->ctx = ctx;
 	return 0;
 }
 
@@ -585,7 +586,7 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 			return -proto;
 		copy_addrs(p, &h);
 		p->ifindex = ctx->ingress_ifindex;
-		return count_tcp(p);
+		return count_tcp(p, ctx);
 	}
 	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, &h))
 		p->neigh = 1;

@@ -34,7 +34,7 @@
 
 #define NP_MAX_VLAN_TAGS	2
 #define NP_IPV6_EXT_MAX		6	/* extension headers walked per packet */
-#define NP_HBH_OPTS_MAX		4	/* hop-by-hop options walked for Jumbo */
+#define NP_HBH_OPTS_MAX		2	/* hop-by-hop options walked for Jumbo */
 
 #define IP_MF_BIT		0x2000	/* IPv4 "more fragments" */
 #define IPV6_TLV_JUMBO_TYPE	0xc2	/* RFC 2675 Jumbo Payload option */
@@ -55,7 +55,6 @@
 struct cursor {
 	void *pos;
 	void *end;		/* of the linear part: reads stop here */
-	struct xdp_md *ctx;	/* for the whole frame's length, seldom needed */
 };
 
 /*
@@ -85,7 +84,7 @@ struct np_pkt {
 	__u8	first_frag;		/* IPv4 offset 0, more fragments */
 	__u16	session;		/* ERSPAN session ID */
 	__u8	dirf;			/* NP_DIRF_* this frame adds to its direction */
-	__u8	pad;
+	__u8	len_from_frame;		/* IPv4 total length 0: see frame_len() */
 	__u32	ip_len;			/* bytes of the IP packet, from its header */
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
 	__u32	payload;		/* TCP payload bytes counted for the frame */
@@ -122,17 +121,26 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
 }
 
 /*
- * Bytes of the frame from pos (a packet pointer) to its end, the part
- * beyond the linear data (XDP frags) included: all a header that says
- * "length 0" leaves to go by. The frame is what came off the wire, or
- * what a mirror's "mirrored packet length" kept of it.
+ * An IPv4 header that says "total length 0" (see parse_ipv4()) leaves the
+ * rest of the frame as the packet's length. The parser takes the linear
+ * part (up to ctx->data_end); the fragments of a multi-buffer frame (a
+ * large frame in native mode, or through BPF_PROG_TEST_RUN) are added
+ * here, once the frame is known to be counted: a helper call in the
+ * middle of the parser costs the verifier more than the whole of it. The
+ * TCP header is in the linear part of such a frame, whose first buffer
+ * holds far more than NP_MAX_OFFSET and the headers, so the payload grows
+ * by as much.
  */
-static __always_inline __u32 frame_left(const struct cursor *c, void *pos)
+static __always_inline void frame_len(struct xdp_md *ctx, struct np_pkt *p)
 {
-	__u32 off = pos - (void *)(long)c->ctx->data;
-	__u32 len = bpf_xdp_get_buff_len(c->ctx);
+	__u32 lin = ctx->data_end - ctx->data;
+	__u32 len = bpf_xdp_get_buff_len(ctx);
 
-	return len > off ? len - off : 0;
+	if (len > lin) {
+		p->ip_len += len - lin;
+		p->l4_len += len - lin;
+		p->payload += len - lin;
+	}
 }
 
 /*
@@ -179,8 +187,9 @@ static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p,
  * are malformed; a header cut by the capture is truncated. A total
  * length of 0 is what a host with TSO or BIG TCP writes into a segment
  * larger than its NIC will send (or than 64 KiB): the packet is then the
- * rest of the frame, as Wireshark takes it; on a mirror that cuts frames
- * that is all of it known. A non-first fragment has no L4 header: it is
+ * rest of the frame (frame_len()), as Wireshark takes it; of a frame a
+ * mirror cut, that is all that is known: a TCP header longer than what is
+ * left is taken as cut, not malformed. A non-first fragment has no L4 header: it is
  * counted as a fragment. A first fragment carries at least the TCP ports
  * and is classified, counted with its own length (see parse_tcp_rest()).
  */
@@ -196,10 +205,12 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 		return NP_OUT(NP_STAT_MALFORMED);
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
+	p->len_from_frame = 0;
 	if (!tot) {
 		if (c->pos + hlen > c->end)
 			return NP_OUT(NP_STAT_TRUNCATED);
-		tot = frame_left(c, c->pos);
+		tot = (long)c->end - (long)c->pos;
+		p->len_from_frame = 1;
 	}
 	if (tot < hlen)
 		return NP_OUT(NP_STAT_MALFORMED);
@@ -222,8 +233,10 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
  * The Jumbo Payload option (RFC 2675) of a hop-by-hop header at c->pos,
  * which a packet with payload length 0 must carry: its value is the
  * payload length (hop-by-hop header included). BIG TCP writes it first,
- * right after the two bytes of next header and length; other options
- * (Pad1, PadN) may come before it, up to NP_HBH_OPTS_MAX of them. A
+ * right after the two bytes of next header and length; a sender that
+ * aligns it (RFC 2675: 4n + 2) in a longer header puts a PadN before it:
+ * NP_HBH_OPTS_MAX - 1 options may come first (each one walked costs the
+ * verifier a good part of the parser). A
  * header without it, or with it holding a length a plain header could
  * have said (below 65536, an error by the RFC), has no length to go by:
  * unsupported, as before, and malformed respectively.
@@ -297,6 +310,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
 		return NP_OUT(NP_STAT_MALFORMED);
 	p->ipv6 = 1;
 	p->first_frag = 0;
+	p->len_from_frame = 0;
 	plen = bpf_ntohs(ip6->payload_len);
 	h->addrs = (__u8 *)&ip6->saddr;
 	h->v6 = true;
@@ -376,7 +390,9 @@ static __always_inline int parse_tcp(struct cursor *c, struct np_pkt *p)
  *   sender cut after any 8 bytes). It still names the flow by its ports;
  *   the offset and flags are taken only when they lie inside it, never
  *   from the frame's padding, and its payload is what follows the header
- *   in it, 0 when the header does not fit.
+ *   in it, 0 when the header does not fit. So for a frame whose IPv4
+ *   total length was 0 (the frame is the packet) and that ends inside
+ *   the TCP header: a mirror cut it.
  * - A frame the capture cut before the data offset (byte 12): its payload
  *   is counted as if the header were the smallest, 20 bytes, which makes
  *   the direction's payload_bytes an upper bound; NP_DIRF_PAYLOAD_ESTIMATED
@@ -401,7 +417,8 @@ static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
 		return 0;
 	}
 	hlen = (th[12] >> 4) * 4;
-	if (hlen < sizeof(struct tcphdr) || (hlen > l4 && !p->first_frag))
+	if (hlen < sizeof(struct tcphdr) ||
+	    (hlen > l4 && !p->first_frag && !p->len_from_frame))
 		return NP_OUT(NP_STAT_MALFORMED);
 	if ((void *)(th + 14) <= c->end)
 		p->tcp_flags = th[13];
