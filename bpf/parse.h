@@ -34,7 +34,7 @@
 
 #define NP_MAX_VLAN_TAGS	2
 #define NP_IPV6_EXT_MAX		6	/* extension headers walked per packet */
-#define NP_HBH_OPTS_MAX		2	/* hop-by-hop options walked for Jumbo */
+#define NP_HBH_OPTS_MAX		2	/* hop-by-hop options walked for it */
 
 #define IP_MF_BIT		0x2000	/* IPv4 "more fragments" */
 #define IPV6_TLV_JUMBO_TYPE	0xc2	/* RFC 2675 Jumbo Payload option */
@@ -83,11 +83,11 @@ struct np_pkt {
 	__u8	from_server;		/* source port is monitored */
 	__u8	first_frag;		/* IPv4 offset 0, more fragments */
 	__u16	session;		/* ERSPAN session ID */
-	__u8	dirf;			/* NP_DIRF_* this frame adds to its direction */
-	__u8	len_from_frame;		/* IPv4 total length 0: see frame_len() */
+	__u8	dirf;			/* NP_DIRF_* it adds to its direction */
+	__u8	len_from_frame;		/* IPv4 total length 0: frame_len() */
 	__u32	ip_len;			/* bytes of the IP packet, from its header */
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
-	__u32	payload;		/* TCP payload bytes counted for the frame */
+	__u32	payload;		/* TCP payload bytes it counts */
 	__be16	sport;
 	__be16	dport;
 	/* copied only for a monitored port: the common miss pays nothing */
@@ -188,10 +188,11 @@ static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p,
  * length of 0 is what a host with TSO or BIG TCP writes into a segment
  * larger than its NIC will send (or than 64 KiB): the packet is then the
  * rest of the frame (frame_len()), as Wireshark takes it; of a frame a
- * mirror cut, that is all that is known: a TCP header longer than what is
- * left is taken as cut, not malformed. A non-first fragment has no L4 header: it is
- * counted as a fragment. A first fragment carries at least the TCP ports
- * and is classified, counted with its own length (see parse_tcp_rest()).
+ * mirror cut, that is all that is known, and a TCP header longer than
+ * what is left was cut, not malformed. A non-first fragment has no L4
+ * header: it is counted as a fragment. A first fragment carries at least
+ * the TCP ports and is classified, counted with its own length (see
+ * parse_tcp_rest()).
  */
 static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 				      struct np_hdrs *h)
@@ -236,10 +237,9 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
  * right after the two bytes of next header and length; a sender that
  * aligns it (RFC 2675: 4n + 2) in a longer header puts a PadN before it:
  * NP_HBH_OPTS_MAX - 1 options may come first (each one walked costs the
- * verifier a good part of the parser). A
- * header without it, or with it holding a length a plain header could
- * have said (below 65536, an error by the RFC), has no length to go by:
- * unsupported, as before, and malformed respectively.
+ * verifier a good part of the parser). A header without it within those
+ * has no length to go by: unsupported. A length a plain header could have
+ * said (below 65536: an error by the RFC) is malformed.
  */
 static __always_inline int parse_jumbo(struct cursor *c, __u32 *plen)
 {
@@ -387,7 +387,8 @@ static __always_inline int parse_tcp(struct cursor *c, struct np_pkt *p)
  * TCP header. Two cases have no data offset to go by:
  *
  * - A first IPv4 fragment may end inside the TCP header (RFC 791 lets a
- *   sender cut after any 8 bytes). It still names the flow by its ports;
+ *   sender cut after any 8 bytes; an IPv6 one must hold the whole header
+ *   chain, RFC 7112, and stays malformed). It names the flow by its ports;
  *   the offset and flags are taken only when they lie inside it, never
  *   from the frame's padding, and its payload is what follows the header
  *   in it, 0 when the header does not fit. So for a frame whose IPv4

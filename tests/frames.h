@@ -93,7 +93,7 @@ enum frame_fix_kind {
 	FRAME_FIX_ICMP,		/* checksum, no pseudo-header */
 	FRAME_FIX_ICMPV6,	/* checksum */
 	FRAME_FIX_GRE,		/* checksum, when the C bit is set */
-	FRAME_FIX_JUMBO,	/* Jumbo Payload length; IPv6 payload length 0 */
+	FRAME_FIX_JUMBO,	/* Jumbo Payload; IPv6 payload length 0 */
 };
 
 struct frame_fix {

@@ -629,7 +629,8 @@ void test_encap_refused_counted(void)
 		goto out;
 	/* ERSPAN III of frame type 2 (IP), keyed GRE */
 	mirror_outer(&f, &(struct frame_ip4){});
-	frame_gre(&f, &(struct frame_gre){ .flags = FRAME_GRE_S | FRAME_GRE_K });
+	frame_gre(&f, &(struct frame_gre){ .flags = FRAME_GRE_S |
+						    FRAME_GRE_K });
 	frame_erspan3(&f, &(struct frame_erspan3){ .ft = 2, .session = 9 });
 	frame_seg_inner(&f, &g);
 	frame_end(&f);

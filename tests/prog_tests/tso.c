@@ -23,7 +23,8 @@ static void tso4(struct frame *f, __u32 payload, __u32 cut)
 					    .df = true, .set_tot_len = true });
 	frame_tcp(f, &(struct frame_tcp){ .sport = NBD_PORT,
 					  .dport = CLIENT_PORT,
-					  .flags = FRAME_TH_ACK, .opt_len = 12 });
+					  .flags = FRAME_TH_ACK,
+					  .opt_len = 12 });
 	frame_payload(f, payload);
 	frame_payload_cut(f, cut);
 	frame_end(f);
@@ -38,7 +39,8 @@ static void jumbo6(struct frame *f, __u32 payload, __u32 cut)
 	frame_ip6_jumbo(f);
 	frame_tcp(f, &(struct frame_tcp){ .sport = NBD_PORT,
 					  .dport = CLIENT_PORT,
-					  .flags = FRAME_TH_ACK, .opt_len = 12 });
+					  .flags = FRAME_TH_ACK,
+					  .opt_len = 12 });
 	frame_payload(f, payload);
 	frame_payload_cut(f, cut);
 	frame_end(f);
@@ -340,7 +342,8 @@ void test_tso_replay(void)
 	err |= fclose(fp);
 	fp = NULL;
 	if (!ASSERT_OK(err, "write the capture") ||
-	    !ASSERT_OK(np_replay_file(path, &po, &skel, &res), "np_replay_file"))
+	    !ASSERT_OK(np_replay_file(path, &po, &skel, &res),
+		       "np_replay_file"))
 		goto out;
 	if (!ASSERT_EQ(res.batched, 4, "frames batched"))
 		goto out;
