@@ -482,7 +482,7 @@ __noinline int count_tcp(struct np_pkt *p, struct xdp_md *ctx)
 	if (!p || !ctx)
 		return NP_STAT_MALFORMED;
 	if (p->len_from_frame)
-		frame_len(ctx, p);
+		frame_len(ctx, p, cfg.replay_cut);
 	/* the first bucket of this CPU's partition; the verifier inlines
 	 * the helper into a per-CPU load
 	 */

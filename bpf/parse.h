@@ -129,18 +129,19 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
  * middle of the parser costs the verifier more than the whole of it. The
  * TCP header is in the linear part of such a frame, whose first buffer
  * holds far more than NP_MAX_OFFSET and the headers, so the payload grows
- * by as much.
+ * by as much. cut: bytes of the frame that never reached the program
+ * (np_config.replay_cut).
  */
-static __always_inline void frame_len(struct xdp_md *ctx, struct np_pkt *p)
+static __always_inline void frame_len(struct xdp_md *ctx, struct np_pkt *p,
+				      __u32 cut)
 {
 	__u32 lin = ctx->data_end - ctx->data;
-	__u32 len = bpf_xdp_get_buff_len(ctx);
+	__u32 more = bpf_xdp_get_buff_len(ctx);
 
-	if (len > lin) {
-		p->ip_len += len - lin;
-		p->l4_len += len - lin;
-		p->payload += len - lin;
-	}
+	more = (more > lin ? more - lin : 0) + cut;
+	p->ip_len += more;
+	p->l4_len += more;
+	p->payload += more;
 }
 
 /*

@@ -208,7 +208,12 @@ struct np_config {
 	__u64	idle_ns;		/* slot reclaimable after this idle */
 	__u64	closed_ns;		/* ...or this long after FIN+FIN/RST */
 	__u32	action;			/* XDP_DROP or XDP_PASS */
-	__u32	pad;
+	/*
+	 * Replay: bytes of the frame it could not pass to the kernel (a
+	 * BIG TCP frame beyond what BPF_PROG_TEST_RUN takes), which a
+	 * total length of 0 leaves the program to count (frame_len()).
+	 */
+	__u32	replay_cut;
 };
 
 /*
