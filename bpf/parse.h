@@ -51,6 +51,11 @@
 
 /* Returned by parse_level() when a GRE header starts at p->off. */
 #define NP_LEVEL_GRE	100
+/*
+ * Returned by parse_level() for an IPv6 jumbogram: the level is parsed
+ * again, from p->off, with the jumbo step (see parse_ipv6()).
+ */
+#define NP_LEVEL_JUMBO	101
 
 struct cursor {
 	void *pos;
@@ -81,13 +86,11 @@ struct np_pkt {
 	__u8	tcp_flags;
 	__u8	to_server;		/* destination port is monitored */
 	__u8	from_server;		/* source port is monitored */
-	__u8	first_frag;		/* IPv4 offset 0, more fragments */
+	__u8	ipf;			/* NP_IPF_*: set by the IP step */
 	__u16	session;		/* ERSPAN session ID */
-	__u8	dirf;			/* NP_DIRF_* it adds to its direction */
-	__u8	len_from_frame;		/* IPv4 total length 0: frame_len() */
+	__u32	payload;		/* TCP payload bytes it counts */
 	__u32	ip_len;			/* bytes of the IP packet, from its header */
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
-	__u32	payload;		/* TCP payload bytes it counts */
 	__be16	sport;
 	__be16	dport;
 	/* copied only for a monitored port: the common miss pays nothing */
@@ -96,6 +99,11 @@ struct np_pkt {
 	__u8	saddr[16];		/* IPv4-mapped for IPv4 */
 	__u8	daddr[16];
 };
+
+/* np_pkt.ipf: what the IP step leaves to the TCP step and the count */
+#define NP_IPF_FIRST_FRAG	0x01	/* IPv4 offset 0, more fragments */
+#define NP_IPF_LEN_FROM_FRAME	0x02	/* IPv4 total length 0: frame_len() */
+#define NP_IPF_ESTIMATED	0x04	/* payload without the data offset */
 
 /* Headers of the current level, kept as packet pointers until needed. */
 struct np_hdrs {
@@ -200,6 +208,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 {
 	struct iphdr *iph = c->pos;
 	__u32 hlen, tot;
+	__u8 ipf = 0;
+	__be16 frag;
 
 	if ((void *)(iph + 1) > c->end)
 		return NP_OUT(NP_STAT_TRUNCATED);
@@ -207,23 +217,27 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 		return NP_OUT(NP_STAT_MALFORMED);
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	p->len_from_frame = 0;
-	if (!tot) {
+	/* the odd cases off the common path: one test each */
+	if (tot < hlen) {
+		if (tot)
+			return NP_OUT(NP_STAT_MALFORMED);
 		if (c->pos + hlen > c->end)
 			return NP_OUT(NP_STAT_TRUNCATED);
 		tot = (long)c->end - (long)c->pos;
-		p->len_from_frame = 1;
+		ipf = NP_IPF_LEN_FROM_FRAME;
 	}
-	if (tot < hlen)
-		return NP_OUT(NP_STAT_MALFORMED);
 	if (c->pos + hlen > c->end)
 		return NP_OUT(NP_STAT_TRUNCATED);
-	if (iph->frag_off & bpf_htons(0x1fff))
-		return NP_OUT(NP_STAT_FRAGMENT);
+	frag = iph->frag_off;
+	if (frag & bpf_htons(0x1fff | IP_MF_BIT)) {
+		if (frag & bpf_htons(0x1fff))
+			return NP_OUT(NP_STAT_FRAGMENT);
+		ipf |= NP_IPF_FIRST_FRAG;
+	}
 
 	h->addrs = (__u8 *)&iph->saddr;
 	h->v6 = false;
-	p->first_frag = !!(iph->frag_off & bpf_htons(IP_MF_BIT));
+	p->ipf = ipf;
 	p->ip_len = tot;
 	p->l4_len = tot - hlen;
 	p->l4proto = iph->protocol;
@@ -242,7 +256,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
  * has no length to go by: unsupported. A length a plain header could have
  * said (below 65536: an error by the RFC) is malformed.
  */
-static __always_inline int parse_jumbo(struct cursor *c, __u32 *plen)
+static __always_inline int parse_jumbo_opt(struct cursor *c, __u32 *plen)
 {
 	__u8 *hbh = c->pos, *o = NULL;
 	__u32 off = 2, len, v;
@@ -295,7 +309,7 @@ static __always_inline int parse_jumbo(struct cursor *c, __u32 *plen)
  * made it in and says otherwise.
  */
 static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
-				      struct np_hdrs *h)
+				      struct np_hdrs *h, const bool jumbo)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen, ext = 0;
@@ -310,16 +324,22 @@ static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
 	if (ip6->version != 6)
 		return NP_OUT(NP_STAT_MALFORMED);
 	p->ipv6 = 1;
-	p->first_frag = 0;
-	p->len_from_frame = 0;
+	p->ipf = 0;
 	plen = bpf_ntohs(ip6->payload_len);
 	h->addrs = (__u8 *)&ip6->saddr;
 	h->v6 = true;
 	nexthdr = ip6->nexthdr;
 	c->pos = ip6 + 1;
 	if (!plen && nexthdr == IPPROTO_HOPOPTS) {
-		int err = parse_jumbo(c, &plen);
+		int err;
 
+		/* Rare, and its code inline in every level would slow the
+		 * common frame's parse (the compiler allocates registers
+		 * for it): the caller runs the level again with jumbo set.
+		 */
+		if (!jumbo)
+			return NP_OUT(NP_LEVEL_JUMBO);
+		err = parse_jumbo_opt(c, &plen);
 		if (err)
 			return err;
 	}
@@ -408,19 +428,19 @@ static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
 
 	p->tcp_flags = 0;
 	p->payload = 0;
-	p->dirf = 0;
-	if (p->first_frag && l4 < 14)
+	if ((p->ipf & NP_IPF_FIRST_FRAG) && l4 < 14)
 		return 0;
 	if ((void *)(th + 13) > c->end) {
 		if (l4 > sizeof(struct tcphdr)) {
 			p->payload = l4 - sizeof(struct tcphdr);
-			p->dirf = NP_DIRF_PAYLOAD_ESTIMATED;
+			p->ipf |= NP_IPF_ESTIMATED;
 		}
 		return 0;
 	}
 	hlen = (th[12] >> 4) * 4;
 	if (hlen < sizeof(struct tcphdr) ||
-	    (hlen > l4 && !p->first_frag && !p->len_from_frame))
+	    (hlen > l4 &&
+	     !(p->ipf & (NP_IPF_FIRST_FRAG | NP_IPF_LEN_FROM_FRAME))))
 		return NP_OUT(NP_STAT_MALFORMED);
 	if ((void *)(th + 14) <= c->end)
 		p->tcp_flags = th[13];

@@ -30,9 +30,13 @@ static void tso4(struct frame *f, __u32 payload, __u32 cut)
 	frame_end(f);
 }
 
-static void jumbo6(struct frame *f, __u32 payload, __u32 cut)
+/* e: inside a remote mirror's headers (NULL: none) */
+static void jumbo6_in(struct frame *f, const struct encap *e, __u32 payload,
+		      __u32 cut)
 {
 	frame_init(f);
+	if (e)
+		frame_encap(f, e);
 	frame_eth(f, MAC_RUBRIK, MAC_VMK4);
 	frame_ipv6(f, &(struct frame_ip6){ .saddr = IP6_ESX,
 					   .daddr = IP6_RUBRIK });
@@ -44,6 +48,11 @@ static void jumbo6(struct frame *f, __u32 payload, __u32 cut)
 	frame_payload(f, payload);
 	frame_payload_cut(f, cut);
 	frame_end(f);
+}
+
+static void jumbo6(struct frame *f, __u32 payload, __u32 cut)
+{
+	jumbo6_in(f, NULL, payload, cut);
 }
 
 /*
@@ -226,12 +235,21 @@ void test_tso_ipv6_jumbo(void)
 	if (!tp_outcome(&t, &f, 14 + 40 + 5, NP_STAT_TRUNCATED, F(IPV6),
 			"cut in the option"))
 		goto out;
+	/* inside ERSPAN II over IPv6, cut after 100 bytes of data */
+	jumbo6_in(&f, &(struct encap){ .type = ENCAP_ERSPAN2, .session = 4,
+				       .outer_v6 = true }, 100, BIG - 100);
+	if (!tp_outcome(&t, &f, 0, NP_STAT_MATCHED,
+			F(IPV6) | F(GRE) | F(ERSPAN), "jumbogram in ERSPAN"))
+		goto out;
 	r = tp_read_flow(&t, IP6_ESX, NBD_PORT, IP6_RUBRIK, CLIENT_PORT);
 	if (!r)
 		goto out;
-	w = want_plain(NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 2,
-		       40 + 8 + 32 + BIG + BIG - 14,
-		       BIG + BIG - 14 - 40 - 8 - 32, FRAME_TH_ACK);
+	w = want_plain(NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 3,
+		       2 * (40 + 8 + 32 + BIG) + BIG - 14,
+		       2 * BIG + BIG - 14 - 40 - 8 - 32, FRAME_TH_ACK);
+	w.n_sessions = 1;
+	w.sessions[0] = 4;
+	w.encap = 1 << NP_ENCAP_NONE | 1 << NP_ENCAP_ERSPAN2;
 	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &w, "from_server");
 out:
 	tp_close(&t);
