@@ -295,11 +295,11 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 				      int dir, __u64 now, __u32 ifindex)
 {
 	const __u8 *smac = dir == NP_DIR_TO_SERVER ? p->dmac : p->smac;
-	__u32 hlen = p->tcp_hlen ? p->tcp_hlen : sizeof(struct tcphdr);
 
 	count_mac(d, smac, p->ip_len);
-	if (p->l4_len > hlen)
-		d->payload_bytes += p->l4_len - hlen;
+	d->payload_bytes += p->payload;
+	if (p->ipf & NP_IPF_ESTIMATED)
+		d->flags |= NP_DIRF_PAYLOAD_ESTIMATED;
 	/* min and max: a capture merged from several may step back */
 	if (!d->first_ns || now < d->first_ns)
 		d->first_ns = now;
@@ -486,7 +486,7 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
  * the verifier checks it once, not once per path through the parser,
  * which keeps the program far below the verifier's complexity limit.
  */
-__noinline int count_tcp(struct np_pkt *p)
+__noinline int count_tcp(struct np_pkt *p, struct xdp_md *ctx)
 {
 	bool to_srv, from_srv;
 	struct np_flow_key k;
@@ -495,8 +495,10 @@ __noinline int count_tcp(struct np_pkt *p)
 	__u64 now;
 	int dir;
 
-	if (!p)
+	if (!p || !ctx)
 		return NP_STAT_MALFORMED;
+	if (p->ipf & NP_IPF_LEN_FROM_FRAME)
+		frame_len(ctx, p, cfg.replay_cut);
 	/* the first bucket of this CPU's partition; the verifier inlines
 	 * the helper into a per-CPU load
 	 */
@@ -563,9 +565,11 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 
 /*
  * One level of the frame: Ethernet, IP, then TCP (counted) or GRE (left
- * for parse_encap()).
+ * for parse_encap()). jumbo: with the IPv6 jumbogram step, else
+ * NP_LEVEL_JUMBO sends the level to parse_jumbo().
  */
-static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
+static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
+				       const bool jumbo)
 {
 	struct np_hdrs h;
 	struct cursor c;
@@ -579,7 +583,7 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 	if (proto == ETH_P_IP) {
 		proto = parse_ipv4(&c, p, &h);
 	} else if (proto == ETH_P_IPV6) {
-		proto = parse_ipv6(&c, p, &h);
+		proto = parse_ipv6(&c, p, &h, jumbo);
 	} else {
 		if (proto == ETH_P_ARP && parse_arp(&c))
 			p->neigh = 1;
@@ -600,7 +604,7 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 			return -proto;
 		copy_addrs(p, &h);
 		p->ifindex = ctx->ingress_ifindex;
-		return count_tcp(p);
+		return count_tcp(p, ctx);
 	}
 	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, &h))
 		p->neigh = 1;
@@ -608,6 +612,14 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 		return NP_STAT_NOT_TCP;
 	p->off = c.pos - (void *)(long)ctx->data;
 	return NP_LEVEL_GRE;
+}
+
+/* A level holding an IPv6 jumbogram, again from p->off. */
+__noinline int parse_jumbo(struct xdp_md *ctx, struct np_pkt *p)
+{
+	if (!ctx)
+		return NP_STAT_UNSUPPORTED;
+	return parse_level(ctx, p, true);
 }
 
 /*
@@ -627,7 +639,7 @@ __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
 	if (proto < 0)
 		return -proto;
 	p->off = c.pos - (void *)(long)ctx->data;
-	proto = parse_level(ctx, p);
+	proto = parse_level(ctx, p, false);
 	/* one level of encapsulation; GRE inside GRE is not ours */
 	return proto == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : proto;
 }
@@ -635,9 +647,19 @@ __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
 /* Returns the outcome of the frame. */
 static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
 {
-	int out = parse_level(ctx, p);
+	int out = parse_level(ctx, p, false);
 
-	return out == NP_LEVEL_GRE ? parse_encap(ctx, p) : out;
+	/* called from here, not from parse_encap(): the verifier bounds
+	 * the stack of a chain of calls
+	 */
+	if (out == NP_LEVEL_JUMBO)
+		out = parse_jumbo(ctx, p);
+	if (out != NP_LEVEL_GRE)
+		return out;
+	out = parse_encap(ctx, p);
+	if (out == NP_LEVEL_JUMBO)
+		out = parse_jumbo(ctx, p);
+	return out == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : out;
 }
 
 /* Classify one frame and count its outcome; returns the XDP action. */

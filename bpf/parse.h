@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -33,6 +34,10 @@
 
 #define NP_MAX_VLAN_TAGS	2
 #define NP_IPV6_EXT_MAX		6	/* extension headers walked per packet */
+#define NP_HBH_OPTS_MAX		2	/* hop-by-hop options walked for it */
+
+#define IP_MF_BIT		0x2000	/* IPv4 "more fragments" */
+#define IPV6_TLV_JUMBO_TYPE	0xc2	/* RFC 2675 Jumbo Payload option */
 
 /* GRE flag bits of the first 16-bit word (RFC 2784/2890) */
 #define GRE_F_CSUM	0x8000
@@ -46,10 +51,15 @@
 
 /* Returned by parse_level() when a GRE header starts at p->off. */
 #define NP_LEVEL_GRE	100
+/*
+ * Returned by parse_level() for an IPv6 jumbogram: the level is parsed
+ * again, from p->off, with the jumbo step (see parse_ipv6()).
+ */
+#define NP_LEVEL_JUMBO	101
 
 struct cursor {
 	void *pos;
-	void *end;
+	void *end;		/* of the linear part: reads stop here */
 };
 
 /*
@@ -76,9 +86,9 @@ struct np_pkt {
 	__u8	tcp_flags;
 	__u8	to_server;		/* destination port is monitored */
 	__u8	from_server;		/* source port is monitored */
-	__u8	pad;
+	__u8	ipf;			/* NP_IPF_*: set by the IP step */
 	__u16	session;		/* ERSPAN session ID */
-	__u16	tcp_hlen;		/* 0: TCP header cut before doff */
+	__u32	payload;		/* TCP payload bytes it counts */
 	__u32	ip_len;			/* bytes of the IP packet, from its header */
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
 	__be16	sport;
@@ -89,6 +99,11 @@ struct np_pkt {
 	__u8	saddr[16];		/* IPv4-mapped for IPv4 */
 	__u8	daddr[16];
 };
+
+/* np_pkt.ipf: what the IP step leaves to the TCP step and the count */
+#define NP_IPF_FIRST_FRAG	0x01	/* IPv4 offset 0, more fragments */
+#define NP_IPF_LEN_FROM_FRAME	0x02	/* IPv4 total length 0: frame_len() */
+#define NP_IPF_ESTIMATED	0x04	/* payload without the data offset */
 
 /* Headers of the current level, kept as packet pointers until needed. */
 struct np_hdrs {
@@ -111,6 +126,30 @@ static __always_inline void map_ipv4(__u8 *dst, __be32 addr)
 	w[1] = 0;
 	w[2] = bpf_htonl(0x0000ffff);
 	w[3] = addr;
+}
+
+/*
+ * An IPv4 header that says "total length 0" (see parse_ipv4()) leaves the
+ * rest of the frame as the packet's length. The parser takes the linear
+ * part (up to ctx->data_end); the fragments of a multi-buffer frame (a
+ * large frame in native mode, or through BPF_PROG_TEST_RUN) are added
+ * here, once the frame is known to be counted: a helper call in the
+ * middle of the parser costs the verifier more than the whole of it. The
+ * TCP header is in the linear part of such a frame, whose first buffer
+ * holds far more than NP_MAX_OFFSET and the headers, so the payload grows
+ * by as much. cut: bytes of the frame that never reached the program
+ * (np_config.replay_cut).
+ */
+static __always_inline void frame_len(struct xdp_md *ctx, struct np_pkt *p,
+				      __u32 cut)
+{
+	__u32 lin = ctx->data_end - ctx->data;
+	__u32 more = bpf_xdp_get_buff_len(ctx);
+
+	more = (more > lin ? more - lin : 0) + cut;
+	p->ip_len += more;
+	p->l4_len += more;
+	p->payload += more;
 }
 
 /*
@@ -154,16 +193,23 @@ static __always_inline int parse_eth(struct cursor *c, struct np_pkt *p,
 
 /*
  * IPv4 with options. IHL < 5 and a total length shorter than the header
- * are malformed; a header cut by the capture is truncated. A non-first
- * fragment has no L4 header: it is counted as a fragment. A first
- * fragment carries the TCP header and is classified, counted with its
- * own length.
+ * are malformed; a header cut by the capture is truncated. A total
+ * length of 0 is what a host with TSO or BIG TCP writes into a segment
+ * larger than its NIC will send (or than 64 KiB): the packet is then the
+ * rest of the frame (frame_len()), as Wireshark takes it; of a frame a
+ * mirror cut, that is all that is known, and a TCP header longer than
+ * what is left was cut, not malformed. A non-first fragment has no L4
+ * header: it is counted as a fragment. A first fragment carries at least
+ * the TCP ports and is classified, counted with its own length (see
+ * parse_tcp_rest()).
  */
 static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 				      struct np_hdrs *h)
 {
 	struct iphdr *iph = c->pos;
 	__u32 hlen, tot;
+	__u8 ipf = 0;
+	__be16 frag;
 
 	if ((void *)(iph + 1) > c->end)
 		return NP_OUT(NP_STAT_TRUNCATED);
@@ -171,15 +217,27 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 		return NP_OUT(NP_STAT_MALFORMED);
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < hlen)
-		return NP_OUT(NP_STAT_MALFORMED);
+	/* the odd cases off the common path: one test each */
+	if (tot < hlen) {
+		if (tot)
+			return NP_OUT(NP_STAT_MALFORMED);
+		if (c->pos + hlen > c->end)
+			return NP_OUT(NP_STAT_TRUNCATED);
+		tot = (long)c->end - (long)c->pos;
+		ipf = NP_IPF_LEN_FROM_FRAME;
+	}
 	if (c->pos + hlen > c->end)
 		return NP_OUT(NP_STAT_TRUNCATED);
-	if (iph->frag_off & bpf_htons(0x1fff))
-		return NP_OUT(NP_STAT_FRAGMENT);
+	frag = iph->frag_off;
+	if (frag & bpf_htons(0x1fff | IP_MF_BIT)) {
+		if (frag & bpf_htons(0x1fff))
+			return NP_OUT(NP_STAT_FRAGMENT);
+		ipf |= NP_IPF_FIRST_FRAG;
+	}
 
 	h->addrs = (__u8 *)&iph->saddr;
 	h->v6 = false;
+	p->ipf = ipf;
 	p->ip_len = tot;
 	p->l4_len = tot - hlen;
 	p->l4proto = iph->protocol;
@@ -188,31 +246,103 @@ static __always_inline int parse_ipv4(struct cursor *c, struct np_pkt *p,
 }
 
 /*
+ * The Jumbo Payload option (RFC 2675) of a hop-by-hop header at c->pos,
+ * which a packet with payload length 0 must carry: its value is the
+ * payload length (hop-by-hop header included). BIG TCP writes it first,
+ * right after the two bytes of next header and length; a sender that
+ * aligns it (RFC 2675: 4n + 2) in a longer header puts a PadN before it:
+ * NP_HBH_OPTS_MAX - 1 options may come first (each one walked costs the
+ * verifier a good part of the parser). A header without it within those
+ * has no length to go by: unsupported. A length a plain header could have
+ * said (below 65536: an error by the RFC) is malformed.
+ */
+static __always_inline int parse_jumbo_opt(struct cursor *c, __u32 *plen)
+{
+	__u8 *hbh = c->pos, *o = NULL;
+	__u32 off = 2, len, v;
+	int i;
+
+	if ((void *)(hbh + 8) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	len = (hbh[1] + 1) * 8;
+	/* no break: clang 14 cannot unroll this loop with one */
+#pragma unroll
+	for (i = 0; i < NP_HBH_OPTS_MAX; i++) {
+		__u8 *t;
+
+		if (o || off + 2 > len)
+			continue;
+		/* bounded for the verifier: off < len <= 2048 */
+		t = hbh + (off & 0x7ff);
+		if ((void *)(t + 2) > c->end)
+			return NP_OUT(NP_STAT_TRUNCATED);
+		if (t[0] == IPV6_TLV_JUMBO_TYPE)
+			o = t;
+		else	/* Pad1 is a lone type byte; any other option a TLV */
+			off += t[0] ? 2 + t[1] : 1;
+	}
+	if (!o)
+		return NP_OUT(NP_STAT_UNSUPPORTED);
+	if (o[1] != 4 || off + 6 > len)
+		return NP_OUT(NP_STAT_MALFORMED);
+	if ((void *)(o + 6) > c->end)
+		return NP_OUT(NP_STAT_TRUNCATED);
+	v = (__u32)o[2] << 24 | o[3] << 16 | o[4] << 8 | o[5];
+	/* and room for the 40-byte header in p->ip_len */
+	if (v <= 0xffff || v > 0xffffffffu - sizeof(struct ipv6hdr))
+		return NP_OUT(NP_STAT_MALFORMED);
+	*plen = v;
+	return 0;
+}
+
+/*
  * IPv6 and its extension headers: hop-by-hop, routing, destination
  * options and fragment, at most NP_IPV6_EXT_MAX of them. A longer chain
  * is unsupported rather than guessed; so is AH (its payload may well be
- * TCP but we do not walk it) and a jumbogram (payload length 0).
+ * TCP but we do not walk it). A jumbogram (payload length 0 and a
+ * hop-by-hop header) takes its length from the Jumbo Payload option,
+ * which a cut frame still holds. Payload length 0 without a hop-by-hop
+ * header is an empty packet.
+ *
+ * The EtherType (or outer header) that led here counts the frame as
+ * IPv6 even when the capture cut its header, unless the version nibble
+ * made it in and says otherwise.
  */
 static __always_inline int parse_ipv6(struct cursor *c, struct np_pkt *p,
-				      struct np_hdrs *h)
+				      struct np_hdrs *h, const bool jumbo)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen, ext = 0;
 	__u8 nexthdr;
 	int i;
 
-	if ((void *)(ip6 + 1) > c->end)
+	if ((void *)(ip6 + 1) > c->end) {
+		if ((void *)((__u8 *)ip6 + 1) > c->end || ip6->version == 6)
+			p->ipv6 = 1;
 		return NP_OUT(NP_STAT_TRUNCATED);
+	}
 	if (ip6->version != 6)
 		return NP_OUT(NP_STAT_MALFORMED);
 	p->ipv6 = 1;
+	p->ipf = 0;
 	plen = bpf_ntohs(ip6->payload_len);
-	if (plen == 0 && ip6->nexthdr == IPPROTO_HOPOPTS)
-		return NP_OUT(NP_STAT_UNSUPPORTED);	/* RFC 2675 */
 	h->addrs = (__u8 *)&ip6->saddr;
 	h->v6 = true;
 	nexthdr = ip6->nexthdr;
 	c->pos = ip6 + 1;
+	if (!plen && nexthdr == IPPROTO_HOPOPTS) {
+		int err;
+
+		/* Rare, and its code inline in every level would slow the
+		 * common frame's parse (the compiler allocates registers
+		 * for it): the caller runs the level again with jumbo set.
+		 */
+		if (!jumbo)
+			return NP_OUT(NP_LEVEL_JUMBO);
+		err = parse_jumbo_opt(c, &plen);
+		if (err)
+			return err;
+	}
 
 #pragma unroll
 	for (i = 0; i < NP_IPV6_EXT_MAX + 1; i++) {
@@ -273,21 +403,49 @@ static __always_inline int parse_tcp(struct cursor *c, struct np_pkt *p)
 	return 0;
 }
 
+/*
+ * The flags and the payload the frame counts: the IP payload less the
+ * TCP header. Two cases have no data offset to go by:
+ *
+ * - A first IPv4 fragment may end inside the TCP header (RFC 791 lets a
+ *   sender cut after any 8 bytes; an IPv6 one must hold the whole header
+ *   chain, RFC 7112, and stays malformed). It names the flow by its ports;
+ *   the offset and flags are taken only when they lie inside it, never
+ *   from the frame's padding, and its payload is what follows the header
+ *   in it, 0 when the header does not fit. So for a frame whose IPv4
+ *   total length was 0 (the frame is the packet) and that ends inside
+ *   the TCP header: a mirror cut it.
+ * - A frame the capture cut before the data offset (byte 12): its payload
+ *   is counted as if the header were the smallest, 20 bytes, which makes
+ *   the direction's payload_bytes an upper bound; NP_DIRF_PAYLOAD_ESTIMATED
+ *   marks it. A frame whose IP payload holds no more than 20 bytes has no
+ *   payload either way and marks nothing.
+ */
 static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
 {
 	__u8 *th = c->pos;
-	__u32 hlen;
+	__u32 hlen, l4 = p->l4_len;
 
 	p->tcp_flags = 0;
-	p->tcp_hlen = 0;
-	if ((void *)(th + 13) > c->end)
+	p->payload = 0;
+	if ((p->ipf & NP_IPF_FIRST_FRAG) && l4 < 14)
 		return 0;
+	if ((void *)(th + 13) > c->end) {
+		if (l4 > sizeof(struct tcphdr)) {
+			p->payload = l4 - sizeof(struct tcphdr);
+			p->ipf |= NP_IPF_ESTIMATED;
+		}
+		return 0;
+	}
 	hlen = (th[12] >> 4) * 4;
-	if (hlen < sizeof(struct tcphdr) || hlen > p->l4_len)
+	if (hlen < sizeof(struct tcphdr) ||
+	    (hlen > l4 &&
+	     !(p->ipf & (NP_IPF_FIRST_FRAG | NP_IPF_LEN_FROM_FRAME))))
 		return NP_OUT(NP_STAT_MALFORMED);
-	p->tcp_hlen = hlen;
 	if ((void *)(th + 14) <= c->end)
 		p->tcp_flags = th[13];
+	if (l4 > hlen)
+		p->payload = l4 - hlen;
 	return 0;
 }
 
@@ -296,7 +454,9 @@ static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
  * that may follow. Returns the EtherType of what follows (always an inner
  * Ethernet frame when it succeeds). Version 1 GRE (PPTP), the routing bit
  * and any ERSPAN version other than the one its GRE protocol implies are
- * unsupported: their layout is not what the bits would suggest.
+ * unsupported: their layout is not what the bits would suggest. A frame
+ * whose fixed ERSPAN header made it into the capture counts as ERSPAN
+ * (p->encap) even when refused for its version or frame type.
  */
 static __always_inline int parse_gre(struct cursor *c, struct np_pkt *p)
 {
@@ -338,9 +498,10 @@ static __always_inline int parse_gre(struct cursor *c, struct np_pkt *p)
 		 */
 		if ((void *)(e + 8) > c->end)
 			return NP_OUT(NP_STAT_TRUNCATED);
+		/* an ERSPAN frame from here on, whatever it holds */
+		p->encap = NP_ENCAP_ERSPAN2;
 		if ((e[0] >> 4) != 1)
 			return NP_OUT(NP_STAT_UNSUPPORTED);
-		p->encap = NP_ENCAP_ERSPAN2;
 		p->session = (e[2] << 8 | e[3]) & 0x3ff;
 		p->has_session = 1;
 		c->pos = e + 8;
@@ -352,12 +513,12 @@ static __always_inline int parse_gre(struct cursor *c, struct np_pkt *p)
 		 */
 		if ((void *)(e + 12) > c->end)
 			return NP_OUT(NP_STAT_TRUNCATED);
+		p->encap = NP_ENCAP_ERSPAN3;
 		if ((e[0] >> 4) != 2)
 			return NP_OUT(NP_STAT_UNSUPPORTED);
 		/* frame type 0 is Ethernet; 2 (bare IP) has no MACs */
 		if ((e[10] >> 2) & 0x1f)
 			return NP_OUT(NP_STAT_UNSUPPORTED);
-		p->encap = NP_ENCAP_ERSPAN3;
 		p->session = (e[2] << 8 | e[3]) & 0x3ff;
 		p->has_session = 1;
 		c->pos = e + ((e[11] & 1) ? 20 : 12);

@@ -99,6 +99,14 @@ struct np_flow_key {
 #define NP_DIRF_VLANS_OVERFLOW	0x02
 #define NP_DIRF_SESS_OVERFLOW	0x04
 #define NP_DIRF_UNTAGGED	0x08	/* some frames carried no VLAN tag */
+/*
+ * Some frame was cut by the capture before its TCP data offset, with more
+ * than 20 bytes of IP payload: its payload was counted as if the TCP
+ * header were 20 bytes, so payload_bytes is an upper bound (by at most
+ * 40 bytes per such frame). A new bit in an existing field: the layout
+ * (NP_LAYOUT_VERSION) is unchanged, and an older reader ignores it.
+ */
+#define NP_DIRF_PAYLOAD_ESTIMATED 0x10
 
 /* np_dir.encap: bit set per encapsulation seen (1 << NP_ENCAP_*) */
 enum np_encap {
@@ -221,7 +229,12 @@ struct np_config {
 	__u64	idle_ns;		/* slot reclaimable after this idle */
 	__u64	closed_ns;		/* ...or this long after FIN+FIN/RST */
 	__u32	action;			/* XDP_DROP or XDP_PASS */
-	__u32	pad;
+	/*
+	 * Replay: bytes of the frame it could not pass to the kernel (a
+	 * BIG TCP frame beyond what BPF_PROG_TEST_RUN takes), which a
+	 * total length of 0 leaves the program to count (frame_len()).
+	 */
+	__u32	replay_cut;
 };
 
 /*

@@ -93,6 +93,7 @@ enum frame_fix_kind {
 	FRAME_FIX_ICMP,		/* checksum, no pseudo-header */
 	FRAME_FIX_ICMPV6,	/* checksum */
 	FRAME_FIX_GRE,		/* checksum, when the C bit is set */
+	FRAME_FIX_JUMBO,	/* Jumbo Payload; IPv6 payload length 0 */
 };
 
 struct frame_fix {
@@ -358,6 +359,25 @@ static inline __u32 frame_ip6_ext(struct frame *f, __u8 type, __u32 len)
 		f->data[off + 2] = 1;		/* PadN */
 		f->data[off + 3] = len - 4;
 	}
+	frame__next(f, FRAME_NEXT_IPPROTO, off);
+	return off;
+}
+
+/*
+ * A jumbogram's hop-by-hop header (RFC 2675): 8 bytes holding only the
+ * Jumbo Payload option, as Linux BIG TCP writes it. frame_end() puts the
+ * packet's payload length (this header included) in the option and 0 in
+ * the IPv6 header's payload length.
+ */
+static inline __u32 frame_ip6_jumbo(struct frame *f)
+{
+	__u32 off;
+
+	frame__link(f, 0, FRAME_IPPROTO_HOPOPTS);
+	off = frame__grow(f, 8);
+	f->data[off + 2] = 0xc2;
+	f->data[off + 3] = 4;
+	frame__fix(f, FRAME_FIX_JUMBO, off, false);
 	frame__next(f, FRAME_NEXT_IPPROTO, off);
 	return off;
 }
@@ -673,6 +693,11 @@ static inline void frame_end(struct frame *f)
 		case FRAME_FIX_IPV6:
 			frame_put16(f, x->off + 4, wire - x->off - 40);
 			break;
+		case FRAME_FIX_JUMBO:
+			/* after the IPv6 header's own fix, which came first */
+			frame_put16(f, x->ip_off + 4, 0);
+			frame_put32(f, x->off + 4, wire - x->ip_off - 40);
+			break;
 		}
 	}
 	for (i = f->n_fix - 1; i >= 0; i--) {
@@ -691,7 +716,8 @@ static inline void frame_end(struct frame *f)
 				    frame__fold(frame__sum(p, hlen, 0)));
 			continue;
 		}
-		if (x->kind == FRAME_FIX_IPV6 || f->cut)
+		if (x->kind == FRAME_FIX_IPV6 || x->kind == FRAME_FIX_JUMBO ||
+		    f->cut)
 			continue;	/* no checksum over bytes not here */
 		switch (x->kind) {
 		case FRAME_FIX_TCP:

@@ -500,10 +500,11 @@ static void raw(struct gen *g, __u32 caplen, __u32 len)
 /*
  * One frame for every way a frame can fail, then one good segment:
  *   truncated 3: a 10-byte runt, an empty record, Ethernet alone
- *   malformed 5: IHL 4, total length < header, TCP doff 3, IP version 5,
- *	IPv6 payload length 0 without a jumbo payload option
+ *   malformed 6: IHL 4, total length < header, TCP doff 3, IP version 5,
+ *	IPv6 payload length 0 without a jumbo payload option, an IPv6
+ *	jumbogram of a length below 65536 (an error by RFC 2675)
  *   not_tcp 1 (UDP to 902), other_port 1 (TCP to 80), fragment 1,
- *   unsupported 3: GRE version 1, three VLAN tags, IPv6 jumbogram
+ *   unsupported 2: GRE version 1, three VLAN tags
  *   not_ip 1 (LLDP), matched 1
  * 16 frames; vlan 1, gre 1, ipv6 2.
  */
@@ -612,7 +613,9 @@ static void sc_malformed(struct gen *g)
 	frame_end(&f);
 	emit(g, &f);
 
-	/* IPv6 payload length 0 and a jumbo payload option (RFC 2675) */
+	/* IPv6 payload length 0 and a jumbo payload option (RFC 2675)
+	 * saying 28 bytes, which the 16-bit field could have said
+	 */
 	frame_init(&f);
 	frame_eth(&f, VMK0, GW10);
 	frame_ipv6(&f, &(struct frame_ip6){ .saddr = IP6_RUBRIK,

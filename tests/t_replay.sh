@@ -210,7 +210,7 @@ t_begin replay_malformed
 if mk malformed && replay malformed "$D/malformed.pcap" --json &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/malformed.json" \
-	'all_stats()' 'stats(packets=16, matched=1, truncated=3, malformed=5, not_tcp=1, other_port=1, fragment=1, unsupported=3, not_ip=1, vlan=1, gre=1, ipv6=2)' \
+	'all_stats()' 'stats(packets=16, matched=1, truncated=3, malformed=6, not_tcp=1, other_port=1, fragment=1, unsupported=2, not_ip=1, vlan=1, gre=1, ipv6=2)' \
 	'outcomes()' 16 \
 	'len(j["flows"])' 1 \
 	'flow(CLIENT_PORT)["verdict"]' '"to_server_only"' \

@@ -42,7 +42,8 @@ struct bpf_program;
  * frame fits, including the 64 KiB segments that a capture taken on a
  * TSO/GRO host holds; a larger one is passed as its first 16 pages,
  * which is all a snaplen-cut mirror frame would carry anyway: the
- * program reads headers only and takes sizes from the IP header.
+ * program reads headers only and takes sizes from the IP header, or,
+ * where its total length is 0 (BIG TCP), is told how much was left out.
  */
 #define MAX_FRAME_PAGES	16
 
@@ -361,8 +362,11 @@ static int run_one(struct replay *rp, const void *data, size_t len, __u64 now,
 	rp->skel->data->cfg.clock_ns = now ? now : 1;
 	topts.data_in = data;
 	topts.data_size_in = len < rp->max_frame ? len : rp->max_frame;
+	/* a frame whose IPv4 total length is 0 is counted to its end */
+	rp->skel->data->cfg.replay_cut = len - topts.data_size_in;
 	err = bpf_prog_test_run_opts(bpf_program__fd(rp->skel->progs.nbdpath_xdp),
 				     &topts);
+	rp->skel->data->cfg.replay_cut = 0;
 	rp->res->calls++;
 	if (err)
 		np_err("frame %llu of %s: BPF_PROG_TEST_RUN failed: %s",

@@ -222,6 +222,9 @@ static void put_dir(struct ctx *c, const struct np_rflow *f, int dir)
 	put_u16s(w, "vlans", x->vlans, x->n_vlans);
 	jsonw_name(w, "untagged");
 	jsonw_bool(w, x->seen && (d->flags & NP_DIRF_UNTAGGED));
+	/* a frame cut before its TCP data offset: payload_bytes an upper bound */
+	jsonw_name(w, "payload_estimated");
+	jsonw_bool(w, x->seen && (d->flags & NP_DIRF_PAYLOAD_ESTIMATED));
 	put_u16s(w, "erspan_sessions", x->sessions, x->n_sessions);
 	jsonw_name(w, "encap");
 	jsonw_start_array(w);

@@ -304,14 +304,14 @@ void test_encap_unsupported(void)
 	f.data[gre] |= 0x40;
 	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE), "routing"))
 		goto out;
-	/* ERSPAN II header of another version */
+	/* ERSPAN II header of another version: still an ERSPAN frame */
 	frame_encap_seg(&f, &(struct encap){ .type = ENCAP_ERSPAN2 }, &g);
 	for (__u8 v = 0; v < 16; v++) {
 		if (v == 1)
 			continue;
 		f.data[gre + 8] = (f.data[gre + 8] & 0x0f) | v << 4;
-		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE),
-				"ERSPAN II version"))
+		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+				F(GRE) | F(ERSPAN), "ERSPAN II version"))
 			goto out;
 	}
 	/* ERSPAN III header of another version */
@@ -320,8 +320,8 @@ void test_encap_unsupported(void)
 		if (v == 2)
 			continue;
 		f.data[gre + 8] = (f.data[gre + 8] & 0x0f) | v << 4;
-		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE),
-				"ERSPAN III version"))
+		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+				F(GRE) | F(ERSPAN), "ERSPAN III version"))
 			goto out;
 	}
 	/* ERSPAN III carrying frame type 2 (bare IP, no MACs) and 31 */
@@ -331,8 +331,8 @@ void test_encap_unsupported(void)
 		frame_erspan3(&f, &(struct frame_erspan3){ .ft = ft });
 		frame_seg_inner(&f, &g);
 		frame_end(&f);
-		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE),
-				"ERSPAN III frame type"))
+		if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+				F(GRE) | F(ERSPAN), "ERSPAN III frame type"))
 			goto out;
 	}
 	/* plain GRE: IPv4 and IPv6 inside carry no MACs */
@@ -586,6 +586,68 @@ void test_encap_ipv6(void)
 	w.encap = 1 << NP_ENCAP_ERSPAN2 | 1 << NP_ENCAP_ERSPAN3;
 	tp_dir(&r->dir[NP_DIR_FROM_SERVER], &w, "from_server");
 	tp_dir(&r->dir[NP_DIR_TO_SERVER], &(struct want_dir){}, "to_server");
+out:
+	tp_close(&t);
+}
+
+/*
+ * A frame refused for its ERSPAN header's version or frame type is still
+ * an ERSPAN frame: counted in erspan (and gre) beside its outcome. One
+ * whose fixed ERSPAN header the capture cut is not known to be one.
+ */
+void test_encap_refused_counted(void)
+{
+	struct seg g = req(CLIENT_PORT);
+	__u64 want[NP_STAT_MAX] = {};
+	struct frame f;
+	struct tprog t;
+	__u32 er;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+	/* ERSPAN II, version 2 (type III's), over IPv6 */
+	frame_encap_seg(&f, &(struct encap){ .type = ENCAP_ERSPAN2,
+					     .outer_v6 = true }, &g);
+	er = 14 + 40 + 8;
+	f.data[er] = (f.data[er] & 0x0f) | 2 << 4;
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED,
+			F(GRE) | F(ERSPAN) | F(IPV6), "II version 2"))
+		goto out;
+	/* ...cut inside that header: truncated, GRE only */
+	if (!tp_outcome(&t, &f, er + 7, NP_STAT_TRUNCATED, F(GRE) | F(IPV6),
+			"II cut"))
+		goto out;
+	/* ERSPAN III, version 1 (type II's) */
+	frame_encap_seg(&f, &(struct encap){ .type = ENCAP_ERSPAN3 }, &g);
+	er = 14 + 20 + 8;
+	f.data[er] = (f.data[er] & 0x0f) | 1 << 4;
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE) | F(ERSPAN),
+			"III version 1"))
+		goto out;
+	/* ERSPAN III of frame type 2 (IP), keyed GRE */
+	mirror_outer(&f, &(struct frame_ip4){});
+	frame_gre(&f, &(struct frame_gre){ .flags = FRAME_GRE_S |
+						    FRAME_GRE_K });
+	frame_erspan3(&f, &(struct frame_erspan3){ .ft = 2, .session = 9 });
+	frame_seg_inner(&f, &g);
+	frame_end(&f);
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(GRE) | F(ERSPAN),
+			"III frame type 2"))
+		goto out;
+	/* ...cut inside its fixed 12 bytes */
+	er = 14 + 20 + 12;
+	if (!tp_outcome(&t, &f, er + 11, NP_STAT_TRUNCATED, F(GRE),
+			"III cut"))
+		goto out;
+	want[NP_STAT_PACKETS] = 5;
+	want[NP_STAT_UNSUPPORTED] = 3;
+	want[NP_STAT_TRUNCATED] = 2;
+	want[NP_STAT_GRE] = 5;
+	want[NP_STAT_ERSPAN] = 3;
+	want[NP_STAT_IPV6] = 2;
+	if (!tp_stats(&t, want))
+		goto out;
+	tp_read_n(&t, 0);
 out:
 	tp_close(&t);
 }

@@ -207,3 +207,56 @@ void test_ipv4_fragments(void)
 out:
 	tp_close(&t);
 }
+
+/*
+ * A first fragment that ends inside the TCP header (a sender may cut
+ * after any 8 bytes): classified by its ports, with no payload, its
+ * flags and data offset taken only from inside it, never from the
+ * frame's padding. Whole packets as short stay malformed.
+ */
+void test_ipv4_first_fragment_split(void)
+{
+	const struct np_flow_rec *r;
+	struct frame_tcp syn = req;
+	struct frame f;
+	struct tprog t;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+	syn.flags = FRAME_TH_SYN;
+	/* 16 bytes of a 32-byte header: ports, seq, ack, offset, flags */
+	seg4(&f, &(struct frame_ip4){ .mf = true, .id = 9, .set_tot_len = true,
+				      .tot_len = 20 + 16 }, &syn, 0);
+	if (!tp_outcome(&t, &f, 14 + 20 + 16, NP_STAT_MATCHED, 0, "16 bytes"))
+		goto out;
+	/* 8 bytes, padded to Ethernet's 60 with what looks like an offset
+	 * of 15 and every flag
+	 */
+	seg4(&f, &(struct frame_ip4){ .mf = true, .id = 10, .set_tot_len = true,
+				      .tot_len = 20 + 8 }, &syn, 0);
+	memset(f.data + 14 + 20 + 8, 0xff, 60 - (14 + 20 + 8));
+	if (!tp_outcome(&t, &f, 60, NP_STAT_MATCHED, 0, "8 bytes, padded"))
+		goto out;
+	/* 4 bytes: ports only, no legal fragment but still the ports */
+	seg4(&f, &(struct frame_ip4){ .mf = true, .id = 11, .set_tot_len = true,
+				      .tot_len = 20 + 4 }, &syn, 0);
+	if (!tp_outcome(&t, &f, 60, NP_STAT_MATCHED, 0, "4 bytes"))
+		goto out;
+	/* fewer than the ports */
+	seg4(&f, &(struct frame_ip4){ .mf = true, .id = 12, .set_tot_len = true,
+				      .tot_len = 20 + 3 }, &syn, 0);
+	if (!tp_outcome(&t, &f, 60, NP_STAT_MALFORMED, 0, "3 bytes"))
+		goto out;
+	/* not a fragment: a TCP header longer than the packet */
+	seg4(&f, &(struct frame_ip4){ .set_tot_len = true, .tot_len = 20 + 16 },
+	     &syn, 0);
+	if (!tp_outcome(&t, &f, 14 + 20 + 16, NP_STAT_MALFORMED, 0,
+			"16 bytes, whole"))
+		goto out;
+	r = tp_read_seed(&t);
+	if (r)
+		tp_plain(r, NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 3,
+			 36 + 28 + 24, 0, FRAME_TH_SYN);
+out:
+	tp_close(&t);
+}

@@ -186,10 +186,13 @@ void test_ipv6_malformed(void)
 	frame_put16(&f, 14 + 4, 16 + 31);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, F(IPV6), "tcp past plen"))
 		goto out;
-	/* payload length 0: a jumbogram, whose length is in an option */
+	/* payload length 0 and a hop-by-hop header without the Jumbo
+	 * Payload option that must then say the length (jumbo.c: with it)
+	 */
 	seg6(&f, CLIENT_PORT, hbh, 0);
 	frame_put16(&f, 14 + 4, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6), "jumbogram"))
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6),
+			"jumbogram without the option"))
 		goto out;
 	/* AH: its payload may be TCP, but it is not walked */
 	seg6(&f, CLIENT_PORT, (const struct ext[]){ { FRAME_IPPROTO_AH, 16 },
@@ -225,9 +228,11 @@ void test_ipv6_empty(void)
 
 	if (!tp_load(&t, NULL))
 		goto out;
+	/* the hop-by-hop header holds only padding: no length anywhere */
 	seg6(&f, CLIENT_PORT, hbh, 0);
 	frame_put16(&f, 14 + 4, 0);
-	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6), "jumbogram"))
+	if (!tp_outcome(&t, &f, 0, NP_STAT_UNSUPPORTED, F(IPV6),
+			"jumbogram without the option"))
 		goto out;
 	start6(&f, FRAME_IPPROTO_NONE);
 	frame_end(&f);
@@ -237,6 +242,51 @@ void test_ipv6_empty(void)
 	seg6(&f, CLIENT_PORT, NULL, 0);
 	frame_put16(&f, 14 + 4, 0);
 	if (!tp_outcome(&t, &f, 0, NP_STAT_MALFORMED, F(IPV6), "empty, TCP"))
+		goto out;
+	tp_read_n(&t, 0);
+out:
+	tp_close(&t);
+}
+
+/*
+ * Cut inside the fixed header: truncated, and counted in ipv6 — the
+ * EtherType said so — unless the version nibble made it in and says
+ * otherwise. The same for an IPv6 outer header of a remote mirror.
+ */
+void test_ipv6_cut_header(void)
+{
+	struct encap e = { .type = ENCAP_ERSPAN2, .outer_v6 = true };
+	struct seg g = seed_req(CLIENT_PORT, FRAME_TH_ACK, 10);
+	__u64 want[NP_STAT_MAX] = {};
+	struct frame f;
+	struct tprog t;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+	seg6(&f, CLIENT_PORT, NULL, 0);
+	for (__u32 len = 14; len < 14 + 40; len++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "cut at %u", len);
+		if (!tp_outcome(&t, &f, len, NP_STAT_TRUNCATED, F(IPV6), what))
+			goto out;
+	}
+	/* version 4 behind 0x86dd, cut: truncated, not IPv6 */
+	f.data[14] = 0x45;
+	if (!tp_outcome(&t, &f, 15, NP_STAT_TRUNCATED, 0, "version 4 cut") ||
+	    !tp_outcome(&t, &f, 14 + 39, NP_STAT_TRUNCATED, 0,
+			"version 4 cut at 53"))
+		goto out;
+	/* the outer header of an ERSPAN II session over IPv6 */
+	frame_encap_seg(&f, &e, &g);
+	if (!tp_outcome(&t, &f, 14 + 20, NP_STAT_TRUNCATED, F(IPV6),
+			"outer cut"))
+		goto out;
+	/* whole-state: 40 + 2 + 1 frames, all truncated, 41 of them IPv6 */
+	want[NP_STAT_PACKETS] = 43;
+	want[NP_STAT_TRUNCATED] = 43;
+	want[NP_STAT_IPV6] = 41;
+	if (!tp_stats(&t, want))
 		goto out;
 	tp_read_n(&t, 0);
 out:

@@ -3,7 +3,9 @@
  * Mirrors that cut frames ("mirrored packet length"): a frame cut at any
  * length lands in exactly one outcome. Cut before the inner TCP ports it
  * is truncated; from the ports on it is matched, with the full size from
- * the IP header and the TCP flags only once they are in the capture.
+ * the IP header and the TCP flags only once they are in the capture; cut
+ * before the data offset, its payload as if the TCP header were 20 bytes,
+ * the direction marked NP_DIRF_PAYLOAD_ESTIMATED.
  */
 #include "test_progs.h"
 
@@ -57,11 +59,15 @@ static void sweep(const struct sweep *s, const char *what)
 		w.bytes += s->ip_len;
 		w.macs[0].packets++;
 		w.macs[0].bytes += s->ip_len;
-		/* without the data offset the header is taken as 20 bytes */
-		if (len >= s->tcp_off + 13)
+		/* without the data offset the header is taken as 20 bytes,
+		 * and the direction says its payload is an estimate
+		 */
+		if (len >= s->tcp_off + 13) {
 			w.payload += s->ip_len - s->ip_hdrs - s->doff;
-		else
+		} else {
 			w.payload += s->ip_len - s->ip_hdrs - 20;
+			w.flags |= NP_DIRF_PAYLOAD_ESTIMATED;
+		}
 		if (len >= s->tcp_off + 14)
 			w.tcp_flags = s->tcp_flags;
 		if (!ASSERT_EQ(t.flows.n, 1, name))
@@ -124,7 +130,8 @@ static void truncate_ipv6(void)
 	sweep(&(struct sweep){
 		.f = &f, .tcp_off = 18 + 40 + 16, .ip_len = 40 + 16 + 32 + 100,
 		.ip_hdrs = 56, .doff = 32, .tcp_flags = FRAME_TH_ACK,
-		.feat_from = { [NP_STAT_VLAN] = 18, [NP_STAT_IPV6] = 58 },
+		/* IPv6 as soon as the EtherType says so */
+		.feat_from = { [NP_STAT_VLAN] = 18, [NP_STAT_IPV6] = 18 },
 		.dir = {
 			.macs = { { MAC_VMK0 } },
 			.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
@@ -185,7 +192,7 @@ static void truncate_erspan3(void)
 		/* ERSPAN counts once its fixed 12 bytes are in, subheader
 		 * or not
 		 */
-		.feat_from = { [NP_STAT_IPV6] = 54, [NP_STAT_GRE] = 58,
+		.feat_from = { [NP_STAT_IPV6] = 14, [NP_STAT_GRE] = 58,
 			       [NP_STAT_ERSPAN] = hdr - 8 },
 		.dir = {
 			.macs = { { MAC_VMK0 } },
@@ -198,6 +205,66 @@ static void truncate_erspan3(void)
 	}, "erspan3");
 }
 
+/*
+ * A capture cut after the ports (editcap -s 38, a mirror's smallest
+ * "mirrored packet length"): bytes stay exact, from the IP header; the
+ * payload of a frame cut before its data offset is the IP payload less
+ * 20 bytes, an upper bound, and marks its direction. Frames whose data
+ * offset made it in, and frames too short to hold any payload whatever
+ * their offset, count exactly and mark nothing.
+ */
+static void truncate_payload_estimated(void)
+{
+	const struct np_flow_rec *r;
+	struct want_dir w;
+	struct frame f;
+	struct tprog t;
+	struct seg s;
+	int i;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+	/* to_server: three pure ACKs with timestamps (32-byte header)
+	 * and a 100-byte request, all cut at 38
+	 */
+	s = seed_req(CLIENT_PORT, FRAME_TH_ACK, 0);
+	frame_seg(&f, &s);
+	for (i = 0; i < 3; i++)
+		if (!tp_outcome(&t, &f, 38, NP_STAT_MATCHED, 0, "ACK at 38"))
+			goto out;
+	s = seed_req(CLIENT_PORT, FRAME_TH_PSH | FRAME_TH_ACK, 100);
+	frame_seg(&f, &s);
+	if (!tp_outcome(&t, &f, 38, NP_STAT_MATCHED, 0, "request at 38"))
+		goto out;
+	/* from_server: an ACK of a 20-byte header cut at 38 (no payload
+	 * either way), a segment cut just after its data offset, and a
+	 * whole one
+	 */
+	s = seed_rep(CLIENT_PORT, FRAME_TH_ACK, 0);
+	s.doff = 5;
+	frame_seg(&f, &s);
+	if (!tp_outcome(&t, &f, 38, NP_STAT_MATCHED, 0, "bare ACK at 38"))
+		goto out;
+	s = seed_rep(CLIENT_PORT, FRAME_TH_ACK, 1448);
+	frame_seg(&f, &s);
+	if (!tp_outcome(&t, &f, 14 + 20 + 13, NP_STAT_MATCHED, 0,
+			"data at 47") ||
+	    !tp_outcome(&t, &f, 0, NP_STAT_MATCHED, 0, "data"))
+		goto out;
+	r = tp_read_seed(&t);
+	if (!r)
+		goto out;
+	/* 3 x (52 - 40) + (152 - 40): 148, where 100 were sent */
+	w = want_plain(NP_DIR_TO_SERVER, MAC_GW, MAC_VMK0, 4, 3 * 52 + 152,
+		       3 * 12 + 112, 0);
+	w.flags |= NP_DIRF_PAYLOAD_ESTIMATED;
+	tp_dir(&r->dir[NP_DIR_TO_SERVER], &w, "to_server");
+	tp_plain(r, NP_DIR_FROM_SERVER, MAC_VMK4, MAC_RUBRIK, 3,
+		 40 + 2 * 1500, 2 * 1448, FRAME_TH_ACK);
+out:
+	tp_close(&t);
+}
+
 void test_truncate(void)
 {
 	if (test__start_subtest("plain"))
@@ -208,4 +275,6 @@ void test_truncate(void)
 		truncate_erspan();
 	if (test__start_subtest("erspan3"))
 		truncate_erspan3();
+	if (test__start_subtest("payload_estimated"))
+		truncate_payload_estimated();
 }

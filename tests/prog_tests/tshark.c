@@ -2,7 +2,9 @@
 /*
  * A second opinion: the encapsulated frames the program decoded are
  * written to a pcap and decoded again by tshark. Both must find the same
- * inner TCP ports, and tshark must find frames.h's checksums good.
+ * inner TCP ports, and tshark must find frames.h's checksums good. So
+ * must the lengths the IP header does not give (TSO, jumbograms, cut
+ * frames, fragments) and the frames refused after their kind is known.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -415,4 +417,272 @@ out:
 	else
 		unlink(pcap);
 #undef N_FIELDS
+}
+
+/*
+ * The cases of the lengths the IP header does not give, and of frames
+ * refused after their kind is known, decoded by tshark too: per frame the
+ * same ports, IP bytes, payload, TCP flags, and the same answer to "is it
+ * IPv6 / ERSPAN" as the feature counters give. Where the two differ by
+ * definition, the case says so.
+ */
+enum {
+	L_TSO,		/* IPv4 total length 0, whole */
+	L_TSO_CUT,	/* ...cut at 200 */
+	L_JUMBO,	/* IPv6 jumbogram, cut after 100 bytes of data */
+	L_FRAG16,	/* first fragment, 16 of 32 TCP header bytes */
+	L_CUT38,	/* cut after the ports */
+	L_ER2_V2,	/* ERSPAN II header of version 2 */
+	L_ER3_FT2,	/* ERSPAN III of frame type 2 (IP) */
+	L_ER3_V1,	/* ERSPAN III header of version 1 */
+	L_V6_CUT,	/* IPv6 cut inside its header */
+	L_N,
+};
+
+static const struct {
+	int outcome;
+	__u32 mask;
+} lcase[L_N] = {
+	[L_TSO] = { NP_STAT_MATCHED, 0 },
+	[L_TSO_CUT] = { NP_STAT_MATCHED, 0 },
+	[L_JUMBO] = { NP_STAT_MATCHED, F(IPV6) },
+	[L_FRAG16] = { NP_STAT_MATCHED, 0 },
+	[L_CUT38] = { NP_STAT_MATCHED, 0 },
+	[L_ER2_V2] = { NP_STAT_UNSUPPORTED, F(GRE) | F(ERSPAN) },
+	[L_ER3_FT2] = { NP_STAT_UNSUPPORTED, F(GRE) | F(ERSPAN) },
+	[L_ER3_V1] = { NP_STAT_UNSUPPORTED, F(GRE) | F(ERSPAN) },
+	[L_V6_CUT] = { NP_STAT_TRUNCATED, F(IPV6) },
+};
+
+/* Case i's frame, from client port BASE_PORT + i; *caplen 0: whole. */
+static void build_len(struct frame *f, int i, __u32 *caplen)
+{
+	struct frame_tcp tcp = {
+		.sport = BASE_PORT + i, .dport = NBD_PORT,
+		.flags = FRAME_TH_PSH | FRAME_TH_ACK, .opt_len = 12,
+	};
+	struct frame_ip4 ip = { .saddr = IP_RUBRIK, .daddr = IP_ESX };
+	__u32 payload = 100;
+
+	*caplen = 0;
+	frame_init(f);
+	switch (i) {
+	case L_ER2_V2:
+	case L_ER3_FT2:
+	case L_ER3_V1:
+		frame_eth(f, MAC_MIRROR_DST, MAC_MIRROR_SRC);
+		frame_ipv4(f, &(struct frame_ip4){ .saddr = IP_MIRROR_SRC,
+						    .daddr = IP_MIRROR_DST });
+		frame_gre(f, &(struct frame_gre){ .flags = FRAME_GRE_S });
+		if (i == L_ER2_V2)
+			frame_erspan2(f, &(struct frame_erspan2){
+				.version = 2, .session = i });
+		else
+			frame_erspan3(f, &(struct frame_erspan3){
+				.version = i == L_ER3_V1 ? 1 : 0,
+				.ft = i == L_ER3_FT2 ? 2 : 0, .session = i });
+		break;
+	}
+	frame_eth(f, MAC_VMK0, MAC_GW);
+	switch (i) {
+	case L_TSO_CUT:
+		*caplen = 200;
+		/* fall through */
+	case L_TSO:
+		ip.set_tot_len = true;
+		payload = 3000;
+		break;
+	case L_FRAG16:
+		ip.mf = true;
+		ip.set_tot_len = true;
+		ip.tot_len = 20 + 16;
+		tcp.flags = FRAME_TH_SYN;
+		payload = 0;
+		break;
+	case L_CUT38:
+		*caplen = 14 + 20 + 4;
+		break;
+	}
+	if (i == L_JUMBO || i == L_V6_CUT) {
+		frame_ipv6(f, &(struct frame_ip6){ .saddr = IP6_RUBRIK,
+						   .daddr = IP6_ESX });
+		if (i == L_JUMBO)
+			frame_ip6_jumbo(f);
+		else
+			*caplen = 14 + 20;
+	} else {
+		frame_ipv4(f, &ip);
+	}
+	frame_tcp(f, &tcp);
+	frame_payload(f, payload);
+	if (i == L_JUMBO)
+		frame_payload_cut(f, 70000 - payload);
+	frame_end(f);
+}
+
+void test_tshark_lengths(void)
+{
+	static const char *const fields[] = {
+		"frame.protocols", "tcp.srcport", "tcp.dstport", "ip.len",
+		"ipv6.plen", "ipv6.opt.jumbo", "tcp.len", "tcp.flags",
+	};
+#define N_LFIELDS (sizeof(fields) / sizeof(fields[0]))
+	char pcap[] = "/tmp/np-tshark-len-XXXXXX";
+	char cmd[1024], line[1024], what[64];
+	static struct frame f;
+	bool keep = false;
+	struct tprog t;
+	FILE *fp = NULL, *p;
+	__u32 caplen;
+	int fd, pos, n = 0, i;
+
+	if (!have_tshark()) {
+		test__skip("tshark not installed (scripts/deps.sh installs it)");
+		return;
+	}
+	memset(&t, 0, sizeof(t));
+	fd = mkstemp(pcap);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
+		return;
+	close(fd);
+	fp = frame_pcap_open(pcap);
+	if (!ASSERT_TRUE(fp, "frame_pcap_open") || !tp_load(&t, NULL))
+		goto out;
+	for (i = 0; i < L_N; i++) {
+		build_len(&f, i, &caplen);
+		snprintf(what, sizeof(what), "case %d", i);
+		if (!ASSERT_OK(frame_pcap_write(fp, &f, caplen,
+						TP_CLOCK0 + i * 1000),
+			       "frame_pcap_write") ||
+		    !tp_outcome(&t, &f, caplen, lcase[i].outcome,
+				lcase[i].mask, what))
+			goto out;
+	}
+	if (!ASSERT_OK(fclose(fp), "fclose pcap"))
+		goto out_nofp;
+	fp = NULL;
+	if (!tp_read_n(&t, 5))
+		goto out;
+
+	/* the fragment is decoded as it stands, not held for reassembly,
+	 * as the program takes it
+	 */
+	pos = snprintf(cmd, sizeof(cmd),
+		       "tshark -n -r %s -o ip.defragment:FALSE -T fields "
+		       "-E separator=/t -E occurrence=l", pcap);
+	for (size_t k = 0; k < N_LFIELDS; k++)
+		pos += snprintf(cmd + pos, sizeof(cmd) - pos, " -e %s",
+				fields[k]);
+	snprintf(cmd + pos, sizeof(cmd) - pos, " 2>/dev/null");
+	p = popen(cmd, "r");
+	if (!ASSERT_TRUE(p, "popen tshark"))
+		goto out;
+	while (fgets(line, sizeof(line), p)) {
+		char *v[N_LFIELDS] = {}, *s = line;
+		const struct np_flow_rec *r = NULL;
+		unsigned long bytes, payload;
+		const struct np_dir *d;
+
+		line[strcspn(line, "\n")] = 0;
+		printf("tshark: %s\n", line);
+		for (size_t k = 0; k < N_LFIELDS && s; k++) {
+			char *tab = strchr(s, '\t');
+
+			v[k] = s;
+			if (tab)
+				*tab = 0;
+			s = tab ? tab + 1 : NULL;
+		}
+		i = n++;
+		if (i >= L_N || !v[N_LFIELDS - 1]) {
+			keep |= !ASSERT_TRUE(false, "a row per frame");
+			continue;
+		}
+		/* the feature counters: what tshark found in the frame */
+		snprintf(what, sizeof(what), "case %d: IPv6", i);
+		keep |= !ASSERT_EQ(!!strstr(v[0], ":ipv6"),
+				   !!(lcase[i].mask & F(IPV6)), what);
+		snprintf(what, sizeof(what), "case %d: ERSPAN", i);
+		keep |= !ASSERT_EQ(!!strstr(v[0], ":erspan"),
+				   !!(lcase[i].mask & F(ERSPAN)), what);
+		if (lcase[i].outcome != NP_STAT_MATCHED)
+			continue;
+		for (size_t j = 0; j < t.flows.n; j++) {
+			const struct np_flow_rec *x = &t.flows.v[j];
+
+			if (ntohs(x->key.client_port) == BASE_PORT + i)
+				r = x;
+		}
+		snprintf(what, sizeof(what), "case %d: flow", i);
+		if (!ASSERT_TRUE(r, what)) {
+			keep = true;
+			continue;
+		}
+		d = &r->dir[NP_DIR_TO_SERVER];
+		snprintf(what, sizeof(what), "case %d: ports", i);
+		keep |= !ASSERT_EQ(strtoul(v[1], NULL, 10) << 16 |
+				   strtoul(v[2], NULL, 10),
+				   (unsigned long)(BASE_PORT + i) << 16 |
+				   NBD_PORT, what);
+		/* IPv4 total length, or 40 and IPv6's (jumbo) payload */
+		if (*v[3])
+			bytes = strtoul(v[3], NULL, 10);
+		else
+			bytes = 40 + strtoul(*v[4] && strcmp(v[4], "0") ?
+					     v[4] : v[5], NULL, 10);
+		payload = strtoul(v[6], NULL, 10);
+		snprintf(what, sizeof(what), "case %d: bytes", i);
+		if (i == L_TSO_CUT) {
+			/*
+			 * Total length 0 in a cut frame: tshark takes the
+			 * packet's length from the pcap record's original
+			 * length; the program sees only the frame, as a
+			 * mirror's cut frame on the wire carries nothing
+			 * else: 200 - 14 bytes, 186 - 52 of payload.
+			 */
+			keep |= !ASSERT_EQ(bytes, 20 + 32 + 3000, what);
+			keep |= !ASSERT_EQ(np_dir_bytes(d), 186, what);
+			snprintf(what, sizeof(what), "case %d: payload", i);
+			keep |= !ASSERT_EQ(d->payload_bytes, 134, what);
+		} else {
+			keep |= !ASSERT_EQ(np_dir_bytes(d), bytes, what);
+		}
+		snprintf(what, sizeof(what), "case %d: payload", i);
+		if (i == L_CUT38) {
+			/*
+			 * Cut before the data offset: tshark gives no
+			 * tcp.len; the program counts the IP payload less
+			 * 20 bytes (the smallest TCP header) and marks it.
+			 */
+			keep |= !ASSERT_STREQ(v[6], "", what);
+			keep |= !ASSERT_EQ(d->payload_bytes, 32 + 100 - 20,
+					   what);
+			keep |= !ASSERT_EQ(d->flags & NP_DIRF_PAYLOAD_ESTIMATED,
+					   NP_DIRF_PAYLOAD_ESTIMATED, what);
+		} else if (i != L_TSO_CUT) {
+			keep |= !ASSERT_EQ(d->payload_bytes, payload, what);
+			keep |= !ASSERT_EQ(d->flags & NP_DIRF_PAYLOAD_ESTIMATED,
+					   0, what);
+		}
+		/* the flags, when the frame holds them */
+		snprintf(what, sizeof(what), "case %d: tcp.flags", i);
+		if (*v[7])
+			keep |= !ASSERT_EQ(strtoul(v[7], NULL, 16),
+					   (unsigned long)d->tcp_flags, what);
+		else
+			keep |= !ASSERT_EQ(d->tcp_flags, 0, what);
+	}
+	ASSERT_EQ(pclose(p), 0, "tshark exit status");
+	keep |= !ASSERT_EQ(n, L_N, "frames tshark decoded");
+out:
+	if (fp)
+		fclose(fp);
+out_nofp:
+	tp_close(&t);
+	if (keep || env.test_failed) {
+		printf("kept %s\n", pcap);
+	} else {
+		unlink(pcap);
+	}
+#undef N_LFIELDS
 }
