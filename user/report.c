@@ -710,6 +710,67 @@ static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;
 }
 
+struct fin_ord {
+	__s64	ended_ns;
+	size_t	i;
+};
+
+static int cmp_fin_ord(const void *pa, const void *pb)
+{
+	const struct fin_ord *a = pa, *b = pb;
+
+	if (a->ended_ns != b->ended_ns)
+		return a->ended_ns > b->ended_ns ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * Finished flows most recent first (nbdpath(8), FLOWS), whether their
+ * slots are still in the table (the first m flows) or kept records: the
+ * table's keep their place in r->by_key, where the next report finds them.
+ */
+static int sort_finished(struct np_report *r, size_t m)
+{
+	size_t nf = r->n_flows - r->n_active;
+	struct fin_ord *ord;
+	struct np_rflow *t;
+	bool sorted = true;
+	int err = 0;
+
+	for (size_t i = r->n_active + 1; i < r->n_flows; i++)
+		if (r->flows[i].ended_ns > r->flows[i - 1].ended_ns)
+			sorted = false;
+	if (sorted)
+		return 0;
+	ord = malloc(nf * sizeof(*ord));
+	t = malloc(nf * sizeof(*t));
+	if (!ord || !t) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		ord[i].ended_ns = r->flows[r->n_active + i].ended_ns;
+		ord[i].i = r->n_active + i;
+	}
+	qsort(ord, nf, sizeof(*ord), cmp_fin_ord);
+	for (size_t i = 0; i < nf; i++)
+		t[i] = r->flows[ord[i].i];
+	memcpy(&r->flows[r->n_active], t, nf * sizeof(*t));
+	err = np_keyidx_init(&r->by_key, m);
+	for (size_t i = 0; !err && i < r->n_flows; i++) {
+		const struct np_flow_key *k = &r->flows[i].rec.key;
+
+		if (i < r->n_active || ord[i - r->n_active].i < m)
+			np_keyidx_find(&r->by_key, r->flows,
+				       sizeof(r->flows[0]), k,
+				       np_flow_key_hash(k))->idx = i + 1;
+	}
+out:
+	free(ord);
+	free(t);
+	return err;
+}
+
 /*
  * The kernel's flows by bytes, then the finished records, newest first.
  * A flow the rule of np_rules.h has expired but whose slot is not yet
@@ -832,6 +893,7 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		}
 		fill_dirs(r, f, pf);
 	}
+	err = sort_finished(r, m);
 out:
 	np_spare_put(NP_SPARE_SORT, srt);
 	return err;
