@@ -7,7 +7,8 @@
 #   2. live frames into a veth: nbdpath run vs a bare count-and-drop
 #   3. the same veth at one offered rate: nbdpath run vs tcpdump
 #   4. nbdpath replay vs tshark on a capture of a million frames
-#   5. one poll of 100,000 flows: time and peak RSS
+#   5. one poll of 100,000 flows: time and peak RSS; the same with
+#      100,000 finished flows' records more
 #
 # Every figure is the median of several rounds with their min and max;
 # comparisons are made within a round. Prints the table and writes the
@@ -91,11 +92,16 @@ part_prog() {
 part_poll() {
 	step "one poll of 100,000 flows"
 	"$bench" poll --flows 100000 --max-flows 100000 --polls 7 \
-		--cpu "$gen_cpu" >>"$samples"
+		--finished 100000 --cpu "$gen_cpu" >>"$samples"
 	note "poll: 100000 flows, both directions, put in a table of" \
 	     "--max-flows 100000 with BPF_PROG_TEST_RUN; then, as run does," \
 	     "np_flowtab_read (tracking) + np_report_build + np_report_json" \
 	     "(with the previous report for rates) to /dev/null."
+	note "poll+fin: then, in the same process, the same polls with" \
+	     "100000 finished flows' records (np_finished_add, all listed)" \
+	     "and the current-verdict history, as run builds its reports now;" \
+	     "ratio: each such poll's time over the plain poll of the same" \
+	     "number; RSS: the process's peak after each phase."
 }
 
 # ---- the veth lab for 2 and 3 ----------------------------------------------

@@ -6,7 +6,8 @@
  *   bench live   --dev IFACE --count N [--rate PPS] [--batch B] [--size S]
  *                [--recv bare:PEER | nbdpath:PEER | pin:DIR | none]
  *                [--key PREFIX] [--cpu C]
- *   bench poll   [--flows N] [--max-flows N] [--polls R] [--cpu C]
+ *   bench poll   [--flows N] [--max-flows N] [--polls R] [--finished N]
+ *                [--cpu C]
  *   bench report SAMPLES JSON
  *
  * prog, live and poll print samples, one "key value" per line; bench.sh
@@ -39,6 +40,9 @@
 #include "prog.h"
 #include "flowtab.h"
 #include "report.h"
+#include "report_model.h"
+#include "finished.h"
+#include "history.h"
 #include "frames.h"
 #include "seed.h"
 #include "bench_bare.skel.h"
@@ -687,16 +691,101 @@ static void fill(struct bench_bare_bpf *b, int fresh_fd, enum frame_kind k,
 	test_run(fresh_fd, &f, n, XDP_DROP);
 }
 
+#define MAX_POLLS	64
+
+/*
+ * The same polls as `run` makes them today: the table's flows, plus n
+ * finished flows' records (keep 3600 s, as --keep-finished's default, so
+ * all listed) and the per-host history of the current verdict. The
+ * records are the table's flows under other client ports, ended now,
+ * closed, reset and idle in turn. Printed beside the plain polls of the
+ * same run: per poll, this one's time over the plain one's.
+ */
+static void poll_finished(const struct np_maps *maps, struct np_flowtab *tab,
+			  struct np_flowset *set, __u32 n, __u32 polls,
+			  const double *plain_ms, double plain_rss, FILE *null)
+{
+	static const enum np_flow_state states[] = {
+		NP_FS_CLOSED, NP_FS_RESET, NP_FS_IDLE,
+	};
+	struct np_report *prev = NULL;
+	struct np_history *h;
+	struct np_finished fin;
+	struct rusage ru;
+	struct timespec ts;
+	int err;
+
+	if (!set->n)
+		die("no flows to make records of");
+	err = np_finished_init(&fin, n, 3600 * 1000000000ull, false);
+	if (!err)
+		err = np_history_new(&h, 60 * 1000000000ull);
+	if (err)
+		die("finished flows: %s", strerror(-err));
+	for (__u32 i = 0; i < n; i++) {
+		struct np_flow_rec rec = set->v[i % set->n];
+
+		rec.key.client_port ^= htons(0x8000 | (i / set->n));
+		np_finished_add(&fin, &rec, states[i % 3]);
+	}
+	for (__u32 i = 0; i < polls; i++) {
+		struct np_report_opts ro = {
+			.kind = NP_SRC_RUN,
+			.interval = prev ? 1.0 : 0,
+			.idle_sec = NP_DEFAULT_IDLE_SEC,
+			.closed_sec = NP_DEFAULT_CLOSED_SEC,
+			.window_ns = 60 * 1000000000ull,
+			.history = h,
+			.finished = &fin,
+		};
+		struct np_report *r;
+		double t0, t1, t2, t3;
+
+		/* the program's clock, as run's polls give it */
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		ro.now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		t0 = now_s();
+		err = np_flowtab_read(tab, set, np_retire_to_maps,
+				      (void *)maps);
+		if (err)
+			die("reading the flow table: %s", strerror(-err));
+		t1 = now_s();
+		r = np_report_build(maps, set, &ro, prev);
+		if (!r)
+			die("building the report failed");
+		t2 = now_s();
+		np_report_json(null, r, NP_VIEW_ALL);
+		fflush(null);
+		np_report_free(prev);
+		prev = r;
+		t3 = now_s();
+		printf("poll.fin.ms %.2f\n", (t3 - t0) * 1e3);
+		printf("poll.fin.read_ms %.2f\n", (t1 - t0) * 1e3);
+		printf("poll.fin.build_ms %.2f\n", (t2 - t1) * 1e3);
+		printf("poll.fin.json_ms %.2f\n", (t3 - t2) * 1e3);
+		printf("poll.fin.flows %zu\n", r->n_listed);
+		printf("poll.fin.ratio %.3f\n", (t3 - t0) * 1e3 / plain_ms[i]);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("poll.fin.rss_mb %.1f\n", ru.ru_maxrss / 1024.0);
+	printf("poll.fin.rss_ratio %.3f\n", ru.ru_maxrss / 1024.0 / plain_rss);
+	np_report_free(prev);
+	np_history_free(h);
+	np_finished_free(&fin);
+}
+
 static int cmd_poll(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "flows", required_argument, NULL, 'n' },
 		{ "max-flows", required_argument, NULL, 'm' },
 		{ "polls", required_argument, NULL, 'p' },
+		{ "finished", required_argument, NULL, 'f' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{}
 	};
-	__u32 flows = 100000, max_flows = 0, polls = 7;
+	__u32 flows = 100000, max_flows = 0, polls = 7, finished = 100000;
+	double plain_ms[MAX_POLLS];
 	struct np_report *prev = NULL;
 	struct nbdpath_bpf *np;
 	struct bench_bare_bpf *b;
@@ -718,6 +807,11 @@ static int cmd_poll(int argc, char **argv)
 			break;
 		case 'p':
 			polls = parse_num(optarg, "--polls");
+			if (!polls || polls > MAX_POLLS)
+				die("--polls 1..%d", MAX_POLLS);
+			break;
+		case 'f':
+			finished = parse_num(optarg, "--finished");
 			break;
 		case 'c':
 			cpu = parse_num(optarg, "--cpu");
@@ -775,6 +869,7 @@ static int cmd_poll(int argc, char **argv)
 		prev = r;
 		t3 = now_s();
 		printf("poll.ms %.2f\n", (t3 - t0) * 1e3);
+		plain_ms[i] = (t3 - t0) * 1e3;
 		/* where the time goes, for whoever has to make it shorter */
 		printf("poll.read_ms %.2f\n", (t1 - t0) * 1e3);
 		printf("poll.build_ms %.2f\n", (t2 - t1) * 1e3);
@@ -794,8 +889,12 @@ static int cmd_poll(int argc, char **argv)
 		printf("poll.json_mb %.1f\n", ftell(t) / 1048576.0);
 		fclose(t);
 	}
-
 	np_report_free(prev);
+	prev = NULL;
+	if (finished)
+		poll_finished(&maps, &tab, &set, finished, polls, plain_ms,
+			      ru.ru_maxrss / 1024.0, null);
+
 	np_flowset_free(&set);
 	np_flowtab_free(&tab);
 	fclose(null);
@@ -847,6 +946,13 @@ static const struct figure figures[] = {
 	{ "poll.json_ms", "poll: of which np_report_json", "ms", NONE, 0, 1 },
 	{ "poll.json_mb", "poll: size of one JSON report", "MiB", NONE, 0, 1 },
 	{ "poll.rss_mb", "poll: peak RSS", "MiB", NONE, 0, 1 },
+	{ "poll.fin.flows", "poll+fin: flows listed, 100000 + 100000", "flows", EQ, 200000, 0 },
+	{ "poll.fin.ms", "poll+fin: read + build + JSON", "ms", NONE, 0, 1 },
+	{ "poll.fin.build_ms", "poll+fin: of which np_report_build", "ms", NONE, 0, 1 },
+	{ "poll.fin.json_ms", "poll+fin: of which np_report_json", "ms", NONE, 0, 1 },
+	{ "poll.fin.ratio", "poll+fin: time / the plain poll's", "ratio", LE, 1.25, 3 },
+	{ "poll.fin.rss_mb", "poll+fin: peak RSS", "MiB", NONE, 0, 1 },
+	{ "poll.fin.rss_ratio", "poll+fin: peak RSS / the plain poll's", "ratio", LE, 1.25, 3 },
 };
 
 #define N_FIG	(sizeof(figures) / sizeof(figures[0]))
@@ -1028,7 +1134,7 @@ static void usage(FILE *f)
 		"       %s live --dev IFACE --count N [--rate PPS] [--batch B]\n"
 		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|none]\n"
 		"                 [--key PREFIX] [--cpu C]\n"
-		"       %s poll [--flows N] [--max-flows N] [--polls R] [--cpu C]\n"
+		"       %s poll [--flows N] [--max-flows N] [--polls R] [--finished N] [--cpu C]\n"
 		"       %s report SAMPLES JSON\n",
 		prog_name, prog_name, prog_name, prog_name);
 }

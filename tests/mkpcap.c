@@ -807,6 +807,83 @@ static void sc_multi(struct gen *g)
 	}
 }
 
+/*
+ * Three hours of backup jobs (T0 = SEED_UNIX0, times below in seconds
+ * from it): in every 600 s interval i = 0..17 but i = 15, a job to host
+ * 10.0.0.10 starts at 600 i and one to 10.0.0.20 at 600 i + 330: 34
+ * jobs, numbered n = 0..33 in time order, client 10.0.28.50 port
+ * 40000 + n. Interval 15 (9000-9600 s) has no frame at all. Each job:
+ *   S:		SYN, SYN/ACK, ACK, then at S + 1 the 64-byte request
+ *   S + 60:	reply 1448;  S + 120: reply 1448, ACK;  S + 150: reply 1000
+ *   S + 200:	n % 3 == 0: FIN, FIN, ACK (closed); n % 3 == 1: RST (reset);
+ *		n % 3 == 2, and job 33: nothing more (left open)
+ * frames of one phase 1000123 ns apart. Counts, to_server / from_server
+ * (bytes: IP lengths):
+ *   closed 6 pkts 304 bytes payload 64 / 5 pkts 4096 bytes payload 3896
+ *   reset  5 pkts 264 bytes payload 64 / 4 pkts 4056 bytes payload 3896
+ *   open   4 pkts 224 bytes payload 64 / 4 pkts 4056 bytes payload 3896
+ * Requests reach each host's vmk0 (VLAN 10); replies leave by the same
+ * vmk0, but those of 10.0.0.10 sent from 3600 s to 7200 s (jobs 12, 14,
+ * ..., 22) leave by vmk4 onto VLAN 28: asymmetric for that hour only.
+ * At the end (10680 s, job 33's last reply) job 33 is active, job 32
+ * idle for 330 s, the other open jobs longer.
+ */
+#define LONG_JOBS	34
+#define LONG_ASYM_FROM	3600
+#define LONG_ASYM_TO	7200
+
+static void long_from_side(struct conv *c, bool h2, __u64 s)
+{
+	if (!h2 && s >= LONG_ASYM_FROM && s < LONG_ASYM_TO)
+		c->from = (struct side){ CLIENT, VMK4, VLAN_BACKUP };
+	else
+		c->from = (struct side){ GW10, h2 ? H2VMK0 : VMK0, VLAN_MGMT };
+}
+
+static void long_at(struct gen *g, struct conv *c, bool h2, __u64 s,
+		    __u64 off)
+{
+	g->t = T0_NS + (s + off) * 1000000000ull;
+	long_from_side(c, h2, s + off);
+}
+
+static void sc_long(struct gen *g)
+{
+	for (int n = 0; n < LONG_JOBS; n++) {
+		int i = n / 2 + (n / 2 >= 15);
+		bool h2 = n % 2;
+		__u64 s = 600 * i + (h2 ? 330 : 0);
+		struct conv c = seed_conv;
+
+		c.server = h2 ? IP_ESX2 : IP_ESX;
+		c.to.dmac = h2 ? H2VMK0 : VMK0;
+		c.client_port = 40000 + n;
+		long_at(g, &c, h2, s, 0);
+		seg(g, &c, TO, SYN, 0);
+		seg(g, &c, FROM, SYN | ACK, 0);
+		seg(g, &c, TO, ACK, 0);
+		long_at(g, &c, h2, s, 1);
+		seg(g, &c, TO, PSH | ACK, 64);
+		long_at(g, &c, h2, s, 60);
+		seg(g, &c, FROM, ACK, 1448);
+		long_at(g, &c, h2, s, 120);
+		seg(g, &c, FROM, ACK, 1448);
+		seg(g, &c, TO, ACK, 0);
+		long_at(g, &c, h2, s, 150);
+		seg(g, &c, FROM, PSH | ACK, 1000);
+		if (n % 3 == 2 || n == LONG_JOBS - 1)
+			continue;
+		long_at(g, &c, h2, s, 200);
+		if (n % 3 == 1) {
+			seg(g, &c, TO, FRAME_TH_RST | ACK, 0);
+			continue;
+		}
+		seg(g, &c, TO, FIN | ACK, 0);
+		seg(g, &c, FROM, FIN | ACK, 0);
+		seg(g, &c, TO, ACK, 0);
+	}
+}
+
 /* The seed as `tcpdump -i any` writes it: no MACs to attribute. */
 static void sc_cooked(struct gen *g)
 {
@@ -888,6 +965,7 @@ static const struct scenario {
 	{ "jumbo",	sc_jumbo },
 	{ "idle",	sc_idle },
 	{ "multi",	sc_multi },
+	{ "long",	sc_long },
 	{ "cooked",	sc_cooked },
 	{ "cutshort",	sc_seed },	/* then cut in its last record */
 	{ "stepback",	sc_stepback },

@@ -665,6 +665,7 @@ struct replay_report {
 	struct np_report *prev;
 	__u64 last_end;			/* unix ns of the previous step */
 	__u64 frames;			/* frames read by the previous step */
+	bool names_stored;		/* --vmk names in np_names */
 };
 
 static void replay_retire(const struct np_flow_rec *rec, void *ctx)
@@ -683,6 +684,17 @@ static int replay_step(void *ctx, __u64 end_ns, const struct np_maps *maps,
 	struct np_cli *o = rr->o;
 	struct np_report *r;
 
+	/* every report names the vmks, the first step's as the last's */
+	if (o->vmks.n && !rr->names_stored) {
+		int err = np_vmk_store(&o->vmks, maps->names);
+
+		if (err) {
+			np_err("cannot store the vmk names in np_names: %s",
+			       strerror(-err));
+			return err;
+		}
+		rr->names_stored = true;
+	}
 	rr->ro.now_ns = end_ns;
 	rr->ro.extra_stats = res->extra_stats;
 	r = np_report_build(maps, &res->flows, &rr->ro, rr->prev);
@@ -788,14 +800,6 @@ int cmd_replay(struct np_cli *o)
 		goto out;
 	}
 	np_prog_maps(skel, &maps);
-	if (o->vmks.n) {
-		err = np_vmk_store(&o->vmks, maps.names);
-		if (err) {
-			np_err("cannot store the vmk names in np_names: %s",
-			       strerror(-err));
-			goto out;
-		}
-	}
 	if (bpf_map_lookup_elem(maps.meta, &zero, &meta)) {
 		np_err("cannot read the np_meta map: %s", strerror(errno));
 		goto out;

@@ -715,6 +715,80 @@ static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;
 }
 
+struct fin_ord {
+	__s64	ended_ns;
+	__u32	i;			/* where the flow was */
+	bool	table;			/* in the kernel's table */
+	bool	moved;
+};
+
+static int cmp_fin_ord(const void *pa, const void *pb)
+{
+	const struct fin_ord *a = pa, *b = pb;
+
+	if (a->ended_ns != b->ended_ns)
+		return a->ended_ns > b->ended_ns ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * Finished flows most recent first (nbdpath(8), FLOWS), whether their
+ * slots are still in the table (the first m flows) or kept records: the
+ * table's keep their place in r->by_key, where the next report finds them.
+ * The flows are moved in place, cycle by cycle: no second copy of them.
+ */
+static int sort_finished(struct np_report *r, size_t m)
+{
+	struct np_rflow *fl = r->flows + r->n_active, tmp;
+	size_t nf = r->n_flows - r->n_active;
+	struct fin_ord *ord;
+	bool sorted = true;
+	int err;
+
+	for (size_t i = 1; i < nf; i++)
+		if (fl[i].ended_ns > fl[i - 1].ended_ns)
+			sorted = false;
+	if (sorted)
+		return 0;
+	ord = malloc(nf * sizeof(*ord));
+	if (!ord)
+		return -ENOMEM;
+	for (size_t i = 0; i < nf; i++)
+		ord[i] = (struct fin_ord){ .ended_ns = fl[i].ended_ns, .i = i,
+					   .table = r->n_active + i < m };
+	qsort(ord, nf, sizeof(*ord), cmp_fin_ord);
+	/* place k takes the flow at ord[k].i */
+	for (size_t k = 0; k < nf; k++) {
+		size_t j = k;
+
+		if (ord[k].moved)
+			continue;
+		tmp = fl[k];
+		for (;;) {
+			size_t src = ord[j].i;
+
+			ord[j].moved = true;
+			if (src == k) {
+				fl[j] = tmp;
+				break;
+			}
+			fl[j] = fl[src];
+			j = src;
+		}
+	}
+	err = np_keyidx_init(&r->by_key, m);
+	for (size_t i = 0; !err && i < r->n_flows; i++) {
+		const struct np_flow_key *k = &r->flows[i].rec.key;
+
+		if (i < r->n_active || ord[i - r->n_active].table)
+			np_keyidx_find(&r->by_key, r->flows,
+				       sizeof(r->flows[0]), k,
+				       np_flow_key_hash(k))->idx = i + 1;
+	}
+	free(ord);
+	return err;
+}
+
 /*
  * The kernel's flows by bytes, then the finished records, newest first.
  * A flow the rule of np_rules.h has expired but whose slot is not yet
@@ -837,6 +911,7 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		}
 		fill_dirs(r, f, pf);
 	}
+	err = sort_finished(r, m);
 out:
 	np_spare_put(NP_SPARE_SORT, srt);
 	return err;
