@@ -153,7 +153,8 @@ check_msg "--window 5 is shorter than --interval 10" 2 replay_window_below_inter
 check_msg "--interval '0': $SEC" 2 replay_bad_interval -- $NB replay "$WORK/garbage.txt" --interval 0
 check_msg "--keep-finished 'abc': $SEC" 2 bad_keep_finished -- $NB run -i va --keep-finished abc "${P[@]}"
 check_msg "--keep-finished '-5'" 2 bad_keep_finished_negative -- $NB run -i va --keep-finished=-5 "${P[@]}"
-check_msg "--max-finished '-1': expected a whole number 0-16777216" 2 bad_max_finished -- $NB run -i va --max-finished=-1 "${P[@]}"
+check_msg "--max-finished '-1': expected a whole number 1-16777216" 2 bad_max_finished -- $NB run -i va --max-finished=-1 "${P[@]}"
+check_msg "--max-finished '0': expected a whole number 1-16777216" 2 bad_max_finished_zero -- $NB run -i va --max-finished=0 "${P[@]}"
 check_msg "--max-finished '16777217'" 2 bad_max_finished_big -- $NB replay "$WORK/garbage.txt" --max-finished 16777217
 check_msg "--active-timeout '0': $SEC" 2 bad_active_timeout -- $NB run -i va --active-timeout 0 "${P[@]}"
 check_msg "--active-timeout '1e3'" 2 bad_active_timeout_exp -- $NB replay "$WORK/garbage.txt" --active-timeout 1e3

@@ -167,7 +167,7 @@ static const struct opt opts[] = {
 	  "finished flows stay listed this long"
 	  "\n(default " STR(NP_DEFAULT_KEEP_FINISHED_SEC) ")" },
 	{ "max-finished", 0, T_COUNT, "N", C_RUN | C_REPLAY, O_MAX_FINISHED,
-	  0, MAX_FINISHED_LIMIT,
+	  1, MAX_FINISHED_LIMIT,
 	  "finished flow records held at most, more"
 	  "\nare counted and dropped (default "
 	  STR(NP_DEFAULT_MAX_FINISHED) ")" },
