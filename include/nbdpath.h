@@ -308,7 +308,12 @@ struct np_retired_key {
 	__u8	server_ip[16];
 	__u8	mac[6];
 	__u8	dir;
-	__u8	pad;
+	/*
+	 * 1: the bucket (server IP and MAC zero) that keeps the counts the
+	 * full map has no entry left for, one per direction, made when the
+	 * map is: totals stay exact however many hosts come and go.
+	 */
+	__u8	overflow;
 };
 
 struct np_retired {

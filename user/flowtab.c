@@ -590,26 +590,58 @@ out:
 
 /* ---- retiring a reclaimed slot's counts ---- */
 
-static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
-		      __u64 packets, __u64 bytes)
+static int retired_put(int fd, const struct np_retired_key *k, __u64 packets,
+		       __u64 bytes, __u64 flags)
 {
-	struct np_retired_key k;
 	struct np_retired v;
 
-	memset(&k, 0, sizeof(k));
-	memcpy(k.server_ip, ip, 16);
-	memcpy(k.mac, mac, 6);
-	k.dir = dir;
-	if (bpf_map_lookup_elem(fd, &k, &v)) {
+	if (bpf_map_lookup_elem(fd, k, &v)) {
 		if (errno != ENOENT)
 			return -errno;
 		memset(&v, 0, sizeof(v));
 	}
 	v.packets += packets;
 	v.bytes += bytes;
-	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+	if (bpf_map_update_elem(fd, k, &v, flags))
 		return -errno;
 	return 0;
+}
+
+int np_retired_reserve(int fd)
+{
+	struct np_retired_key k = { .overflow = 1 };
+	int err = 0;
+
+	for (k.dir = 0; k.dir < 2 && !err; k.dir++)
+		err = retired_put(fd, &k, 0, 0, BPF_ANY);
+	return err;
+}
+
+static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
+		      __u64 packets, __u64 bytes)
+{
+	static bool said;
+	struct np_retired_key k;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.server_ip, ip, 16);
+	memcpy(k.mac, mac, 6);
+	k.dir = dir;
+	err = retired_put(fd, &k, packets, bytes, BPF_ANY);
+	if (err != -E2BIG)
+		return err;
+	/* the map is full: the bucket made with it keeps the counts */
+	memset(&k, 0, sizeof(k));
+	k.dir = dir;
+	k.overflow = 1;
+	err = retired_put(fd, &k, packets, bytes, BPF_EXIST);
+	if (!err && !said) {
+		said = true;
+		np_warn("%s is full: the counts of expired flows of further hosts go to one bucket, reported as host \"::\" (totals stay exact)",
+			NP_PIN_RETIRED);
+	}
+	return err;
 }
 
 void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)

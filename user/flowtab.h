@@ -90,6 +90,9 @@ int np_read_stats(int fd, __u64 c[NP_STAT_MAX]);
 struct np_maps;
 void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx);
 
+/* Make np_retired's overflow bucket (see nbdpath.h); at load. -errno. */
+int np_retired_reserve(int fd);
+
 /* Stable names for enum np_stat, as in the JSON "stats" object. */
 extern const char *const np_stat_names[NP_STAT_MAX];
 

@@ -122,6 +122,8 @@ int np_history_from_map(struct np_report *r, int map_fd)
 		struct np_current_key k;
 		struct np_current v;
 
+		if (host->overflow)
+			continue;
 		memcpy(k.server_ip, host->ip, 16);
 		if (bpf_map_lookup_elem(map_fd, &k, &v))
 			continue;	/* not published yet */
@@ -363,9 +365,12 @@ int np_history_current(struct np_history *h, struct np_report *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		struct np_rhost *host = &r->hosts[i];
 		struct np_rcurrent *c = &host->cur;
-		struct hstate *s = state_of(h, host->ip);
+		struct hstate *s;
 		size_t k;
 
+		if (host->overflow)
+			continue;	/* many hosts: no current verdict of one */
+		s = state_of(h, host->ip);
 		if (!s)
 			return -ENOMEM;
 		for (int d = 0; d < 2; d++) {

@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "flowtab.h"
 #include "prog.h"
 
 __u32 np_slots_for(__u32 max_flows)
@@ -88,6 +89,9 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	/* a second copy of the classifier for the verifier: only if used */
 	bpf_program__set_autoload(skel->progs.nbdpath_replay, o->replay);
 	e = nbdpath_bpf__load(skel);
+	if (e)
+		goto fail;
+	e = np_retired_reserve(bpf_map__fd(skel->maps.np_retired));
 	if (e)
 		goto fail;
 	*err = 0;

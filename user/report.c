@@ -359,6 +359,8 @@ static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 	return err;
 }
 
+static const __u8 zero16[16];
+
 static int add_retired(const void *key, const void *val, void *ctx)
 {
 	static const __u8 zero[6];
@@ -367,6 +369,10 @@ static int add_retired(const void *key, const void *val, void *ctx)
 
 	if (k->dir > NP_DIR_FROM_SERVER || !v->packets)
 		return 0;
+	/* the bucket of hosts past the map's size: host ::, no one MAC */
+	if (k->overflow)
+		return contrib_add(ctx, zero16, NULL, k->dir, v->packets,
+				   v->bytes);
 	return contrib_add(ctx, k->server_ip,
 			   memcmp(k->mac, zero, 6) ? k->mac : NULL, k->dir,
 			   v->packets, v->bytes);
@@ -523,9 +529,14 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 		m->packets += x->packets * r->sample;
 		m->bytes += x->bytes * r->sample;
 	}
-	for (size_t i = 0; i < r->n_hosts; i++)
-		r->hosts[i].verdict = lists_verdict(r->hosts[i].dir,
-						    r->hosts[i].n);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		struct np_rhost *x = &r->hosts[i];
+
+		x->overflow = !memcmp(x->ip, zero16, 16);
+		/* the overflow bucket is many hosts: no verdict of one */
+		x->verdict = x->overflow ? NP_V_NONE :
+			     lists_verdict(x->dir, x->n);
+	}
 	return 0;
 }
 

@@ -151,6 +151,8 @@ static void put_hosts(struct ctx *c)
 		jsonw_name(w, "ip");
 		jsonw_ip(w, h->ip);
 		jsonw_string_field(w, "verdict", np_verdict_name(h->verdict));
+		if (h->overflow)
+			jsonw_bool_field(w, "overflow", true);
 		for (int d = 0; d < 2; d++) {
 			jsonw_name_len(w, keys[d], strlen(keys[d]));
 			jsonw_start_array(w);

@@ -41,6 +41,8 @@ struct np_rhost {
 	size_t	n[2];
 	bool	has_current;
 	struct np_rcurrent cur;
+	/* ip ::, the counts of hosts past np_retired's size (nbdpath(8), JSON) */
+	bool	overflow;
 };
 
 /* A direction of a flow as reported. */

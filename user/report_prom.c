@@ -151,6 +151,8 @@ static void put_hosts(FILE *f, const struct np_report *r)
 	head(f, "nbdpath_host_verdict", "gauge",
 	     "The host's verdict over everything since the start, as a label; always 1.");
 	for (size_t i = 0; i < r->n_hosts; i++) {
+		if (r->hosts[i].overflow)
+			continue;
 		np_fmt_ip(ip, r->hosts[i].ip);
 		fputs("nbdpath_host_verdict{", f);
 		label(f, "server_ip", ip, true);
@@ -175,6 +177,8 @@ static void put_hosts(FILE *f, const struct np_report *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const struct np_rhost *h = &r->hosts[i];
 
+		if (h->overflow)
+			continue;
 		np_fmt_ip(ip, h->ip);
 		fputs("nbdpath_host_asymmetric{", f);
 		label(f, "server_ip", ip, true);

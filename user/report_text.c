@@ -357,6 +357,11 @@ static void put_hosts(FILE *f, const struct np_report *r)
 		enum np_verdict now = h->has_current ? h->cur.verdict :
 						       h->verdict;
 
+		if (h->overflow) {
+			fprintf(f, "  %-*s  other hosts, past the map of expired flows' counts: in the totals, no verdict\n",
+				(int)wip, "::");
+			continue;
+		}
 		np_fmt_ip(ip, h->ip);
 		fmt_verdict(v, sizeof(v), h);
 		fmt_macs(rx, sizeof(rx), h->dir, h->n, NP_DIR_TO_SERVER);
