@@ -14,11 +14,11 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /*
- * Buckets per CPU: 1 << bucket_shift, a power of two; bucket_mask is
- * that minus one. Set by the loader.
+ * Buckets per CPU: bucket_mask + 1, a power of two, then the stash;
+ * n_slots: slots per CPU, stash included. Set by the loader.
  */
-const volatile __u32 bucket_shift = 1;
-const volatile __u32 bucket_mask = NP_FLOW_PROBES / NP_FLOW_BUCKET - 1;
+const volatile __u32 bucket_mask = NP_FLOW_MIN_BUCKETS - 1;
+const volatile __u32 n_slots = NP_FLOW_MIN_SLOTS;
 
 /* Runtime configuration, rewritten in place by the loader (mmap). */
 struct np_config cfg = {
@@ -29,15 +29,14 @@ struct np_config cfg = {
 };
 
 /*
- * The flow table: one partition of slots per possible CPU, CPU c's at
- * c << (bucket_shift + log2 NP_FLOW_BUCKET). Not a per-CPU array, so
- * that the loader can mmap it and read only the slots in use (see
- * bpf/flow.h).
+ * The flow table: one partition of n_slots slots per possible CPU, CPU
+ * c's at c * n_slots. Not a per-CPU array, so that the loader can mmap
+ * it and read only the slots in use (see bpf/flow.h).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, NP_FLOW_PROBES);	/* resized by the loader */
+	__uint(max_entries, NP_FLOW_MIN_SLOTS);	/* resized by the loader */
 	__type(key, __u32);
 	__type(value, struct np_flow);
 } np_flows SEC(".maps");
@@ -107,15 +106,61 @@ static __always_inline bool port_watched(__be16 port)
 	return cfg.port_bits[p >> 6] & (1ull << (p & 63));
 }
 
+/*
+ * The live clock. A helper call costs more than the rest of a hit does
+ * under retpolines, so the hit path reads no clock: a BPF timer writes
+ * bpf_ktime_get_coarse_ns() (the clock the NP clock has always been)
+ * into cfg.clock_ns every NP_TICK_NS, and frames read that. The first
+ * frame that needs a time with the clock still zero starts the timer.
+ * Replay and the tests write cfg.clock_ns themselves and never let it be
+ * zero, so the timer never starts there.
+ */
+struct np_tick {
+	struct bpf_timer t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_tick);
+} np_tick SEC(".maps");
+
+#define CLOCK_MONOTONIC	1
+
+static int tick(void *map, __u32 *key, struct np_tick *v)
+{
+	(void)map;
+	(void)key;
+	cfg.clock_ns = bpf_ktime_get_coarse_ns();
+	bpf_timer_start(&v->t, NP_TICK_NS, 0);
+	return 0;
+}
+
+/* A global function: once per load, off every hot path. */
+__noinline int np_clock_start(void)
+{
+	struct np_tick *v;
+	__u32 zero = 0;
+
+	cfg.clock_ns = bpf_ktime_get_coarse_ns();
+	v = bpf_map_lookup_elem(&np_tick, &zero);
+	if (!v)
+		return 0;
+	/* -EBUSY: another CPU started it first */
+	if (bpf_timer_init(&v->t, &np_tick, CLOCK_MONOTONIC))
+		return 0;
+	bpf_timer_set_callback(&v->t, tick);
+	bpf_timer_start(&v->t, NP_TICK_NS, 0);
+	return 0;
+}
+
+/* The time, on a path that may start the clock (not the hit path). */
 static __always_inline __u64 np_now(void)
 {
-	/* Replay hands the program each frame's capture time. Live, the
-	 * coarse clock (one tick of resolution) is a fraction of the
-	 * cost of bpf_ktime_get_ns().
-	 */
-	__u64 t = cfg.clock_ns;
-
-	return t ? t : bpf_ktime_get_coarse_ns();
+	if (!cfg.clock_ns)
+		np_clock_start();
+	return cfg.clock_ns;
 }
 
 static __always_inline bool ip_eq(const __u8 *a, const __u8 *b)
@@ -275,10 +320,14 @@ hit:
 	m->bytes += bytes;
 }
 
+/*
+ * eth: the frame's destination then source MAC, in the packet (the hit
+ * path) or in p->dmac and p->smac, which follow each other likewise.
+ */
 static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
-				      int dir, __u64 now, __u32 ifindex)
+				      const __u8 *eth, int dir, __u64 now)
 {
-	const __u8 *smac = dir == NP_DIR_TO_SERVER ? p->dmac : p->smac;
+	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
 	__u32 hlen = p->tcp_hlen ? p->tcp_hlen : sizeof(struct tcphdr);
 
 	count_mac(d, smac, p->ip_len);
@@ -289,10 +338,10 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		d->first_ns = now;
 	if (now > d->last_ns)
 		d->last_ns = now;
-	__builtin_memcpy(d->dst_mac, p->dmac, 6);
-	__builtin_memcpy(d->src_mac, p->smac, 6);
+	__builtin_memcpy(d->dst_mac, eth, 6);
+	__builtin_memcpy(d->src_mac, eth + 6, 6);
 	d->tcp_flags |= p->tcp_flags;
-	d->ifindex = ifindex;
+	d->ifindex = p->ifindex;
 	d->encap |= 1 << p->encap;
 	/* sets are written only when they change: compare first */
 	if (p->n_vlans || !(d->flags & NP_DIRF_UNTAGGED))
@@ -301,12 +350,19 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		add_session(d, p->session);
 }
 
-/* bucket: this CPU's partition included (see flow_get()) */
-static __always_inline struct np_flow *slot_at(__u32 bucket, __u32 i)
+/* Slot i of bucket (NP_FLOW_BUCKET slots each) of the partition at base. */
+static __always_inline struct np_flow *slot_at(__u32 base, __u32 bucket,
+					       __u32 i)
 {
-	__u32 idx = bucket * NP_FLOW_BUCKET + i;
+	__u32 idx = base + bucket * NP_FLOW_BUCKET + i;
 
 	return bpf_map_lookup_elem(&np_flows, &idx);
+}
+
+/* This CPU's partition; the verifier inlines the helper into a load. */
+static __always_inline __u32 cpu_base(void)
+{
+	return bpf_get_smp_processor_id() * n_slots;
 }
 
 /* What a search of one bucket found besides the key. */
@@ -317,17 +373,16 @@ struct probe {
 };
 
 static __always_inline struct np_flow *
-probe_bucket(__u32 bucket, int from, const struct np_flow_key *k, __u64 now,
-	     struct probe *pr)
+probe_bucket(__u32 base, __u32 bucket, const struct np_flow_key *k,
+	     __u64 now, struct probe *pr)
 {
 	struct np_flow *f;
 	int i;
 
 	pr->empty = NULL;
 	pr->used = NP_FLOW_BUCKET;
-#pragma unroll
-	for (i = from; i < NP_FLOW_BUCKET; i++) {
-		f = slot_at(bucket, i);
+	for (i = 0; i < NP_FLOW_BUCKET; i++) {
+		f = slot_at(base, bucket, i);
 		if (!f)
 			break;
 		if (!f->in_use) {
@@ -359,47 +414,41 @@ static __always_inline struct np_flow *claim(struct np_flow *f,
 
 /*
  * Find the flow's slot on this CPU, or claim one: a free slot of the
- * emptier of its two buckets, else a reclaimable one. NULL when both
- * buckets are full of live flows. cpu: this CPU's first bucket.
+ * emptier of its two buckets, else of the stash, else a reclaimable one
+ * of any of the three. NULL when all three are full of live flows. The
+ * stash is searched only when both buckets are full: a key goes there
+ * only then, and slots are never emptied.
  */
 static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
-						__u64 now, struct np_pkt *p,
-						bool create, __u32 cpu)
+						__u64 h, __u64 now,
+						struct np_pkt *p, bool create,
+						__u32 base)
 {
-	__u32 mask = bucket_mask;
-	struct probe pa = {}, pb = {};
+	__u32 mask = bucket_mask, a = flow_bucket_a(h, mask);
+	struct probe pa = {}, pb = {}, ps = {};
 	struct np_flow *f;
-	__u64 h = flow_hash(k);
-	__u32 a = flow_bucket_a(h, mask);
 
-	/* first the first slot of the first bucket: a flow alone in its
-	 * bucket is found with one look-up
-	 */
-	f = slot_at(a | cpu, 0);
-	if (f && f->in_use && key_eq(&f->key, k))
-		return f;
-	if (!f)
-		return NULL;		/* cannot happen: a is in the table */
-	if (!f->in_use) {
-		/* an empty first bucket is the emptier one, and the key
-		 * went nowhere else: it would have come here
-		 */
-		return create ? claim(f, k, p) : NULL;
-	}
-	if (flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
-		pa.old = f;
-	f = probe_bucket(a | cpu, 1, k, now, &pa);
+	f = probe_bucket(base, a, k, now, &pa);
 	if (f)
 		return f;
 	pb.old = pa.old;
-	f = probe_bucket(flow_bucket_b(h, a, mask) | cpu, 0, k, now, &pb);
+	f = probe_bucket(base, flow_bucket_b(h, a, mask), k, now, &pb);
 	if (f)
 		return f;
+	ps.old = pb.old;
+	/* (counts, not pointers: the verifier forbids or-ing those) */
+	if (pa.used == NP_FLOW_BUCKET && pb.used == NP_FLOW_BUCKET) {
+		f = probe_bucket(base, mask + 1, k, now, &ps);
+		if (f)
+			return f;
+	}
 	if (!create)
 		return NULL;
 	f = pb.used < pa.used ? pb.empty : pa.empty;
 	if (!f)
-		f = pb.old;
+		f = ps.empty;
+	if (!f)
+		f = ps.old;
 	if (!f) {
 		p->table_full = 1;
 		return NULL;
@@ -466,28 +515,28 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
 }
 
 /*
- * Attribute a TCP segment to its flow and direction. A global function:
- * the verifier checks it once, not once per path through the parser,
- * which keeps the program far below the verifier's complexity limit.
+ * The frame is ours and the hit path did not find its flow: a new flow,
+ * one in the stash, or the reply of a connection with both ports
+ * monitored. h: the hash the hit path computed of the key in p's
+ * to_server orientation (the destination the server when both ports are
+ * monitored). A global function: the verifier checks it once, not once
+ * per path through the parser.
  */
-__noinline int count_tcp(struct np_pkt *p)
+__noinline int count_tcp(struct np_pkt *p, __u64 h)
 {
 	bool to_srv, from_srv;
 	struct np_flow_key k;
 	struct np_flow *f;
-	__u32 cpu;
+	__u32 base;
 	__u64 now;
 	int dir;
 
 	if (!p)
 		return NP_STAT_MALFORMED;
-	/* the first bucket of this CPU's partition; the verifier inlines
-	 * the helper into a per-CPU load
-	 */
-	cpu = bpf_get_smp_processor_id() << bucket_shift;
+	base = cpu_base();
 	to_srv = p->to_server;
 	from_srv = p->from_server;
-	now = np_now();
+	now = cfg.clock_ns;		/* started by parse_level() */
 	make_key(&k, p, to_srv);
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	if (to_srv && from_srv) {
@@ -495,26 +544,28 @@ __noinline int count_tcp(struct np_pkt *p)
 		 * packet seen is the server. Try this packet as a reply
 		 * before creating a flow in its direction.
 		 */
-		f = flow_get(&k, now, p, false, cpu);
+		f = flow_get(&k, h, now, p, false, base);
 		if (!f) {
 			struct np_flow_key r;
 
 			make_key(&r, p, false);
-			f = flow_get(&r, now, p, false, cpu);
+			f = flow_get(&r, flow_hash(&r, &cfg.hkey), now, p,
+				     false, base);
 			if (f) {
 				dir = NP_DIR_FROM_SERVER;
 			} else if (!dst_is_server(p, &r)) {
 				make_key(&k, p, false);
+				h = flow_hash(&k, &cfg.hkey);
 				dir = NP_DIR_FROM_SERVER;
 			}
 		}
 		if (!f)
-			f = flow_get(&k, now, p, true, cpu);
+			f = flow_get(&k, h, now, p, true, base);
 	} else {
-		f = flow_get(&k, now, p, true, cpu);
+		f = flow_get(&k, h, now, p, true, base);
 	}
 	if (f)
-		count_dir(&f->dir[dir], p, dir, now, p->ifindex);
+		count_dir(&f->dir[dir], p, p->dmac, dir, now);
 	return NP_STAT_MATCHED;
 }
 
@@ -532,6 +583,84 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 	}
 }
 
+/*
+ * The hit path, inline: no helper call (the time comes from the timer,
+ * the CPU from an inlined load) and no BPF-to-BPF call. The key is
+ * hashed from the packet's own words in the to_server orientation,
+ * without building it, and compared word by word with the slots of the
+ * key's two buckets. *hash: the hash, for count_tcp() on a miss.
+ * th: the TCP header, whose first word is the ports.
+ */
+static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
+				     const __u8 *th, __u64 *hash)
+{
+	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
+	__u64 q0, q1, q2, q3, q4, x;
+	bool to_srv = p->to_server;
+	struct np_flow *f = NULL;
+	__u32 a, b, i;
+	int dir;
+
+	/* the key's word 8: server port, then client port */
+	ports = to_srv ? (raw >> 16 | raw << 16) : raw;
+	q4 = ports;
+	if (!h->v6) {
+		__u32 s = *(const __u32 *)h->addrs;
+		__u32 d = *(const __u32 *)(h->addrs + 4);
+		__u32 srv = to_srv ? d : s, cli = to_srv ? s : d;
+
+		q0 = 0;
+		q1 = NP_V4_MAPPED_W2 | (__u64)srv << 32;
+		q2 = 0;
+		q3 = NP_V4_MAPPED_W2 | (__u64)cli << 32;
+		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
+	} else {
+		const __u64 *sa = (const __u64 *)(h->addrs + (to_srv ? 16 : 0));
+		const __u64 *ca = (const __u64 *)(h->addrs + (to_srv ? 0 : 16));
+		const __u64 *ak = cfg.hkey.add;
+
+		q0 = sa[0];
+		q1 = sa[1];
+		q2 = ca[0];
+		q3 = ca[1];
+		/* flow_hash() on the words in registers */
+		x = (q4 + ak[0]) * ((q3 >> 32) + ak[1]);
+		x += ((q1 >> 32) + ak[2]) * (q3 + ak[3]);
+		x += (q1 + ak[4]) * ((q2 >> 32) + ak[5]);
+		x += ((q0 >> 32) + ak[6]) * (q2 + ak[7]);
+		x += (q0 + ak[8]) * ak[9];
+		x = flow_mix(x, &cfg.hkey);
+	}
+	*hash = x;
+	a = flow_bucket_a(x, mask);
+	b = flow_bucket_b(x, a, mask);
+	base = cpu_base();
+	/* bucket a, then b; a free slot ends a bucket (see bpf/flow.h) */
+	for (i = 0; i < 2 * NP_FLOW_BUCKET; i++) {
+		const __u64 *w;
+
+		f = slot_at(base, i < NP_FLOW_BUCKET ? a : b,
+			    i & (NP_FLOW_BUCKET - 1));
+		if (!f)
+			return false;
+		if (!f->in_use) {
+			if (i >= NP_FLOW_BUCKET)
+				return false;
+			i = NP_FLOW_BUCKET - 1;
+			continue;
+		}
+		w = (const __u64 *)&f->key;
+		if (w[0] == q0 && w[1] == q1 && w[2] == q2 && w[3] == q3 &&
+		    w[4] == q4)
+			break;
+	}
+	if (i == 2 * NP_FLOW_BUCKET)
+		return false;		/* both full: the stash, if anywhere */
+	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
+	count_dir(&f->dir[dir], p, h->eth, dir, cfg.clock_ns);
+	return true;
+}
+
 static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 				     struct cursor *c)
 {
@@ -546,10 +675,19 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 }
 
 /*
- * One level of the frame: Ethernet, IP, then TCP (counted) or GRE (left
- * for parse_encap()).
+ * Returned by parse_level() for a segment of ours the hit path did not
+ * count: count_tcp() takes it, called from np_frame() so that the
+ * deepest chain of calls (np_frame, parse_encap) does not hold its stack
+ * as well.
  */
-static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
+#define NP_LEVEL_SLOW	101
+
+/*
+ * One level of the frame: Ethernet, IP, then TCP (counted, or left for
+ * count_tcp() with *hash set) or GRE (left for parse_encap()).
+ */
+static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
+				       __u64 *hash)
 {
 	struct np_hdrs h;
 	struct cursor c;
@@ -582,9 +720,16 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
 		proto = parse_tcp_rest(&c, p);
 		if (proto < 0)
 			return -proto;
-		copy_addrs(p, &h);
 		p->ifindex = ctx->ingress_ifindex;
-		return count_tcp(p);
+		/* one load and a branch; the clock starts on the first
+		 * frame that needs it
+		 */
+		if (!cfg.clock_ns)
+			np_clock_start();
+		if (flow_hit(p, &h, c.pos, hash))
+			return NP_STAT_MATCHED;
+		copy_addrs(p, &h);
+		return NP_LEVEL_SLOW;
 	}
 	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, &h))
 		p->neigh = 1;
@@ -600,18 +745,18 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p)
  * checks it once rather than once per path through the outer frame; the
  * outer level stays inline because a call costs as much as the parse.
  */
-__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
+__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p, __u64 *hash)
 {
 	struct cursor c;
 	int proto;
 
-	if (!p || cursor_at(ctx, p, &c))
+	if (!p || !hash || cursor_at(ctx, p, &c))
 		return NP_STAT_UNSUPPORTED;	/* deeper than NP_MAX_OFFSET */
 	proto = parse_gre(&c, p);
 	if (proto < 0)
 		return -proto;
 	p->off = c.pos - (void *)(long)ctx->data;
-	proto = parse_level(ctx, p);
+	proto = parse_level(ctx, p, hash);
 	/* one level of encapsulation; GRE inside GRE is not ours */
 	return proto == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : proto;
 }
@@ -619,9 +764,12 @@ __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
 /* Returns the outcome of the frame. */
 static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
 {
-	int out = parse_level(ctx, p);
+	__u64 hash = 0;
+	int out = parse_level(ctx, p, &hash);
 
-	return out == NP_LEVEL_GRE ? parse_encap(ctx, p) : out;
+	if (out == NP_LEVEL_GRE)
+		out = parse_encap(ctx, p, &hash);
+	return out == NP_LEVEL_SLOW ? count_tcp(p, hash) : out;
 }
 
 /* Classify one frame and count its outcome; returns the XDP action. */

@@ -465,50 +465,50 @@ fi
 
 # ---- idle expiry in capture time ----
 
-# mkpcap idle: 8 flows, then 8 others 400 s later; host totals of all 16
+# mkpcap idle: 24 flows, then 24 others 400 s later; host totals of all 48
 IDLE_TOTALS=(
-	'side(host("10.0.0.10"), "rx", "packets")' 16
-	'side(host("10.0.0.10"), "rx", "bytes")' 640
-	'side(host("10.0.0.10"), "tx", "packets")' 32
-	'side(host("10.0.0.10"), "tx", "bytes")' 24448
-	'iface("'$VMK4'")["tx_packets"]' 32
-	'iface("'$VMK0'")["rx_packets"]' 16
-	'j["stats"]["matched"]' 48
-	'j["time"]' 1763900400.047005
+	'side(host("10.0.0.10"), "rx", "packets")' 48
+	'side(host("10.0.0.10"), "rx", "bytes")' 1920
+	'side(host("10.0.0.10"), "tx", "packets")' 96
+	'side(host("10.0.0.10"), "tx", "bytes")' 73344
+	'iface("'$VMK4'")["tx_packets"]' 96
+	'iface("'$VMK0'")["rx_packets"]' 48
+	'j["stats"]["matched"]' 144
+	'j["time"]' 1763900400.143017589
 )
 
 t_begin replay_idle_expiry
 if mk idle && replay idle "$D/idle.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 8 \
-	'j["stats"]["flows"]' 8 \
+	'len(j["flows"])' 24 \
+	'j["stats"]["flows"]' 24 \
 	'j["stats"]["reclaimed"]' 0 \
-	'j["stats"]["flows_evicted"]' 8 \
-	'sorted(f["client"] for f in j["flows"])' '["10.0.29.%d" % i for i in range(50, 58)]' &&
+	'j["stats"]["flows_evicted"]' 24 \
+	'sorted(f["client"] for f in j["flows"])' 'sorted("10.0.29.%d" % i for i in range(50, 74))' &&
    replay idle_text "$D/idle.pcap" "${VMKS[@]}" &&
-   grep -q "; flows 8 listed, 8 evicted$" "$D/idle_text.json" &&
-   grep -q "^8 flows idle for --idle-timeout (300 s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them$" "$D/idle_text.json"; then
+   grep -q "; flows 24 listed, 24 evicted$" "$D/idle_text.json" &&
+   grep -q "^24 flows idle for --idle-timeout (300 s) by the end of the capture are in the host and interface totals only; a longer --idle-timeout lists them$" "$D/idle_text.json"; then
 	t_ok
 else
 	t_fail "flows idle in capture time leave the list, not the totals, and are counted evicted"
 fi
 
 t_begin replay_idle_reclaimed
-# --max-flows 5: the smallest table, 8 slots (1.5 slots a flow, rounded up)
+# --max-flows 5: the smallest table, 24 slots (two buckets and the stash)
 if replay idle8 "$D/idle.pcap" --json --max-flows 5 "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle8.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 8 \
-	'j["stats"]["reclaimed"]' 8 \
+	'len(j["flows"])' 24 \
+	'j["stats"]["reclaimed"]' 24 \
 	'j["stats"]["table_full"]' 0 \
-	'j["stats"]["flows_evicted"]' 8; then
+	'j["stats"]["flows_evicted"]' 24; then
 	t_ok
 else
 	t_fail "slots reclaimed in capture time keep their counts"
 fi
 
-# 1000 flows through the smallest table (8 slots): the frames of flows
+# 1000 flows through the smallest table (24 slots): the frames of flows
 # that found no slot count as table_full and in nothing else, said once
 # on stderr with the way out.
 t_begin replay_table_full
@@ -517,7 +517,7 @@ if t_log "$MKPCAP" bench "$D/full.pcap" --frames 2000 &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/full.json" \
 	'j["stats"]["matched"]' 2000 \
-	'len(j["flows"])' 8 \
+	'len(j["flows"])' 24 \
 	'j["stats"]["table_full"] + sum(f[d]["packets"] for f in j["flows"] for d in ("to_server", "from_server"))' 2000 \
 	'j["stats"]["table_full"] + sum(h[s][0]["packets"] for h in j["hosts"] for s in ("rx", "tx") if h[s])' 2000 &&
    t_expect stderr "$(cat "$D/full.err")" \
@@ -531,7 +531,7 @@ t_begin replay_idle_timeout_option
 if replay idle1000 "$D/idle.pcap" --json --idle-timeout 1000 "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle1000.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 16 \
+	'len(j["flows"])' 48 \
 	'j["stats"]["flows_evicted"]' 0; then
 	t_ok
 else

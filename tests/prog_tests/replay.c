@@ -438,16 +438,17 @@ static bool sum_retired(int fd, struct retired_sum *s)
 }
 
 /*
- * Eight flows, then eight others 400 s later in capture time (past the
- * 300 s idle timeout) in a table of eight slots: the program reclaims
+ * N flows, then N others 400 s later in capture time (past the 300 s
+ * idle timeout) in the smallest table, N slots: the program reclaims
  * every slot of the first batch, and replay must have read their counts
  * first, so that table plus retired map still hold every packet.
  */
 void test_replay_idle_expiry(void)
 {
 	static struct capture c;
-	/* 5 flows x 1.5 slots: the 8-slot minimum table */
+	/* 5 flows x 1.5 slots: the minimum table, two buckets and the stash */
 	struct np_prog_opts po = { .max_flows = 5 };
+	const int n = NP_FLOW_MIN_SLOTS;
 	struct np_replay_result res = {};
 	struct nbdpath_bpf *skel = NULL;
 	struct retired_sum rt;
@@ -463,7 +464,7 @@ void test_replay_idle_expiry(void)
 	c.n = 0;
 	c.path[0] = 0;
 	for (int batch = 0; batch < 2; batch++) {
-		for (int i = 0; i < 8; i++) {
+		for (int i = 0; i < n; i++) {
 			struct seg s = {
 				.dmac = MAC_VMK0, .smac = MAC_GW,
 				.daddr = IP_ESX, .sport = 40000 + i,
@@ -492,25 +493,26 @@ void test_replay_idle_expiry(void)
 	np_prog_maps(skel, &m);
 	if (!ASSERT_OK(np_read_stats(m.stats, st), "np_read_stats"))
 		goto out;
-	ASSERT_EQ(st[NP_STAT_MATCHED], 32, "matched");
-	ASSERT_EQ(st[NP_STAT_RECLAIMED], 8, "reclaimed");
+	ASSERT_EQ(st[NP_STAT_MATCHED], 4 * n, "matched");
+	ASSERT_EQ(st[NP_STAT_RECLAIMED], n, "reclaimed");
 	ASSERT_EQ(st[NP_STAT_TABLE_FULL], 0, "table_full");
 	ASSERT_TRUE(res.reads >= 2, "a read before the second batch");
-	ASSERT_EQ(res.flows.n, 8, "flows left in the table");
+	ASSERT_EQ(res.flows.n, n, "flows left in the table");
 	for (size_t i = 0; i < res.flows.n; i++)
 		for (int d = 0; d < 2; d++)
 			live[d] += np_dir_packets(&res.flows.v[i].dir[d]);
 	if (!sum_retired(m.retired, &rt))
 		goto out;
-	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 16, "retired to_server packets");
+	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 2 * n,
+		  "retired to_server packets");
 	/* per flow: a bare SYN and a segment of 100 bytes */
-	ASSERT_EQ(rt.bytes[NP_DIR_TO_SERVER], 8 * (2 * hdrs + 100),
+	ASSERT_EQ(rt.bytes[NP_DIR_TO_SERVER], n * (2 * hdrs + 100),
 		  "retired to_server bytes");
-	ASSERT_EQ(live[NP_DIR_TO_SERVER] + rt.packets[NP_DIR_TO_SERVER], 32,
+	ASSERT_EQ(live[NP_DIR_TO_SERVER] + rt.packets[NP_DIR_TO_SERVER], 4 * n,
 		  "every packet in table or retired");
 	if (!ASSERT_OK(bpf_map_lookup_elem(m.meta, &zero, &meta), "np_meta"))
 		goto out;
-	ASSERT_EQ(meta.flows_evicted, 8, "flows_evicted");
+	ASSERT_EQ(meta.flows_evicted, n, "flows_evicted");
 	ASSERT_EQ(meta.clock, NP_CLOCK_REALTIME, "meta clock");
 out:
 	np_replay_result_free(&res);

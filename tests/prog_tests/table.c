@@ -10,10 +10,13 @@
 #define SEC_NS	1000000000ull
 
 /*
- * --max-flows of the smallest table, NP_FLOW_PROBES slots: the table
- * takes at least 1.5 slots per flow, and 5 x 1.5 rounds up to 8.
+ * --max-flows of the smallest table, two buckets and the stash: the
+ * table takes at least 1.5 slots per flow, and 5 x 1.5 rounds up to two
+ * buckets. Every key may use every one of its NSLOTS slots.
  */
-#define MAX_FLOWS_8_SLOTS	5
+#define MAX_FLOWS_MIN		5
+#define NSLOTS			NP_FLOW_MIN_SLOTS
+#define MASK(n)			((1ull << (n)) - 1)
 
 /* Flow i: a data mover of its own, 10.0.28.(100 + i), to vmk0. */
 static void flow_frame(struct frame *f, int i, bool to_server, __u8 flags)
@@ -60,40 +63,40 @@ static __u64 present(struct tprog *t, int n)
 }
 
 /*
- * An 8-slot table holds 8 flows per CPU. The rest are counted as
- * matched and as table_full; nothing is dropped silently, and flows
+ * The smallest table holds NSLOTS flows per CPU. The rest are counted
+ * as matched and as table_full; nothing is dropped silently, and flows
  * already in the table go on counting.
  */
 void test_table_full(void)
 {
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS };
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN };
 	__u64 want[NP_STAT_MAX] = {};
 	const struct np_flow_rec *r;
 	struct frame f;
 	struct tprog t;
 	int i;
 
-	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 8, "slots"))
+	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 24, "slots"))
 		goto out;
-	for (i = 0; i < 12; i++) {
+	for (i = 0; i < NSLOTS + 4; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
 	}
-	want[NP_STAT_PACKETS] = 12;
-	want[NP_STAT_MATCHED] = 12;
+	want[NP_STAT_PACKETS] = NSLOTS + 4;
+	want[NP_STAT_MATCHED] = NSLOTS + 4;
 	want[NP_STAT_TABLE_FULL] = 4;
 	if (!tp_stats_delta(&t, want) || !tp_read(&t))
 		goto out;
-	if (!ASSERT_EQ(t.flows.n, 8, "distinct flows that fit"))
+	if (!ASSERT_EQ(t.flows.n, NSLOTS, "distinct flows that fit"))
 		goto out;
-	ASSERT_EQ(present(&t, 12), 0xffull, "the first eight");
+	ASSERT_EQ(present(&t, NSLOTS + 4), MASK(NSLOTS), "the first NSLOTS");
 
 	/* a flow in the table still counts; one outside still does not */
 	flow_frame(&f, 0, false, FRAME_TH_SYN | FRAME_TH_ACK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	flow_frame(&f, 11, false, FRAME_TH_SYN | FRAME_TH_ACK);
+	flow_frame(&f, NSLOTS + 3, false, FRAME_TH_SYN | FRAME_TH_ACK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_PACKETS] = 2;
@@ -118,7 +121,7 @@ out:
 /*
  * A backup appliance opens many connections to one host, one per disk:
  * keys that differ only in the client port must spread over the table,
- * not queue up in one probe window of 8.
+ * not queue up in one bucket of 8.
  */
 void test_table_spread(void)
 {
@@ -184,7 +187,7 @@ static int which(const struct np_flow_rec *r, int n)
  */
 void test_idle_reclaim(void)
 {
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300 };
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN, .idle_sec = 300 };
 	__u64 want[NP_STAT_MAX] = {};
 	struct retired ret = {};
 	struct frame f;
@@ -193,14 +196,14 @@ void test_idle_reclaim(void)
 
 	if (!tp_load_track(&t, &o))
 		goto out;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
 	}
-	/* flows 1..7 go on, flow 0 falls silent */
+	/* flows 1..NSLOTS - 1 go on, flow 0 falls silent */
 	tp_set_clock(&t, TP_CLOCK0 + 200 * SEC_NS);
-	for (i = 1; i < 8; i++) {
+	for (i = 1; i < NSLOTS; i++) {
 		flow_frame(&f, i, false, FRAME_TH_SYN | FRAME_TH_ACK);
 		if (!tp_run(&t, &f, 0))
 			goto out;
@@ -211,16 +214,16 @@ void test_idle_reclaim(void)
 
 	/* 299.999 s after flow 0's last frame: not yet */
 	tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS - 1);
-	flow_frame(&f, 8, true, FRAME_TH_SYN);
+	flow_frame(&f, NSLOTS, true, FRAME_TH_SYN);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want[NP_STAT_PACKETS] = 16;
-	want[NP_STAT_MATCHED] = 16;
+	want[NP_STAT_PACKETS] = 2 * NSLOTS;
+	want[NP_STAT_MATCHED] = 2 * NSLOTS;
 	want[NP_STAT_TABLE_FULL] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
 
-	/* 300 s: flow 0 is idle, flow 8 takes its slot */
+	/* 300 s: flow 0 is idle, flow NSLOTS takes its slot */
 	tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
 	if (!tp_run(&t, &f, 0))
 		goto out;
@@ -233,7 +236,7 @@ void test_idle_reclaim(void)
 	if (!tp_read_retire(&t, on_retire, &ret) ||
 	    !ASSERT_EQ(ret.n, 1, "retired once"))
 		goto out;
-	ASSERT_EQ(which(&ret.rec[0], 9), 0, "retired flow");
+	ASSERT_EQ(which(&ret.rec[0], NSLOTS + 1), 0, "retired flow");
 	tp_dir(&ret.rec[0].dir[NP_DIR_TO_SERVER], &(struct want_dir){
 		.packets = 1, .bytes = 52,
 		.macs = { { MAC_VMK0, 1, 52 } },
@@ -242,17 +245,18 @@ void test_idle_reclaim(void)
 	}, "retired to_server");
 	tp_dir(&ret.rec[0].dir[NP_DIR_FROM_SERVER], &(struct want_dir){},
 	       "retired from_server");
-	ASSERT_EQ(present(&t, 9), 0x1feull, "flows 1..8 in the table");
-	/* flow 8 starts afresh in the reclaimed slot */
-	if (find(&t, 8))
-		tp_dir(&find(&t, 8)->dir[NP_DIR_TO_SERVER], &(struct want_dir){
+	ASSERT_EQ(present(&t, NSLOTS + 1), MASK(NSLOTS + 1) & ~1ull,
+		  "flows 1..NSLOTS in the table");
+	/* flow NSLOTS starts afresh in the reclaimed slot */
+	if (find(&t, NSLOTS))
+		tp_dir(&find(&t, NSLOTS)->dir[NP_DIR_TO_SERVER], &(struct want_dir){
 			.packets = 1, .bytes = 52,
 			.macs = { { MAC_VMK0, 1, 52 } },
 			.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
 			.tcp_flags = FRAME_TH_SYN, .flags = NP_DIRF_UNTAGGED,
 			.first_ns = TP_CLOCK0 + 300 * SEC_NS,
 			.last_ns = TP_CLOCK0 + 300 * SEC_NS,
-		}, "flow 8 to_server");
+		}, "flow NSLOTS to_server");
 
 	/* read again: nothing more to retire */
 	if (!tp_read_retire(&t, on_retire, &ret))
@@ -268,7 +272,7 @@ void test_idle_reclaim(void)
 	if (!tp_stats_delta(&t, want))
 		goto out;
 
-	/* 500 s: flows 1..7 idle 300 s; flow 0 takes one of their slots */
+	/* 500 s: flows 1..NSLOTS - 1 idle 300 s; flow 0 takes one of their slots */
 	tp_set_clock(&t, TP_CLOCK0 + 500 * SEC_NS);
 	if (!tp_run(&t, &f, 0))
 		goto out;
@@ -279,10 +283,12 @@ void test_idle_reclaim(void)
 	if (!tp_read_retire(&t, on_retire, &ret) ||
 	    !ASSERT_EQ(ret.n, 2, "retired twice in all"))
 		goto out;
-	w = which(&ret.rec[1], 8);
-	if (!ASSERT_TRUE(w >= 1 && w <= 7, "second retired is one of 1..7"))
+	w = which(&ret.rec[1], NSLOTS);
+	if (!ASSERT_TRUE(w >= 1 && w < NSLOTS,
+			 "second retired is one of 1..NSLOTS - 1"))
 		goto out;
-	ASSERT_EQ(present(&t, 9), 0x1ffull & ~(1ull << w), "flows after");
+	ASSERT_EQ(present(&t, NSLOTS + 1), MASK(NSLOTS + 1) & ~(1ull << w),
+		  "flows after");
 	tp_dir(&ret.rec[1].dir[NP_DIR_FROM_SERVER], &(struct want_dir){
 		.packets = 1, .bytes = 52,
 		.macs = { { MAC_VMK0, 1, 52 } },
@@ -302,7 +308,7 @@ out:
  */
 void test_closed_reclaim(void)
 {
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300,
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN, .idle_sec = 300,
 				  .closed_sec = 5 };
 	__u64 want[NP_STAT_MAX] = {};
 	struct retired ret = {};
@@ -312,7 +318,7 @@ void test_closed_reclaim(void)
 
 	if (!tp_load_track(&t, &o))
 		goto out;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
@@ -334,17 +340,17 @@ void test_closed_reclaim(void)
 		goto out;
 
 	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS - 1);
-	flow_frame(&f, 8, true, FRAME_TH_SYN);
+	flow_frame(&f, NSLOTS, true, FRAME_TH_SYN);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want[NP_STAT_PACKETS] = 13;
-	want[NP_STAT_MATCHED] = 13;
+	want[NP_STAT_PACKETS] = NSLOTS + 5;
+	want[NP_STAT_MATCHED] = NSLOTS + 5;
 	want[NP_STAT_TABLE_FULL] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
 
 	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS);
-	for (i = 8; i < 11; i++) {
+	for (i = NSLOTS; i < NSLOTS + 3; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
@@ -362,7 +368,8 @@ void test_closed_reclaim(void)
 	a = which(&ret.rec[0], 3);
 	b = which(&ret.rec[1], 3);
 	ASSERT_EQ((1 << a) | (1 << b), 0x3, "retired flows 0 and 1");
-	ASSERT_EQ(present(&t, 11), 0x3fcull, "flows 2..9 in the table");
+	ASSERT_EQ(present(&t, NSLOTS + 3), MASK(NSLOTS + 2) & ~3ull,
+		  "flows 2..NSLOTS + 1 in the table");
 out:
 	tp_close(&t);
 }
@@ -389,7 +396,7 @@ static void log_retire(const struct np_flow_rec *r, void *ctx)
 void test_table_read_only(void)
 {
 	LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS,
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN,
 				  .idle_sec = 300 };
 	struct retire_log la = {}, lb = {};
 	struct bpf_map_info info = {};
@@ -413,10 +420,10 @@ void test_table_read_only(void)
 		       "np_flowtab_init (read-only)") ||
 	    !ASSERT_TRUE(!tab.map, "a read-only fd is not mapped"))
 		goto out;
-	/* eight flows fill CPU 0's slots, four of them seen on CPU 1 too;
+	/* NSLOTS flows fill CPU 0's slots, four of them seen on CPU 1 too;
 	 * then a new flow reclaims one of CPU 0's
 	 */
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run_on(&t, &f, 0, 0))
 			goto out;
@@ -439,7 +446,7 @@ void test_table_read_only(void)
 				 "the same retired counts"))
 			goto out;
 		tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
-		flow_frame(&f, 8, true, FRAME_TH_SYN);
+		flow_frame(&f, NSLOTS, true, FRAME_TH_SYN);
 		if (!tp_run_on(&t, &f, 0, 0))
 			goto out;
 	}
@@ -467,7 +474,7 @@ void test_table_capacity(void)
 	char ip[24];
 	int i;
 
-	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 2048, "slots"))
+	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 2056, "slots"))
 		goto out;
 	for (i = 0; i < 1000; i++) {
 		snprintf(ip, sizeof(ip), "10.0.28.%d", 50 + i % 4);
