@@ -73,19 +73,28 @@ static __always_inline __u64 flow_mix(__u64 x, const struct np_hkey *hk)
 	return x * hk->mul;
 }
 
-static __always_inline __u64 flow_hash(const struct np_flow_key *k,
-				       const struct np_hkey *hk)
+/* q0..q4: the key's 64-bit words, word 2i + 1 in the high half of qi */
+static __always_inline __u64 flow_hash_words(__u64 q0, __u64 q1, __u64 q2,
+					     __u64 q3, __u64 q4,
+					     const struct np_hkey *hk)
 {
-	const __u64 *q = (const __u64 *)k;	/* q[i]: words 2i, 2i + 1 */
 	const __u64 *a = hk->add;
 	__u64 x;
 
-	x = (q[4] + a[0]) * ((q[3] >> 32) + a[1]);	/* 8, 7 */
-	x += ((q[1] >> 32) + a[2]) * (q[3] + a[3]);	/* 3, 6 */
-	x += (q[1] + a[4]) * ((q[2] >> 32) + a[5]);	/* 2, 5 */
-	x += ((q[0] >> 32) + a[6]) * (q[2] + a[7]);	/* 1, 4 */
-	x += (q[0] + a[8]) * a[9];			/* 0 */
+	x = (q4 + a[0]) * ((q3 >> 32) + a[1]);		/* 8, 7 */
+	x += ((q1 >> 32) + a[2]) * (q3 + a[3]);		/* 3, 6 */
+	x += (q1 + a[4]) * ((q2 >> 32) + a[5]);		/* 2, 5 */
+	x += ((q0 >> 32) + a[6]) * (q2 + a[7]);		/* 1, 4 */
+	x += (q0 + a[8]) * a[9];			/* 0 */
 	return flow_mix(x, hk);
+}
+
+static __always_inline __u64 flow_hash(const struct np_flow_key *k,
+				       const struct np_hkey *hk)
+{
+	const __u64 *q = (const __u64 *)k;
+
+	return flow_hash_words(q[0], q[1], q[2], q[3], q[4], hk);
 }
 
 /* Word 2 or 6 of an IPv4-mapped address, ::ffff:0:0, little-endian. */

@@ -52,6 +52,18 @@ struct {
 	__type(value, struct np_counters);
 } np_stats SEC(".maps");
 
+/*
+ * The slot of this CPU's last hit: a mirror delivers a flow's segments
+ * in bursts, and the slot's own key tells whether it still holds the
+ * frame's flow, so this is a guess that is checked, never trusted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} np_last SEC(".maps");
+
 /* Written only when ARP/ND shows a MAC with a new IP: rare, so shared. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -338,8 +350,11 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		d->first_ns = now;
 	if (now > d->last_ns)
 		d->last_ns = now;
-	__builtin_memcpy(d->dst_mac, eth, 6);
-	__builtin_memcpy(d->src_mac, eth + 6, 6);
+	/* both MACs at once (dst_mac is 8-aligned, src_mac follows it):
+	 * memcpy() of a __u8 array would go byte by byte
+	 */
+	*(__u64 *)d->dst_mac = *(const __u64 *)eth;
+	*(__u32 *)(d->dst_mac + 8) = *(const __u32 *)(eth + 8);
 	d->tcp_flags |= p->tcp_flags;
 	d->ifindex = p->ifindex;
 	d->encap |= 1 << p->encap;
@@ -583,6 +598,16 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 	}
 }
 
+/* The slot holds the key of these words (ports and client first). */
+static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
+				    __u64 q1, __u64 q2, __u64 q3, __u64 q4)
+{
+	const __u64 *w = (const __u64 *)&f->key;
+
+	return w[4] == q4 && w[3] == q3 && w[1] == q1 && w[2] == q2 &&
+	       w[0] == q0;
+}
+
 /*
  * The hit path, inline: no helper call (the time comes from the timer,
  * the CPU from an inlined load) and no BPF-to-BPF call. The key is
@@ -595,10 +620,10 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 				     const __u8 *th, __u64 *hash)
 {
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
+	__u32 a, b, i, idx, zero = 0, srv = 0, cli = 0, *last;
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
-	__u32 a, b, i;
 	int dir;
 
 	/* the key's word 8: server port, then client port */
@@ -607,40 +632,44 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 	if (!h->v6) {
 		__u32 s = *(const __u32 *)h->addrs;
 		__u32 d = *(const __u32 *)(h->addrs + 4);
-		__u32 srv = to_srv ? d : s, cli = to_srv ? s : d;
 
+		srv = to_srv ? d : s;
+		cli = to_srv ? s : d;
 		q0 = 0;
 		q1 = NP_V4_MAPPED_W2 | (__u64)srv << 32;
 		q2 = 0;
 		q3 = NP_V4_MAPPED_W2 | (__u64)cli << 32;
-		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
 	} else {
 		const __u64 *sa = (const __u64 *)(h->addrs + (to_srv ? 16 : 0));
 		const __u64 *ca = (const __u64 *)(h->addrs + (to_srv ? 0 : 16));
-		const __u64 *ak = cfg.hkey.add;
 
 		q0 = sa[0];
 		q1 = sa[1];
 		q2 = ca[0];
 		q3 = ca[1];
-		/* flow_hash() on the words in registers */
-		x = (q4 + ak[0]) * ((q3 >> 32) + ak[1]);
-		x += ((q1 >> 32) + ak[2]) * (q3 + ak[3]);
-		x += (q1 + ak[4]) * ((q2 >> 32) + ak[5]);
-		x += ((q0 >> 32) + ak[6]) * (q2 + ak[7]);
-		x += (q0 + ak[8]) * ak[9];
-		x = flow_mix(x, &cfg.hkey);
 	}
+	/* the last hit's slot first: no hash needed when it is ours */
+	last = bpf_map_lookup_elem(&np_last, &zero);
+	if (last) {
+		idx = *last;
+		f = bpf_map_lookup_elem(&np_flows, &idx);
+		/* a free slot's key is zero, which no frame's is */
+		if (f && flow_is(f, q0, q1, q2, q3, q4))
+			goto hit;
+	}
+	if (!h->v6)
+		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
+	else
+		x = flow_hash_words(q0, q1, q2, q3, q4, &cfg.hkey);
 	*hash = x;
 	a = flow_bucket_a(x, mask);
 	b = flow_bucket_b(x, a, mask);
 	base = cpu_base();
 	/* bucket a, then b; a free slot ends a bucket (see bpf/flow.h) */
 	for (i = 0; i < 2 * NP_FLOW_BUCKET; i++) {
-		const __u64 *w;
-
-		f = slot_at(base, i < NP_FLOW_BUCKET ? a : b,
-			    i & (NP_FLOW_BUCKET - 1));
+		idx = base + (i < NP_FLOW_BUCKET ? a : b) * NP_FLOW_BUCKET +
+		      (i & (NP_FLOW_BUCKET - 1));
+		f = bpf_map_lookup_elem(&np_flows, &idx);
 		if (!f)
 			return false;
 		if (!f->in_use) {
@@ -649,13 +678,14 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 			i = NP_FLOW_BUCKET - 1;
 			continue;
 		}
-		w = (const __u64 *)&f->key;
-		if (w[0] == q0 && w[1] == q1 && w[2] == q2 && w[3] == q3 &&
-		    w[4] == q4)
+		if (flow_is(f, q0, q1, q2, q3, q4))
 			break;
 	}
 	if (i == 2 * NP_FLOW_BUCKET)
 		return false;		/* both full: the stash, if anywhere */
+	if (last)
+		*last = idx;
+hit:
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	count_dir(&f->dir[dir], p, h->eth, dir, cfg.clock_ns);
 	return true;
@@ -788,8 +818,9 @@ static __always_inline int np_frame(struct xdp_md *ctx)
 	if (!cnt)
 		return cfg.action;	/* cannot happen: a 1-entry array */
 
-	/* the one exit: every frame lands in exactly one outcome */
-	cnt->c[NP_STAT_PACKETS]++;
+	/* the one exit: every frame lands in exactly one outcome (the
+	 * reader adds them up into NP_STAT_PACKETS: no counter kept twice)
+	 */
 	cnt->c[out & 0xf]++;
 	if (!*(__u64 *)&p)
 		return cfg.action;	/* no feature flag: the common frame */

@@ -41,8 +41,9 @@
 #define NP_PROG_NAME		"nbdpath_xdp"
 
 /*
- * Every frame lands in exactly one outcome; their sum is NP_STAT_PACKETS.
- * Feature counters follow and may count a frame several times over.
+ * Every frame lands in exactly one outcome; their sum is NP_STAT_PACKETS,
+ * which readers compute (np_read_stats()): the program counts a frame
+ * once. Feature counters follow and may count a frame several times over.
  */
 enum np_stat {
 	NP_STAT_PACKETS,
@@ -128,8 +129,9 @@ struct np_dir {
 	__u64	payload_bytes;
 	__u64	first_ns;		/* NP clock, see np_meta.clock */
 	__u64	last_ns;
-	__u8	src_mac[6];		/* of the last frame */
+	/* of the last frame, in the frame's order: one 12-byte copy */
 	__u8	dst_mac[6];
+	__u8	src_mac[6];
 	__u16	vlans[NP_DIR_VLANS];	/* VLAN IDs of the (inner) frame */
 	__u16	sessions[NP_DIR_SESSIONS];	/* ERSPAN session IDs */
 	__u32	ifindex;		/* mirror NIC of the last frame */

@@ -2,7 +2,7 @@
 /*
  * bench - the measuring half of `make bench`; scripts/bench.sh drives it.
  *
- *   bench prog   [--repeat N] [--rounds R] [--cpu C]
+ *   bench prog   [--repeat N] [--rounds R] [--cpu C] [--base OBJ]
  *   bench live   --dev IFACE --count N [--rate PPS] [--batch B] [--size S]
  *                [--recv bare:PEER | nbdpath:PEER | pin:DIR | none]
  *                [--key PREFIX] [--cpu C]
@@ -34,6 +34,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include <glob.h>
+#include <sys/wait.h>
 
 #include "nbdpath.h"
 #include "prog.h"
@@ -235,6 +238,89 @@ static struct nbdpath_bpf *load_nbdpath(__u32 max_flows)
 	return s;
 }
 
+/*
+ * The program of another commit (make bench builds 8ed88a0's into
+ * .build/base/): loaded with libbpf alone, configured as its own loader
+ * did (partitions of 1.5 slots a flow in buckets of 4, rounded up to a
+ * power of two). Its np_config starts as ours does: only that prefix is
+ * written.
+ */
+struct base {
+	struct bpf_object *obj;
+	int prog_fd;
+	int stats_fd;
+	struct np_config *cfg;
+};
+
+_Static_assert(__builtin_offsetof(struct np_config, idle_ns) == 8200,
+	       "np_config's prefix is the base program's");
+
+/* Where variable var of section sec sits in obj's image of it. */
+static void *base_var(struct bpf_object *obj, const char *sec,
+		      const char *var)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, sec);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	size_t size;
+	char *img;
+	int id;
+
+	if (!btf || !m)
+		die("base program: no %s", sec);
+	id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+	img = (char *)bpf_map__initial_value(m, &size);
+	if (id < 0 || !img)
+		die("base program: no BTF for %s", sec);
+	t = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs[i].type);
+
+		if (!strcmp(btf__name_by_offset(btf, v->name_off), var))
+			return img + vs[i].offset;
+	}
+	die("base program: no %s in %s", var, sec);
+}
+
+/* idle0: an idle timeout of zero (new flows reclaim idle slots) */
+static void load_base(struct base *b, const char *path, __u32 max_flows,
+		      bool idle0)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 slots = 8, want;
+	struct bpf_program *prog;
+	struct bpf_map *flows;
+
+	if (!max_flows)
+		max_flows = NP_DEFAULT_MAX_FLOWS;
+	want = max_flows + (max_flows + 1) / 2;
+	while (slots < want)
+		slots <<= 1;
+	b->obj = bpf_object__open_file(path, NULL);
+	if (!b->obj)
+		die("%s: %s", path, strerror(errno));
+	*(__u32 *)base_var(b->obj, ".rodata", "bucket_shift") =
+		__builtin_ctz(slots / 4);
+	*(__u32 *)base_var(b->obj, ".rodata", "bucket_mask") = slots / 4 - 1;
+	flows = bpf_object__find_map_by_name(b->obj, "np_flows");
+	prog = bpf_object__find_program_by_name(b->obj, "nbdpath_replay");
+	if (!flows || !prog || bpf_map__set_max_entries(flows, slots * ncpu))
+		die("%s: not an nbdpath program", path);
+	bpf_program__set_autoload(prog, false);
+	/* before load: libbpf maps .data for writing only in skeletons */
+	b->cfg = base_var(b->obj, ".data", "cfg");
+	if (idle0)
+		b->cfg->idle_ns = 0;
+	if (bpf_object__load(b->obj))
+		die("loading %s: %s", path, strerror(errno));
+	b->prog_fd = bpf_program__fd(
+		bpf_object__find_program_by_name(b->obj, "nbdpath_xdp"));
+	b->stats_fd = bpf_map__fd(bpf_object__find_map_by_name(b->obj,
+								 "np_stats"));
+}
+
 static struct bench_bare_bpf *load_bare(void)
 {
 	struct bench_bare_bpf *b = bench_bare_bpf__open_and_load();
@@ -253,6 +339,15 @@ static void set_next(struct bench_bare_bpf *b, int prog_fd)
 		die("bench_next: %s", strerror(errno));
 }
 
+/* Every timed new-flow frame made a flow, none was refused. */
+static void check_new(const __u64 *st, __u64 want, const char *what)
+{
+	if (st[NP_STAT_MATCHED] != want || st[NP_STAT_TABLE_FULL])
+		die("%s new flows: %llu matched, %llu refused (table full)",
+		    what, (unsigned long long)st[NP_STAT_MATCHED],
+		    (unsigned long long)st[NP_STAT_TABLE_FULL]);
+}
+
 static int cmd_prog(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -260,13 +355,16 @@ static int cmd_prog(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "max-flows", required_argument, NULL, 'm' },
+		{ "base", required_argument, NULL, 'B' },
 		{}
 	};
-	static struct frame hit, miss, erspan, req;
+	static struct frame hit, miss, erspan, req, ack;
 	__u32 repeat = 10000000, rounds = 7, aoff, poff, max_flows = 0;
 	struct nbdpath_bpf *np, *npf, *npc;
+	struct base bs = {}, bsf = {};
 	struct bench_bare_bpf *b;
 	int c, cpu = 0, bare_fd, fresh_fd, np_fd, npf_fd, npc_fd;
+	const char *base_path = NULL;
 	__u64 st[NP_STAT_MAX];
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -283,6 +381,9 @@ static int cmd_prog(int argc, char **argv)
 		case 'm':
 			max_flows = parse_num(optarg, "--max-flows");
 			break;
+		case 'B':
+			base_path = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -293,6 +394,8 @@ static int cmd_prog(int argc, char **argv)
 	build_frame(&miss, FR_MISS, 1460, NULL, NULL);
 	build_frame(&erspan, FR_ERSPAN, 1460, NULL, NULL);
 	build_frame(&req, FR_REQUEST, 0, &aoff, &poff);
+	/* the other direction of hit's flow: the client's bare ACK */
+	build_frame(&ack, FR_REQUEST, 0, NULL, NULL);
 
 	b = load_bare();
 	bare_fd = bpf_program__fd(b->progs.bench_bare);
@@ -316,49 +419,90 @@ static int cmd_prog(int argc, char **argv)
 	npc = load_nbdpath(1024);
 	npc_fd = bpf_program__fd(npc->progs.nbdpath_xdp);
 	npc->data->cfg.idle_ns = 0;
+	if (base_path) {
+		load_base(&bs, base_path, 0, false);
+		load_base(&bsf, base_path, max_flows, true);
+	}
 
 	/* each frame takes the path it is meant to measure */
 	expect_outcome(np, np_fd, &hit, NP_STAT_MATCHED, "hit");
+	expect_outcome(np, np_fd, &ack, NP_STAT_MATCHED, "ack");
 	expect_outcome(np, np_fd, &miss, NP_STAT_OTHER_PORT, "non-matching");
 	expect_outcome(np, np_fd, &erspan, NP_STAT_MATCHED, "erspan");
 	stats_of(np, st);
 	if (st[NP_STAT_ERSPAN] != 1)
 		die("erspan: not counted as ERSPAN");
+	if (base_path) {
+		test_run(bs.prog_fd, &hit, 1, XDP_DROP);
+		test_run(bs.prog_fd, &ack, 1, XDP_DROP);
+	}
 
 	printf("prog.repeat %u\n", repeat);
 	for (__u32 r = 0; r < rounds; r++) {
-		double bare, hitn, missn, ersn, fbare, fnp, fnc;
+		double bare, hitn, ackn, missn, ersn, fbare, fnp, fnc;
+		double bhit = 0, back = 0, bmiss = 0, bnew = 0;
 
+		/* alternate which goes first, so drift favours neither */
 		bare = test_run(bare_fd, &hit, repeat, XDP_DROP);
+		if (base_path && r % 2) {
+			bhit = test_run(bs.prog_fd, &hit, repeat, XDP_DROP);
+			back = test_run(bs.prog_fd, &ack, repeat, XDP_DROP);
+			bmiss = test_run(bs.prog_fd, &miss, repeat, XDP_DROP);
+		}
 		hitn = test_run(np_fd, &hit, repeat, XDP_DROP);
+		ackn = test_run(np_fd, &ack, repeat, XDP_DROP);
 		missn = test_run(np_fd, &miss, repeat, XDP_DROP);
+		if (base_path && !(r % 2)) {
+			bhit = test_run(bs.prog_fd, &hit, repeat, XDP_DROP);
+			back = test_run(bs.prog_fd, &ack, repeat, XDP_DROP);
+			bmiss = test_run(bs.prog_fd, &miss, repeat, XDP_DROP);
+		}
 		ersn = test_run(np_fd, &erspan, repeat, XDP_DROP);
 		set_next(b, bare_fd);
 		fbare = test_run(fresh_fd, &req, repeat, XDP_DROP);
 		set_next(b, npf_fd);
 		fnp = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		if (base_path) {
+			set_next(b, bsf.prog_fd);
+			bnew = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		}
 		set_next(b, npc_fd);
 		fnc = test_run(fresh_fd, &req, repeat, XDP_DROP);
 
 		printf("prog.bare_ns %.0f\n", bare);
 		printf("prog.hit_ns %.0f\n", hitn - bare);
+		printf("prog.ack_ns %.0f\n", ackn - bare);
 		printf("prog.miss_ns %.0f\n", missn - bare);
 		printf("prog.erspan_ns %.0f\n", ersn - bare);
 		printf("prog.fresh_bare_ns %.0f\n", fbare);
 		printf("prog.new_ns %.0f\n", fnp - fbare);
 		printf("prog.new_cached_ns %.0f\n", fnc - fbare);
+		if (base_path) {
+			printf("prog.base_hit_ns %.0f\n", bhit - bare);
+			printf("prog.base_ack_ns %.0f\n", back - bare);
+			printf("prog.base_miss_ns %.0f\n", bmiss - bare);
+			printf("prog.base_new_ns %.0f\n", bnew - fbare);
+			printf("prog.hit_ratio %.4f\n", (hitn - bare) / (bhit - bare));
+			printf("prog.ack_ratio %.4f\n", (ackn - bare) / (back - bare));
+			printf("prog.miss_diff_ns %.0f\n", missn - bmiss);
+			printf("prog.new_ratio %.4f\n", (fnp - fbare) / (bnew - fbare));
+		}
 		fflush(stdout);
 	}
 
-	/* every timed new-flow frame made a flow, none was refused */
 	stats_of(npf, st);
-	if (st[NP_STAT_MATCHED] != (__u64)repeat * rounds ||
-	    st[NP_STAT_TABLE_FULL])
-		die("new flows: %llu matched, %llu refused (table full)",
-		    (unsigned long long)st[NP_STAT_MATCHED],
-		    (unsigned long long)st[NP_STAT_TABLE_FULL]);
+	check_new(st, (__u64)repeat * rounds, "nbdpath");
 	printf("prog.new_reclaimed %llu\n",
 	       (unsigned long long)st[NP_STAT_RECLAIMED]);
+	if (base_path) {
+		int err = np_read_stats(bsf.stats_fd, st);
+
+		if (err)
+			die("reading the base np_stats: %s", strerror(-err));
+		check_new(st, (__u64)repeat * rounds, "base");
+		bpf_object__close(bsf.obj);
+		bpf_object__close(bs.obj);
+	}
 
 	nbdpath_bpf__destroy(npc);
 	nbdpath_bpf__destroy(npf);
