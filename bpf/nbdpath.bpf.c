@@ -427,39 +427,72 @@ static __always_inline struct np_flow *claim(struct np_flow *f,
 	return f;
 }
 
+/* What the hit path learnt of a key it did not find (see flow_hit()). */
+#define NP_SEARCHED	0x10000		/* it searched both buckets... */
+#define USED_A(u)	((u) & 0xff)	/* ...a's first free slot (or 8) */
+#define USED_B(u)	(((u) >> 8) & 0xff)
+
+/* A reclaimable slot of bucket, or NULL. */
+static __always_inline struct np_flow *reclaimable_in(__u32 base, __u32 bucket,
+						      __u64 now)
+{
+	struct np_flow *f;
+	int i;
+
+	for (i = 0; i < NP_FLOW_BUCKET; i++) {
+		f = slot_at(base, bucket, i);
+		if (!f || !f->in_use)
+			break;
+		if (flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+			return f;
+	}
+	return NULL;
+}
+
 /*
  * Find the flow's slot on this CPU, or claim one: a free slot of the
- * emptier of its two buckets, else of the stash, else a reclaimable one
- * of any of the three. NULL when all three are full of live flows. The
- * stash is searched only when both buckets are full: a key goes there
- * only then, and slots are never emptied.
+ * emptier of its two buckets; else (both full) a reclaimable slot of
+ * either, then a free one of the stash, then a reclaimable one of the
+ * stash. NULL when all three are full of live flows. The stash is
+ * searched only when both buckets are full: a key goes there only then,
+ * and slots are never emptied. used: what the hit path found (then the
+ * buckets are not searched again), or 0.
  */
 static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 						__u64 h, __u64 now,
 						struct np_pkt *p, bool create,
-						__u32 base)
+						__u32 base, __u32 used)
 {
 	__u32 mask = bucket_mask, a = flow_bucket_a(h, mask);
-	struct probe pa = {}, pb = {}, ps = {};
+	__u32 b = flow_bucket_b(h, a, mask), ua, ub;
+	struct probe pa = {}, ps = {};
 	struct np_flow *f;
 
-	f = probe_bucket(base, a, k, now, &pa);
-	if (f)
-		return f;
-	pb.old = pa.old;
-	f = probe_bucket(base, flow_bucket_b(h, a, mask), k, now, &pb);
-	if (f)
-		return f;
-	ps.old = pb.old;
-	/* (counts, not pointers: the verifier forbids or-ing those) */
-	if (pa.used == NP_FLOW_BUCKET && pb.used == NP_FLOW_BUCKET) {
-		f = probe_bucket(base, mask + 1, k, now, &ps);
+	if (used & NP_SEARCHED) {
+		ua = USED_A(used);
+		ub = USED_B(used);
+	} else {
+		f = probe_bucket(base, a, k, now, &pa);
 		if (f)
 			return f;
+		ua = pa.used;
+		f = probe_bucket(base, b, k, now, &pa);
+		if (f)
+			return f;
+		ub = pa.used;
 	}
-	if (!create)
-		return NULL;
-	f = pb.used < pa.used ? pb.empty : pa.empty;
+	if (ua < NP_FLOW_BUCKET || ub < NP_FLOW_BUCKET) {
+		if (!create)
+			return NULL;
+		f = ub < ua ? slot_at(base, b, ub) : slot_at(base, a, ua);
+		return f ? claim(f, k, p) : NULL;
+	}
+	f = probe_bucket(base, mask + 1, k, now, &ps);
+	if (f || !create)
+		return f;
+	f = reclaimable_in(base, a, now);
+	if (!f)
+		f = reclaimable_in(base, b, now);
 	if (!f)
 		f = ps.empty;
 	if (!f)
@@ -537,7 +570,7 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
  * monitored). A global function: the verifier checks it once, not once
  * per path through the parser.
  */
-__noinline int count_tcp(struct np_pkt *p, __u64 h)
+__noinline int count_tcp(struct np_pkt *p, __u64 h, __u32 used)
 {
 	bool to_srv, from_srv;
 	struct np_flow_key k;
@@ -559,25 +592,26 @@ __noinline int count_tcp(struct np_pkt *p, __u64 h)
 		 * packet seen is the server. Try this packet as a reply
 		 * before creating a flow in its direction.
 		 */
-		f = flow_get(&k, h, now, p, false, base);
+		f = flow_get(&k, h, now, p, false, base, used);
 		if (!f) {
 			struct np_flow_key r;
 
 			make_key(&r, p, false);
 			f = flow_get(&r, flow_hash(&r, &cfg.hkey), now, p,
-				     false, base);
+				     false, base, 0);
 			if (f) {
 				dir = NP_DIR_FROM_SERVER;
 			} else if (!dst_is_server(p, &r)) {
 				make_key(&k, p, false);
 				h = flow_hash(&k, &cfg.hkey);
+				used = 0;
 				dir = NP_DIR_FROM_SERVER;
 			}
 		}
 		if (!f)
-			f = flow_get(&k, h, now, p, true, base);
+			f = flow_get(&k, h, now, p, true, base, used);
 	} else {
-		f = flow_get(&k, h, now, p, true, base);
+		f = flow_get(&k, h, now, p, true, base, used);
 	}
 	if (f)
 		count_dir(&f->dir[dir], p, p->dmac, dir, now);
@@ -617,10 +651,11 @@ static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
  * th: the TCP header, whose first word is the ports.
  */
 static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
-				     const __u8 *th, __u64 *hash)
+				     const __u8 *th, __u64 *hash, __u32 *used)
 {
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
 	__u32 a, b, i, idx, zero = 0, srv = 0, cli = 0, *last;
+	__u32 ua = NP_FLOW_BUCKET;
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
@@ -673,16 +708,23 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 		if (!f)
 			return false;
 		if (!f->in_use) {
-			if (i >= NP_FLOW_BUCKET)
+			if (i >= NP_FLOW_BUCKET) {
+				*used = NP_SEARCHED | ua |
+					(i - NP_FLOW_BUCKET) << 8;
 				return false;
+			}
+			ua = i;
 			i = NP_FLOW_BUCKET - 1;
 			continue;
 		}
 		if (flow_is(f, q0, q1, q2, q3, q4))
 			break;
 	}
-	if (i == 2 * NP_FLOW_BUCKET)
-		return false;		/* both full: the stash, if anywhere */
+	if (i == 2 * NP_FLOW_BUCKET) {
+		/* bucket b full; the key may be in the stash */
+		*used = NP_SEARCHED | ua | NP_FLOW_BUCKET << 8;
+		return false;
+	}
 	if (last)
 		*last = idx;
 hit:
@@ -717,7 +759,7 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
  * count_tcp() with *hash set) or GRE (left for parse_encap()).
  */
 static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
-				       __u64 *hash)
+				       __u64 *hash, __u32 *used)
 {
 	struct np_hdrs h;
 	struct cursor c;
@@ -756,7 +798,7 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
 		 */
 		if (!cfg.clock_ns)
 			np_clock_start();
-		if (flow_hit(p, &h, c.pos, hash))
+		if (flow_hit(p, &h, c.pos, hash, used))
 			return NP_STAT_MATCHED;
 		copy_addrs(p, &h);
 		return NP_LEVEL_SLOW;
@@ -775,18 +817,19 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
  * checks it once rather than once per path through the outer frame; the
  * outer level stays inline because a call costs as much as the parse.
  */
-__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p, __u64 *hash)
+__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p, __u64 *hash,
+			   __u32 *used)
 {
 	struct cursor c;
 	int proto;
 
-	if (!p || !hash || cursor_at(ctx, p, &c))
+	if (!p || !hash || !used || cursor_at(ctx, p, &c))
 		return NP_STAT_UNSUPPORTED;	/* deeper than NP_MAX_OFFSET */
 	proto = parse_gre(&c, p);
 	if (proto < 0)
 		return -proto;
 	p->off = c.pos - (void *)(long)ctx->data;
-	proto = parse_level(ctx, p, hash);
+	proto = parse_level(ctx, p, hash, used);
 	/* one level of encapsulation; GRE inside GRE is not ours */
 	return proto == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : proto;
 }
@@ -795,11 +838,12 @@ __noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p, __u64 *hash)
 static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
 {
 	__u64 hash = 0;
-	int out = parse_level(ctx, p, &hash);
+	__u32 used = 0;
+	int out = parse_level(ctx, p, &hash, &used);
 
 	if (out == NP_LEVEL_GRE)
-		out = parse_encap(ctx, p, &hash);
-	return out == NP_LEVEL_SLOW ? count_tcp(p, hash) : out;
+		out = parse_encap(ctx, p, &hash, &used);
+	return out == NP_LEVEL_SLOW ? count_tcp(p, hash, used) : out;
 }
 
 /* Classify one frame and count its outcome; returns the XDP action. */
