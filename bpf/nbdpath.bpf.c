@@ -41,6 +41,63 @@ struct {
 	__type(value, struct np_flow);
 } np_flows SEC(".maps");
 
+/*
+ * One 64-bit word per bucket of np_flows (stash included), in the same
+ * per-CPU partitions, bucket_mask + 2 words each: byte i is 0 while slot
+ * i is free, else 0x80 | 7 bits of its key's hash. The hit path compares
+ * a bucket's eight tags at once and reads only the slots whose tag is
+ * the key's: a new flow costs two loads, not sixteen slot compares.
+ * Only the program uses it, and only this CPU writes its partition,
+ * always together with the slot.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NP_FLOW_MIN_BUCKETS + 1);	/* resized */
+	__type(key, __u32);
+	__type(value, __u64);
+} np_tags SEC(".maps");
+
+#define BYTES_01	0x0101010101010101ull
+#define BYTES_80	0x8080808080808080ull
+
+static __always_inline __u64 flow_tag(__u64 h)
+{
+	return 0x80 | ((h >> 16) & 0x7f);
+}
+
+/*
+ * The high bit of each byte of x that is zero; exact for the lowest
+ * such byte, perhaps also set above it (a borrow): callers check.
+ */
+static __always_inline __u64 zero_bytes(__u64 x)
+{
+	return (x - BYTES_01) & ~x & BYTES_80;
+}
+
+/*
+ * The byte of the lowest bit of m (bits 8i + 7 only): 1 << 8i times
+ * bytes 7..0 puts 7 - i in the top byte. BPF has no count-trailing-zeros.
+ */
+static __always_inline __u32 byte_index(__u64 m)
+{
+	return 7 - (__u32)((((m & -m) >> 7) * 0x0706050403020100ull) >> 56);
+}
+
+/* Slots in use in a bucket of these tags (they fill in order). */
+static __always_inline __u32 tags_used(__u64 tags)
+{
+	__u64 z = zero_bytes(tags);
+
+	return z ? byte_index(z) : NP_FLOW_BUCKET;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_pkt);
+} np_scratch SEC(".maps");
+
 struct np_counters {
 	__u64 c[NP_STAT_MAX];
 };
@@ -380,11 +437,26 @@ static __always_inline __u32 cpu_base(void)
 	return bpf_get_smp_processor_id() * n_slots;
 }
 
-/* What a search of one bucket found besides the key. */
+/* ...and its partition of np_tags */
+static __always_inline __u32 tags_base(void)
+{
+	return bpf_get_smp_processor_id() * (bucket_mask + 2);
+}
+
+/* Slot i of bucket now holds a key of tag (nonzero), or is free (0). */
+static __always_inline void set_tag(__u32 bucket, __u32 i, __u64 tag)
+{
+	__u32 ti = tags_base() + bucket;
+	__u64 *t = bpf_map_lookup_elem(&np_tags, &ti);
+
+	if (t)
+		*t = (*t & ~(0xffull << (8 * i))) | tag << (8 * i);
+}
+
+/* What a search of one bucket found besides the key: indexes in it. */
 struct probe {
-	struct np_flow *empty;		/* the bucket's first free slot */
-	struct np_flow *old;		/* a reclaimable slot (any bucket) */
 	__u32 used;			/* slots in use before the free one */
+	__u32 old;			/* a reclaimable slot, or NP_FLOW_BUCKET */
 };
 
 static __always_inline struct np_flow *
@@ -392,25 +464,24 @@ probe_bucket(__u32 base, __u32 bucket, const struct np_flow_key *k,
 	     __u64 now, struct probe *pr)
 {
 	struct np_flow *f;
-	int i;
+	__u32 i;
 
-	pr->empty = NULL;
 	pr->used = NP_FLOW_BUCKET;
+	pr->old = NP_FLOW_BUCKET;
 	for (i = 0; i < NP_FLOW_BUCKET; i++) {
 		f = slot_at(base, bucket, i);
 		if (!f)
 			break;
 		if (!f->in_use) {
 			/* used slots come first: the key is not further on */
-			pr->empty = f;
 			pr->used = i;
 			break;
 		}
 		if (key_eq(&f->key, k))
 			return f;
-		if (!pr->old && flow_reclaimable(f, now, cfg.idle_ns,
-						 cfg.closed_ns))
-			pr->old = f;
+		if (pr->old == NP_FLOW_BUCKET &&
+		    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+			pr->old = i;
 	}
 	return NULL;
 }
@@ -432,21 +503,35 @@ static __always_inline struct np_flow *claim(struct np_flow *f,
 #define USED_A(u)	((u) & 0xff)	/* ...a's first free slot (or 8) */
 #define USED_B(u)	(((u) >> 8) & 0xff)
 
-/* A reclaimable slot of bucket, or NULL. */
-static __always_inline struct np_flow *reclaimable_in(__u32 base, __u32 bucket,
-						      __u64 now)
+/* The index of a reclaimable slot of bucket, or NP_FLOW_BUCKET. */
+static __always_inline __u32 reclaimable_in(__u32 base, __u32 bucket,
+					    __u64 now)
 {
 	struct np_flow *f;
-	int i;
+	__u32 i;
 
 	for (i = 0; i < NP_FLOW_BUCKET; i++) {
 		f = slot_at(base, bucket, i);
 		if (!f || !f->in_use)
 			break;
 		if (flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
-			return f;
+			return i;
 	}
-	return NULL;
+	return NP_FLOW_BUCKET;
+}
+
+/* Claim slot i of bucket for k: its tag too. */
+static __always_inline struct np_flow *claim_at(__u32 base, __u32 bucket,
+						__u32 i,
+						const struct np_flow_key *k,
+						__u64 h, struct np_pkt *p)
+{
+	struct np_flow *f = slot_at(base, bucket, i);
+
+	if (!f)
+		return NULL;
+	set_tag(bucket, i, flow_tag(h));
+	return claim(f, k, p);
 }
 
 /*
@@ -458,13 +543,17 @@ static __always_inline struct np_flow *reclaimable_in(__u32 base, __u32 bucket,
  * and slots are never emptied. used: what the hit path found (then the
  * buckets are not searched again), or 0.
  */
+#define NP_CREATE	0x20000		/* flow_get(): claim a slot if absent */
+
 static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
-						__u64 h, __u64 now,
-						struct np_pkt *p, bool create,
-						__u32 base, __u32 used)
+					   __u64 h, struct np_pkt *p,
+					   __u32 used)
 {
 	__u32 mask = bucket_mask, a = flow_bucket_a(h, mask);
-	__u32 b = flow_bucket_b(h, a, mask), ua, ub;
+	bool create = used & NP_CREATE;
+	__u32 base = cpu_base();
+	__u64 now = cfg.clock_ns;
+	__u32 b = flow_bucket_b(h, a, mask), ua, ub, i;
 	struct probe pa = {}, ps = {};
 	struct np_flow *f;
 
@@ -484,24 +573,25 @@ static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 	if (ua < NP_FLOW_BUCKET || ub < NP_FLOW_BUCKET) {
 		if (!create)
 			return NULL;
-		f = ub < ua ? slot_at(base, b, ub) : slot_at(base, a, ua);
-		return f ? claim(f, k, p) : NULL;
+		if (ub < ua)
+			return claim_at(base, b, ub, k, h, p);
+		return claim_at(base, a, ua, k, h, p);
 	}
 	f = probe_bucket(base, mask + 1, k, now, &ps);
 	if (f || !create)
 		return f;
-	f = reclaimable_in(base, a, now);
-	if (!f)
-		f = reclaimable_in(base, b, now);
-	if (!f)
-		f = ps.empty;
-	if (!f)
-		f = ps.old;
-	if (!f) {
-		p->table_full = 1;
-		return NULL;
-	}
-	return claim(f, k, p);
+	i = reclaimable_in(base, a, now);
+	if (i < NP_FLOW_BUCKET)
+		return claim_at(base, a, i, k, h, p);
+	i = reclaimable_in(base, b, now);
+	if (i < NP_FLOW_BUCKET)
+		return claim_at(base, b, i, k, h, p);
+	if (ps.used < NP_FLOW_BUCKET)
+		return claim_at(base, mask + 1, ps.used, k, h, p);
+	if (ps.old < NP_FLOW_BUCKET)
+		return claim_at(base, mask + 1, ps.old, k, h, p);
+	p->table_full = 1;
+	return NULL;
 }
 
 static __always_inline void make_key(struct np_flow_key *k,
@@ -551,7 +641,7 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
 	lo = addr_cmp(p->saddr, p->daddr);
 	if (!lo)
 		lo = bpf_ntohs(p->sport) < bpf_ntohs(p->dport) ? -1 : 1;
-	/* c is the caller's scratch key: the stack has no room for more */
+	/* c is the caller's key, used as scratch: it rebuilds it */
 	make_key(c, p, lo > 0);
 	v.server_is_lo = lo > 0;	/* this packet's destination */
 	if (!bpf_map_update_elem(&np_orient, c, &v, BPF_NOEXIST))
@@ -575,13 +665,11 @@ __noinline int count_tcp(struct np_pkt *p, __u64 h, __u32 used)
 	bool to_srv, from_srv;
 	struct np_flow_key k;
 	struct np_flow *f;
-	__u32 base;
 	__u64 now;
 	int dir;
 
 	if (!p)
 		return NP_STAT_MALFORMED;
-	base = cpu_base();
 	to_srv = p->to_server;
 	from_srv = p->from_server;
 	now = cfg.clock_ns;		/* started by parse_level() */
@@ -590,28 +678,31 @@ __noinline int count_tcp(struct np_pkt *p, __u64 h, __u32 used)
 	if (to_srv && from_srv) {
 		/* Both ports monitored: the destination of the first
 		 * packet seen is the server. Try this packet as a reply
-		 * before creating a flow in its direction.
+		 * before creating a flow in its direction. One key on the
+		 * stack, rebuilt as needed: the stack has no room for two.
 		 */
-		f = flow_get(&k, h, now, p, false, base, used);
+		f = flow_get(&k, h, p, used);
 		if (!f) {
-			struct np_flow_key r;
+			__u64 hr;
 
-			make_key(&r, p, false);
-			f = flow_get(&r, flow_hash(&r, &cfg.hkey), now, p,
-				     false, base, 0);
+			make_key(&k, p, false);
+			hr = flow_hash(&k, &cfg.hkey);
+			f = flow_get(&k, hr, p, 0);
 			if (f) {
 				dir = NP_DIR_FROM_SERVER;
-			} else if (!dst_is_server(p, &r)) {
+			} else if (dst_is_server(p, &k)) {
+				make_key(&k, p, true);
+			} else {
 				make_key(&k, p, false);
-				h = flow_hash(&k, &cfg.hkey);
+				h = hr;
 				used = 0;
 				dir = NP_DIR_FROM_SERVER;
 			}
 		}
 		if (!f)
-			f = flow_get(&k, h, now, p, true, base, used);
+			f = flow_get(&k, h, p, used | NP_CREATE);
 	} else {
-		f = flow_get(&k, h, now, p, true, base, used);
+		f = flow_get(&k, h, p, used | NP_CREATE);
 	}
 	if (f)
 		count_dir(&f->dir[dir], p, p->dmac, dir, now);
@@ -651,11 +742,12 @@ static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
  * th: the TCP header, whose first word is the ports.
  */
 static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
-				     const __u8 *th, __u64 *hash, __u32 *used)
+				     const __u8 *th, __u64 *hash, __u32 *usedp)
 {
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
-	__u32 a, b, i, idx, zero = 0, srv = 0, cli = 0, *last;
-	__u32 ua = NP_FLOW_BUCKET;
+	__u32 a, b, i, idx, zero = 0, srv = 0, cli = 0, *last, cpu, ti;
+	__u32 used = 0;
+	__u64 tag;
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
@@ -699,32 +791,35 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 	*hash = x;
 	a = flow_bucket_a(x, mask);
 	b = flow_bucket_b(x, a, mask);
-	base = cpu_base();
-	/* bucket a, then b; a free slot ends a bucket (see bpf/flow.h) */
-	for (i = 0; i < 2 * NP_FLOW_BUCKET; i++) {
-		idx = base + (i < NP_FLOW_BUCKET ? a : b) * NP_FLOW_BUCKET +
-		      (i & (NP_FLOW_BUCKET - 1));
-		f = bpf_map_lookup_elem(&np_flows, &idx);
-		if (!f)
+	cpu = bpf_get_smp_processor_id();
+	base = cpu * n_slots;
+	ti = cpu * (mask + 2) + a;
+	tag = flow_tag(x) * BYTES_01;
+	/* the slots of bucket a, then b, whose tag is the key's */
+	for (i = 0; i < 2; i++) {
+		__u32 bucket = i ? b : a, j, k;
+		__u64 *tp, tags, m;
+
+		ti = cpu * (mask + 2) + bucket;
+		tp = bpf_map_lookup_elem(&np_tags, &ti);
+		if (!tp)
 			return false;
-		if (!f->in_use) {
-			if (i >= NP_FLOW_BUCKET) {
-				*used = NP_SEARCHED | ua |
-					(i - NP_FLOW_BUCKET) << 8;
-				return false;
-			}
-			ua = i;
-			i = NP_FLOW_BUCKET - 1;
-			continue;
+		tags = *tp;
+		m = zero_bytes(tags ^ tag);
+		for (k = 0; k < NP_FLOW_BUCKET && m; k++) {
+			j = byte_index(m);
+			m &= m - 1;
+			idx = base + bucket * NP_FLOW_BUCKET + j;
+			f = bpf_map_lookup_elem(&np_flows, &idx);
+			if (f && flow_is(f, q0, q1, q2, q3, q4))
+				goto found;
 		}
-		if (flow_is(f, q0, q1, q2, q3, q4))
-			break;
+		used |= tags_used(tags) << (8 * i);
 	}
-	if (i == 2 * NP_FLOW_BUCKET) {
-		/* bucket b full; the key may be in the stash */
-		*used = NP_SEARCHED | ua | NP_FLOW_BUCKET << 8;
-		return false;
-	}
+	/* not in its buckets: new, or in the stash when both are full */
+	*usedp = NP_SEARCHED | used;
+	return false;
+found:
 	if (last)
 		*last = idx;
 hit:
@@ -849,14 +944,21 @@ static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
 /* Classify one frame and count its outcome; returns the XDP action. */
 static __always_inline int np_frame(struct xdp_md *ctx)
 {
-	struct np_pkt p;
 	struct np_counters *cnt;
+	struct np_pkt *pp;
 	__u32 zero = 0;
 	int out;
 
-	*(__u64 *)&p = 0;	/* the flags */
-	p.off = 0;
-	out = classify(ctx, &p);
+	/* this CPU's np_pkt: the stack has no room for it beside the
+	 * hit path's registers and count_tcp()'s frame
+	 */
+	pp = bpf_map_lookup_elem(&np_scratch, &zero);
+	if (!pp)
+		return cfg.action;	/* cannot happen: a 1-entry array */
+	*(__u64 *)pp = 0;	/* the flags */
+	pp->off = 0;
+	out = classify(ctx, pp);
+#define p (*pp)
 
 	cnt = bpf_map_lookup_elem(&np_stats, &zero);
 	if (!cnt)
@@ -882,6 +984,7 @@ static __always_inline int np_frame(struct xdp_md *ctx)
 		cnt->c[NP_STAT_RECLAIMED]++;
 	if (p.neigh)
 		cnt->c[NP_STAT_NEIGH]++;
+#undef p
 	return cfg.action;
 }
 

@@ -116,6 +116,9 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	else if ((e = np_hkey_random(&skel->data->cfg.hkey)))
 		goto fail;
 	e = bpf_map__set_max_entries(skel->maps.np_flows, slots * ncpu);
+	if (!e)
+		e = bpf_map__set_max_entries(skel->maps.np_tags,
+					     (buckets + 1) * ncpu);
 	if (e)
 		goto fail;
 	np_prog_set_ports(skel, o->ports, o->n_ports);
