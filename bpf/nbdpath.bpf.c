@@ -52,6 +52,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* tests empty it */
 	__uint(max_entries, NP_FLOW_MIN_BUCKETS + 1);	/* resized */
 	__type(key, __u32);
 	__type(value, __u64);

@@ -495,3 +495,238 @@ void test_table_capacity(void)
 out:
 	tp_close(&t);
 }
+
+/* ---- the keyed hash and the promise of --max-flows ---- */
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include "../bpf/flow.h"
+#include "bench_bare.skel.h"
+
+/* Where flow_frame()-like segments keep the client's address and port. */
+#define ETH_IP_TCP	(14 + 20)
+
+/* The key of a data mover 10.0.28.50:port to IP_ESX:902, as stored. */
+static void mover_key(struct np_flow_key *k, __u16 port)
+{
+	tp_key(k, IP_ESX, NBD_PORT, IP_RUBRIK, port);
+}
+
+static void mover_frame(struct frame *f, __u16 port)
+{
+	frame_seg(f, &(struct seg){
+		.dmac = MAC_VMK0, .smac = MAC_GW,
+		.saddr = IP_RUBRIK, .daddr = IP_ESX,
+		.sport = port, .dport = NBD_PORT, .flags = FRAME_TH_SYN,
+	});
+}
+
+/* Both buckets of k in a table of mask + 1 buckets, under hk. */
+static void buckets_of(const struct np_flow_key *k, const struct np_hkey *hk,
+		       __u32 mask, __u32 *a, __u32 *b)
+{
+	__u64 h = flow_hash(k, hk);
+
+	*a = flow_bucket_a(h, mask);
+	*b = flow_bucket_b(h, *a, mask);
+}
+
+/*
+ * A sender who knows the hash can pick client ports whose two buckets
+ * are the same pair, and fill them and the stash: the next flow of that
+ * pair is refused. With the secret of another load, the same flows
+ * spread and every one fits; and no two loads draw the same secret.
+ */
+void test_table_keyed_hash(void)
+{
+	static const __u64 r0[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	static const __u64 r1[12] = { 0x9e3779b9, 0x7f4a7c15, 0x85ebca6b,
+				      0xc2b2ae35, 0x27d4eb2f, 0x165667b1,
+				      0xd3a2646c, 0xfd7046c5, 0xb55a4f09,
+				      0x14d049bb, 0x94d049bb133111ebull, 3 };
+	struct np_prog_opts o = { .max_flows = 64 };
+	__u32 mask, a, b, n = 0, ports[NSLOTS + 1];
+	struct np_hkey k0, k1;
+	struct np_flow_key k;
+	struct tprog t = {}, u = {};
+	__u64 want[NP_STAT_MAX] = {};
+	struct frame f;
+
+	np_hkey_set(&k0, r0);
+	np_hkey_set(&k1, r1);
+	o.hkey = &k0;
+	if (!tp_load(&t, &o))
+		goto out;
+	mask = t.skel->rodata->bucket_mask;
+	if (!ASSERT_EQ(mask, 15, "16 buckets for --max-flows 64"))
+		goto out;
+	/* 25 client ports whose buckets are 0 and 1 under k0 */
+	for (__u32 port = 1024; port < 65535 && n <= NSLOTS; port++) {
+		mover_key(&k, port);
+		buckets_of(&k, &k0, mask, &a, &b);
+		if ((a | b) == 1)
+			ports[n++] = port;
+	}
+	if (!ASSERT_EQ(n, NSLOTS + 1, "crafted flows"))
+		goto out;
+	for (__u32 i = 0; i <= NSLOTS; i++) {
+		mover_frame(&f, ports[i]);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_PACKETS] = NSLOTS + 1;
+	want[NP_STAT_MATCHED] = NSLOTS + 1;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats(&t, want) || !tp_read_n(&t, NSLOTS))
+		goto out;
+
+	o.hkey = &k1;
+	if (!tp_load(&u, &o))
+		goto out;
+	for (__u32 i = 0; i <= NSLOTS; i++) {
+		mover_frame(&f, ports[i]);
+		if (!tp_run(&u, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_TABLE_FULL] = 0;
+	if (!tp_stats(&u, want) || !tp_read_n(&u, NSLOTS + 1))
+		goto out;
+	tp_close(&u);
+
+	/* the loader's own secret: drawn anew at every load */
+	o.hkey = NULL;
+	tp_close(&t);
+	if (!tp_load(&t, &o) || !tp_load(&u, &o))
+		goto out;
+	ASSERT_TRUE(memcmp(&t.skel->data->cfg.hkey, &u.skel->data->cfg.hkey,
+			   sizeof(k0)), "two loads, two secrets");
+	ASSERT_EQ(t.skel->data->cfg.hkey.mul & 1, 1, "the multiplier is odd");
+out:
+	tp_close(&u);
+	tp_close(&t);
+}
+
+/* Empty this CPU's flow table, tags and last-hit slot, between trials. */
+static bool table_empty(struct tprog *t, void *flows, size_t flows_len,
+			void *tags, size_t tags_len)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 zero = 0, *last = calloc(ncpu, 8);
+	bool ok;
+
+	memset(flows, 0, flows_len);
+	memset(tags, 0, tags_len);
+	ok = ASSERT_TRUE(last, "calloc") &&
+	     ASSERT_OK(bpf_map_update_elem(bpf_map__fd(t->skel->maps.np_last),
+					   &zero, last, BPF_ANY), "np_last");
+	free(last);
+	return ok;
+}
+
+static void *map_rw(int fd, size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * --max-flows N holds N flows, whatever the secret: trials of N new
+ * flows (random client addresses and ports, a random secret each) into
+ * an empty table of --max-flows N through BPF_PROG_TEST_RUN, none
+ * refused, every one in a slot. The sizes put the table at its fullest,
+ * two thirds of the buckets' slots (1.5 N rounded up to a power of two
+ * of buckets is 1.5 N, give or take a slot). A test run with repeat
+ * costs an RCU grace period or two, so make check runs 157 trials;
+ * NP_TABLE_TRIALS multiplies them
+ * (make bench runs 20 times as many).
+ */
+void test_table_holds(void)
+{
+	static const struct { __u32 n, trials; } sizes[] = {
+		{ 10, 50 }, { 85, 50 }, { 341, 30 }, { 2730, 20 },
+		{ 10922, 5 }, { 43690, 2 },
+	};
+	const char *env_trials = getenv("NP_TABLE_TRIALS");
+	__u32 mult = env_trials ? strtoul(env_trials, NULL, 10) : 1;
+	struct bench_bare_bpf *bb = NULL;
+	struct tprog t = {};
+	struct frame f;
+	__u64 total = 0;
+
+	if (!mult)
+		mult = 1;
+	bb = bench_bare_bpf__open_and_load();
+	if (!ASSERT_TRUE(bb, "bench_bare") || !tp_pin(0))
+		goto out;
+	/* bench_fresh rewrites the client's last two address bytes and
+	 * port every repetition, then tail-calls the program under test
+	 */
+	mover_frame(&f, 1024);
+	bb->bss->addr_off = ETH_IP_TCP - 20 + 12 + 2;
+	bb->bss->port_off = ETH_IP_TCP;
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct np_prog_opts o = { .max_flows = sizes[s].n };
+		size_t flows_len, tags_len;
+		void *flows = NULL, *tags = NULL;
+		__u32 zero = 0, fd;
+		int ncpu = libbpf_num_possible_cpus();
+
+		if (!tp_load(&t, &o))
+			goto out;
+		if (!ASSERT_EQ((t.maps.n_slots - NP_FLOW_BUCKET) * 2 / 3,
+			       sizes[s].n, "two thirds full at N flows"))
+			goto out;
+		flows_len = (size_t)t.maps.n_slots * ncpu * sizeof(struct np_flow);
+		tags_len = (size_t)(t.maps.n_slots / NP_FLOW_BUCKET) * ncpu * 8;
+		flows = map_rw(t.maps.flows, flows_len);
+		tags = map_rw(bpf_map__fd(t.skel->maps.np_tags), tags_len);
+		fd = bpf_program__fd(t.skel->progs.nbdpath_xdp);
+		if (!ASSERT_TRUE(flows && tags, "mmap the table") ||
+		    !ASSERT_OK(bpf_map_update_elem(
+				bpf_map__fd(bb->maps.bench_next), &zero, &fd,
+				BPF_ANY), "bench_next"))
+			goto next;
+		for (__u32 i = 0; i < sizes[s].trials * mult; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, ro,
+				    .data_in = f.data, .data_size_in = f.len,
+				    .repeat = sizes[s].n);
+			__u64 want[NP_STAT_MAX] = {};
+			__u32 seq, held = 0;
+
+			if (!table_empty(&t, flows, flows_len, tags, tags_len) ||
+			    !ASSERT_OK(np_hkey_random(&t.skel->data->cfg.hkey),
+				       "secret") ||
+			    !ASSERT_TRUE(getrandom(&seq, sizeof(seq), 0) ==
+					 sizeof(seq), "getrandom"))
+				break;
+			/* distinct keys: at most 4e9 of them from any start */
+			bb->bss->seq = seq % 1000000000u;
+			if (!tp_stats_delta(&t, want) ||
+			    !ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(
+				bb->progs.bench_fresh), &ro), "test run") ||
+			    !ASSERT_EQ(ro.retval, XDP_DROP, "action"))
+				break;
+			want[NP_STAT_PACKETS] = sizes[s].n;
+			want[NP_STAT_MATCHED] = sizes[s].n;
+			if (!tp_stats_delta(&t, want))
+				break;
+			for (size_t j = 0; j < (size_t)t.maps.n_slots * ncpu; j++)
+				held += ((struct np_flow *)flows)[j].in_use;
+			if (!ASSERT_EQ(held, sizes[s].n, "flows in slots"))
+				break;
+			total++;
+		}
+next:
+		if (flows)
+			munmap(flows, flows_len);
+		if (tags)
+			munmap(tags, tags_len);
+		tp_close(&t);
+	}
+	printf("%llu trials, none lost a flow\n", (unsigned long long)total);
+out:
+	tp_close(&t);
+	bench_bare_bpf__destroy(bb);
+}
