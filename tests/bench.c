@@ -4,8 +4,8 @@
  *
  *   bench prog   [--repeat N] [--rounds R] [--cpu C] [--base OBJ]
  *   bench live   --dev IFACE --count N [--rate PPS] [--batch B] [--size S]
- *                [--recv bare:PEER | nbdpath:PEER | pin:DIR | none]
- *                [--key PREFIX] [--cpu C]
+ *                [--recv bare:PEER | nbdpath:PEER | pin:DIR |
+ *                 base:PEER:OBJ | none] [--key PREFIX] [--cpu C] [--spread C2]
  *   bench poll   [--flows N] [--max-flows N] [--polls R] [--cpu C]
  *   bench report SAMPLES JSON
  *
@@ -531,9 +531,10 @@ static __u64 percpu_sum(int fd)
 }
 
 struct receiver {
-	enum { RX_NONE, RX_BARE, RX_NBDPATH, RX_PIN } kind;
+	enum { RX_NONE, RX_BARE, RX_NBDPATH, RX_PIN, RX_BASE } kind;
 	struct bench_count_bpf *count;
 	struct nbdpath_bpf *np;
+	struct base base;
 	struct bpf_link *link;
 	int stats_fd;
 };
@@ -575,6 +576,26 @@ static void rx_open(struct receiver *rx, const char *spec)
 		rx->link = bpf_program__attach_xdp(rx->np->progs.nbdpath_xdp,
 						   ifindex_of(arg));
 		rx->stats_fd = bpf_map__fd(rx->np->maps.np_stats);
+	} else if (!strncmp(spec, "base:", 5)) {
+		/* base:PEER:OBJ, the program of another commit */
+		char dev[64];
+		const char *obj = strchr(arg, ':');
+
+		if (!obj || obj - arg >= (long)sizeof(dev))
+			die("bad --recv '%s'", spec);
+		snprintf(dev, sizeof(dev), "%.*s", (int)(obj - arg), arg);
+		rx->kind = RX_BASE;
+		load_base(&rx->base, obj + 1, 0, false);
+		rx->link = bpf_program__attach_xdp(
+			bpf_object__find_program_by_name(rx->base.obj,
+							 "nbdpath_xdp"),
+			ifindex_of(dev));
+		rx->stats_fd = rx->base.stats_fd;
+		arg = dev;
+		if (!rx->link)
+			die("attaching the receiver to %s: %s", arg,
+			    strerror(errno));
+		return;
 	} else if (!strncmp(spec, "pin:", 4)) {
 		/* a running `nbdpath run`: its pinned counters */
 		rx->kind = RX_PIN;
@@ -605,6 +626,9 @@ static __u64 rx_stat(const struct receiver *rx, enum np_stat stat)
 		err = np_read_stats(rx->stats_fd, c);
 		if (err)
 			die("reading np_stats: %s", strerror(-err));
+		/* the base program counted NP_STAT_PACKETS itself too */
+		if (rx->kind == RX_BASE && stat == NP_STAT_PACKETS)
+			return c[stat] / 2;
 		return c[stat];
 	}
 }
@@ -619,6 +643,8 @@ static void rx_close(struct receiver *rx)
 	bpf_link__destroy(rx->link);
 	bench_count_bpf__destroy(rx->count);
 	nbdpath_bpf__destroy(rx->np);
+	if (rx->kind == RX_BASE)
+		bpf_object__close(rx->base.obj);
 	if (rx->kind == RX_PIN && rx->stats_fd >= 0)
 		close(rx->stats_fd);
 }
@@ -686,9 +712,13 @@ static int cmd_live(int argc, char **argv)
 		{ "recv", required_argument, NULL, 'R' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "spread", required_argument, NULL, 'S' },
 		{}
 	};
 	const char *dev = NULL, *recv = "none", *key = "live";
+	static struct frame back;
+	int spread = -1;
+	pid_t child = 0;
 	__u64 count = 0, rate = 0, sent = 0, rx0, rx1, tx0, tx1, m0;
 	__u32 batch = 64, size = 1514;
 	struct xdp_md ctx = {};
@@ -724,12 +754,17 @@ static int cmd_live(int argc, char **argv)
 		case 'c':
 			cpu = parse_num(optarg, "--cpu");
 			break;
+		case 'S':
+			spread = parse_num(optarg, "--spread");
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!dev || !count)
 		die("live needs --dev and --count");
+	if (spread >= 0 && rate)
+		die("--spread sends as fast as it can: no --rate");
 	if (size < 54 + 14 || size > 1514)
 		die("--size must be 68..1514");
 	/*
@@ -761,9 +796,33 @@ static int cmd_live(int argc, char **argv)
 	m0 = rx_stat(&rx, NP_STAT_MATCHED);
 	tx0 = percpu_sum(bpf_map__fd(tx->maps.tx_count));
 	t0 = now_s();
+	if (spread >= 0) {
+		/*
+		 * A second generator on CPU spread sends the client's
+		 * side of the same flow: the veth peer receives each on
+		 * the queue (and the CPU) it was sent from, as a
+		 * multi-queue NIC spreads a flow's two directions.
+		 */
+		build_frame(&back, FR_REQUEST, size - 54, NULL, NULL);
+		child = fork();
+		if (child < 0)
+			die("fork: %s", strerror(errno));
+		if (!child) {
+			pin_cpu(spread);
+			live_run(fd, &back, &ctx, count, batch);
+			_exit(0);
+		}
+	}
 	if (!rate) {
 		live_run(fd, &f, &ctx, count, batch);
 		sent = count;
+	}
+	if (child > 0) {
+		int st;
+
+		if (waitpid(child, &st, 0) != child || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			die("the second generator failed");
 	}
 	/*
 	 * Paced: quarter-second chunks, each one's spin set so that the
@@ -807,7 +866,7 @@ static int cmd_live(int argc, char **argv)
 		printf("%s.lost %lld\n", key, (long long)(tx1 - tx0) -
 					      (long long)(rx1 - rx0));
 	}
-	if (rx.kind == RX_NBDPATH || rx.kind == RX_PIN)
+	if (rx.kind == RX_NBDPATH || rx.kind == RX_PIN || rx.kind == RX_BASE)
 		printf("%s.matched %llu\n", key, (unsigned long long)
 		       (rx_stat(&rx, NP_STAT_MATCHED) - m0));
 	rx_close(&rx);
@@ -966,16 +1025,33 @@ struct figure {
  */
 static const struct figure figures[] = {
 	{ "prog.bare_ns", "test run: bare XDP_DROP (harness)", "ns", NONE, 0, 1 },
-	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", LE, 30, 1 },
-	{ "prog.miss_ns", "test run: non-matching port, over bare", "ns", LE, 5, 1 },
+	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_hit_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.hit_ratio", "test run: hit, nbdpath / base", "ratio", LE, 0.5, 3 },
+	{ "prog.ack_ns", "test run: hit, client's ACK, over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_ack_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.ack_ratio", "test run: ACK hit, nbdpath / base", "ratio", LE, 0.5, 3 },
+	{ "prog.miss_ns", "test run: non-matching port, over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_miss_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.miss_diff_ns", "test run: non-matching, nbdpath - base", "ns", LE, 0, 1 },
 	{ "prog.erspan_ns", "test run: ERSPAN II hit, over bare", "ns", NONE, 0, 1 },
-	{ "prog.new_ns", "test run: new flow each packet, over bare", "ns", LE, 300, 1 },
-	{ "prog.new_cached_ns", "test run: the same, 1024-slot table", "ns", NONE, 0, 1 },
+	{ "prog.new_ns", "test run: new flow each packet, over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_new_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.new_ratio", "test run: new flow, nbdpath / base", "ratio", LE, 1.0, 3 },
+	{ "prog.new_cached_ns", "test run: new flow, 1024-flow table", "ns", NONE, 0, 1 },
+	{ "table.trials", "table: trials of N flows in --max-flows N", "trials", NONE, 0, 0 },
+	{ "table.lost", "table: trials that lost a flow", "trials", EQ, 0, 0 },
 	{ "live.bare.pps", "live: bare count-and-drop", "pps", NONE, 0, 0 },
 	{ "live.np.pps", "live: nbdpath run", "pps", NONE, 0, 0 },
 	{ "live.ratio", "live: nbdpath / bare", "ratio", GE, 0.85, 3 },
+	{ "live.base_ratio", "live: base program / bare", "ratio", NONE, 0, 3 },
 	{ "live.extra_ns", "live: nbdpath's extra time per frame", "ns", NONE, 0, 1 },
 	{ "live.np.lost", "live: frames sent, not counted", "frames", EQ, 0, 0 },
+	{ "spread.bare.pps", "live, 2 CPUs: bare count-and-drop", "pps", NONE, 0, 0 },
+	{ "spread.np.pps", "live, 2 CPUs: nbdpath run", "pps", NONE, 0, 0 },
+	{ "spread.ratio", "live, 2 CPUs: nbdpath / bare", "ratio", GE, 0.85, 3 },
+	{ "spread.base_ratio", "live, 2 CPUs: base program / bare", "ratio", NONE, 0, 3 },
+	{ "spread.np.lost", "live, 2 CPUs: frames sent, not counted", "frames", EQ, 0, 0 },
 	{ "cap.offered_pps", "capture: offered rate", "pps", NONE, 0, 0 },
 	{ "cap.np.fraction", "capture: nbdpath counted / sent", "ratio", EQ, 1, 4 },
 	{ "cap.td.fraction", "capture: tcpdump captured / sent", "ratio", NONE, 0, 4 },
@@ -1067,10 +1143,44 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/*
+ * The CPU vulnerability mitigations in force, "name: state; ...": they
+ * set what a call or a return costs, which is most of what moves the
+ * per-packet figures from one machine to another.
+ */
+static void mitigations(char *buf, size_t len)
+{
+	glob_t g;
+	size_t n = 0;
+
+	snprintf(buf, len, "unknown");
+	if (glob("/sys/devices/system/cpu/vulnerabilities/*", 0, NULL, &g))
+		return;
+	buf[0] = 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char line[256] = "";
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			/* the ones that do nothing say nothing */
+			if (strcmp(line, "Not affected"))
+				n += snprintf(buf + n, n < len ? len - n : 0,
+					      "%s%s: %s", n ? "; " : "",
+					      strrchr(g.gl_pathv[i], '/') + 1,
+					      line);
+		}
+		fclose(f);
+	}
+	globfree(&g);
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	static struct series ser[N_FIG];
-	char line[4096], cpu[256], notes[16384] = "";
+	char line[4096], cpu[256], notes[16384] = "", mit[4096];
 	struct utsname u;
 	FILE *in, *out;
 	int missed = 0, shown = 0;
@@ -1103,6 +1213,7 @@ static int cmd_report(int argc, char **argv)
 	}
 	fclose(in);
 	cpu_model(cpu, sizeof(cpu));
+	mitigations(mit, sizeof(mit));
 	uname(&u);
 
 	out = fopen(argv[2], "w");
@@ -1112,9 +1223,13 @@ static int cmd_report(int argc, char **argv)
 	json_str(out, cpu);
 	fprintf(out, ", \"kernel\": ");
 	json_str(out, u.release);
+	fprintf(out, ", \"mitigations\": ");
+	json_str(out, mit);
 	fprintf(out, ", \"ncpu\": %d, \"figures\": {", libbpf_num_possible_cpus());
 
-	printf("nbdpath bench  cpu: %s  kernel: %s\n", cpu, u.release);
+	printf("nbdpath bench  cpu: %s (%d)  kernel: %s %s\n", cpu,
+	       libbpf_num_possible_cpus(), u.release, u.version);
+	printf("mitigations: %s\n", mit);
 	printf("%-42s %12s %12s %12s %-9s %-10s %s\n", "figure", "median",
 	       "min", "max", "unit", "target", "met?");
 	for (size_t i = 0; i < N_FIG; i++) {
@@ -1167,10 +1282,10 @@ static int cmd_report(int argc, char **argv)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s prog [--repeat N] [--rounds R] [--cpu C]\n"
+		"usage: %s prog [--repeat N] [--rounds R] [--cpu C] [--base OBJ]\n"
 		"       %s live --dev IFACE --count N [--rate PPS] [--batch B]\n"
-		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|none]\n"
-		"                 [--key PREFIX] [--cpu C]\n"
+		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|\n"
+		"                 base:PEER:OBJ|none] [--key PREFIX] [--cpu C] [--spread C2]\n"
 		"       %s poll [--flows N] [--max-flows N] [--polls R] [--cpu C]\n"
 		"       %s report SAMPLES JSON\n",
 		prog_name, prog_name, prog_name, prog_name);
