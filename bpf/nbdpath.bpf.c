@@ -92,11 +92,28 @@ static __always_inline __u32 tags_used(__u64 tags)
 	return z ? byte_index(z) : NP_FLOW_BUCKET;
 }
 
+/*
+ * A CPU's scratch, in a per-CPU array: the stack has no room for it
+ * beside the hit path's registers and count_tcp()'s frame.
+ */
+struct np_cpu {
+	struct np_pkt p;	/* the frame in hand */
+	__u64 hash;		/* for count_tcp(): see flow_hit() */
+	__u32 used;
+	/*
+	 * The slot of this CPU's last hit: a mirror delivers a flow's
+	 * segments in bursts, and the slot's own key tells whether it
+	 * still holds the frame's flow, so this is a guess that is
+	 * checked, never trusted.
+	 */
+	__u32 last;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct np_pkt);
+	__type(value, struct np_cpu);
 } np_scratch SEC(".maps");
 
 struct np_counters {
@@ -109,18 +126,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct np_counters);
 } np_stats SEC(".maps");
-
-/*
- * The slot of this CPU's last hit: a mirror delivers a flow's segments
- * in bursts, and the slot's own key tells whether it still holds the
- * frame's flow, so this is a guess that is checked, never trusted.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} np_last SEC(".maps");
 
 /* Written only when ARP/ND shows a MAC with a new IP: rare, so shared. */
 struct {
@@ -661,16 +666,20 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
  * monitored). A global function: the verifier checks it once, not once
  * per path through the parser.
  */
-__noinline int count_tcp(struct np_pkt *p, __u64 h, __u32 used)
+__noinline int count_tcp(struct np_cpu *pc)
 {
+	struct np_pkt *p = &pc->p;
 	bool to_srv, from_srv;
 	struct np_flow_key k;
 	struct np_flow *f;
-	__u64 now;
+	__u32 used;
+	__u64 now, h;
 	int dir;
 
-	if (!p)
+	if (!pc)
 		return NP_STAT_MALFORMED;
+	h = pc->hash;
+	used = pc->used;
 	to_srv = p->to_server;
 	from_srv = p->from_server;
 	now = cfg.clock_ns;		/* started by parse_level() */
@@ -742,11 +751,12 @@ static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
  * key's two buckets. *hash: the hash, for count_tcp() on a miss.
  * th: the TCP header, whose first word is the ports.
  */
-static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
-				     const __u8 *th, __u64 *hash, __u32 *usedp)
+static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
+				     const __u8 *th)
 {
+	struct np_pkt *p = &pc->p;
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
-	__u32 a, b, i, idx, zero = 0, srv = 0, cli = 0, *last, cpu, ti;
+	__u32 a, b, i, idx, srv = 0, cli = 0, cpu, ti;
 	__u32 used = 0;
 	__u64 tag;
 	__u64 q0, q1, q2, q3, q4, x;
@@ -777,19 +787,16 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 		q3 = ca[1];
 	}
 	/* the last hit's slot first: no hash needed when it is ours */
-	last = bpf_map_lookup_elem(&np_last, &zero);
-	if (last) {
-		idx = *last;
-		f = bpf_map_lookup_elem(&np_flows, &idx);
-		/* a free slot's key is zero, which no frame's is */
-		if (f && flow_is(f, q0, q1, q2, q3, q4))
-			goto hit;
-	}
+	idx = pc->last;
+	f = bpf_map_lookup_elem(&np_flows, &idx);
+	/* a free slot's key is zero, which no frame's is */
+	if (f && flow_is(f, q0, q1, q2, q3, q4))
+		goto hit;
 	if (!h->v6)
 		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
 	else
 		x = flow_hash_words(q0, q1, q2, q3, q4, &cfg.hkey);
-	*hash = x;
+	pc->hash = x;
 	a = flow_bucket_a(x, mask);
 	b = flow_bucket_b(x, a, mask);
 	cpu = bpf_get_smp_processor_id();
@@ -803,8 +810,10 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 
 		ti = cpu * (mask + 2) + bucket;
 		tp = bpf_map_lookup_elem(&np_tags, &ti);
-		if (!tp)
+		if (!tp) {
+			pc->used = 0;	/* cannot happen: search again */
 			return false;
+		}
 		tags = *tp;
 		m = zero_bytes(tags ^ tag);
 		for (k = 0; k < NP_FLOW_BUCKET && m; k++) {
@@ -818,11 +827,10 @@ static __always_inline bool flow_hit(struct np_pkt *p, const struct np_hdrs *h,
 		used |= tags_used(tags) << (8 * i);
 	}
 	/* not in its buckets: new, or in the stash when both are full */
-	*usedp = NP_SEARCHED | used;
+	pc->used = NP_SEARCHED | used;
 	return false;
 found:
-	if (last)
-		*last = idx;
+	pc->last = idx;
 hit:
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	count_dir(&f->dir[dir], p, h->eth, dir, cfg.clock_ns);
@@ -854,9 +862,9 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
  * One level of the frame: Ethernet, IP, then TCP (counted, or left for
  * count_tcp() with *hash set) or GRE (left for parse_encap()).
  */
-static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
-				       __u64 *hash, __u32 *used)
+static __always_inline int parse_level(struct xdp_md *ctx, struct np_cpu *pc)
 {
+	struct np_pkt *p = &pc->p;
 	struct np_hdrs h;
 	struct cursor c;
 	int proto;
@@ -894,7 +902,7 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
 		 */
 		if (!cfg.clock_ns)
 			np_clock_start();
-		if (flow_hit(p, &h, c.pos, hash, used))
+		if (flow_hit(pc, &h, c.pos))
 			return NP_STAT_MATCHED;
 		copy_addrs(p, &h);
 		return NP_LEVEL_SLOW;
@@ -913,33 +921,31 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
  * checks it once rather than once per path through the outer frame; the
  * outer level stays inline because a call costs as much as the parse.
  */
-__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p, __u64 *hash,
-			   __u32 *used)
+__noinline int parse_encap(struct xdp_md *ctx, struct np_cpu *pc)
 {
+	struct np_pkt *p = &pc->p;
 	struct cursor c;
 	int proto;
 
-	if (!p || !hash || !used || cursor_at(ctx, p, &c))
+	if (!pc || cursor_at(ctx, p, &c))
 		return NP_STAT_UNSUPPORTED;	/* deeper than NP_MAX_OFFSET */
 	proto = parse_gre(&c, p);
 	if (proto < 0)
 		return -proto;
 	p->off = c.pos - (void *)(long)ctx->data;
-	proto = parse_level(ctx, p, hash, used);
+	proto = parse_level(ctx, pc);
 	/* one level of encapsulation; GRE inside GRE is not ours */
 	return proto == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : proto;
 }
 
 /* Returns the outcome of the frame. */
-static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
+static __always_inline int classify(struct xdp_md *ctx, struct np_cpu *pc)
 {
-	__u64 hash = 0;
-	__u32 used = 0;
-	int out = parse_level(ctx, p, &hash, &used);
+	int out = parse_level(ctx, pc);
 
 	if (out == NP_LEVEL_GRE)
-		out = parse_encap(ctx, p, &hash, &used);
-	return out == NP_LEVEL_SLOW ? count_tcp(p, hash, used) : out;
+		out = parse_encap(ctx, pc);
+	return out == NP_LEVEL_SLOW ? count_tcp(pc) : out;
 }
 
 /* Classify one frame and count its outcome; returns the XDP action. */
@@ -947,18 +953,17 @@ static __always_inline int np_frame(struct xdp_md *ctx)
 {
 	struct np_counters *cnt;
 	struct np_pkt *pp;
+	struct np_cpu *pc;
 	__u32 zero = 0;
 	int out;
 
-	/* this CPU's np_pkt: the stack has no room for it beside the
-	 * hit path's registers and count_tcp()'s frame
-	 */
-	pp = bpf_map_lookup_elem(&np_scratch, &zero);
-	if (!pp)
+	pc = bpf_map_lookup_elem(&np_scratch, &zero);
+	if (!pc)
 		return cfg.action;	/* cannot happen: a 1-entry array */
+	pp = &pc->p;
 	*(__u64 *)pp = 0;	/* the flags */
 	pp->off = 0;
-	out = classify(ctx, pp);
+	out = classify(ctx, pc);
 #define p (*pp)
 
 	cnt = bpf_map_lookup_elem(&np_stats, &zero);

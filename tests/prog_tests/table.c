@@ -607,20 +607,23 @@ out:
 	tp_close(&t);
 }
 
-/* Empty this CPU's flow table, tags and last-hit slot, between trials. */
+/* Empty the flow table, tags and last-hit slots, between trials. */
 static bool table_empty(struct tprog *t, void *flows, size_t flows_len,
 			void *tags, size_t tags_len)
 {
+	struct bpf_map *m = t->skel->maps.np_scratch;
 	int ncpu = libbpf_num_possible_cpus();
-	__u32 zero = 0, *last = calloc(ncpu, 8);
+	size_t vsz = (bpf_map__value_size(m) + 7) & ~7u;
+	void *scratch = calloc(ncpu, vsz);
+	__u32 zero = 0;
 	bool ok;
 
 	memset(flows, 0, flows_len);
 	memset(tags, 0, tags_len);
-	ok = ASSERT_TRUE(last, "calloc") &&
-	     ASSERT_OK(bpf_map_update_elem(bpf_map__fd(t->skel->maps.np_last),
-					   &zero, last, BPF_ANY), "np_last");
-	free(last);
+	ok = ASSERT_TRUE(scratch, "calloc") &&
+	     ASSERT_OK(bpf_map_update_elem(bpf_map__fd(m), &zero, scratch,
+					   BPF_ANY), "np_scratch");
+	free(scratch);
 	return ok;
 }
 
