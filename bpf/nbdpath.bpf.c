@@ -791,11 +791,17 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 		q3 = ca[1];
 	}
 	/* the last hit's slot first: no hash needed when it is ours */
+	cpu = bpf_get_smp_processor_id();
+	base = cpu * n_slots;
 	idx = pc->last;
-	f = bpf_map_lookup_elem(&np_flows, &idx);
-	/* a free slot's key is zero, which no frame's is */
-	if (f && flow_is(f, q0, q1, q2, q3, q4))
-		goto hit;
+	/* only a slot of this CPU's partition (last starts at zero, CPU
+	 * 0's first slot); a free slot's key is zero, which no frame's is
+	 */
+	if (idx - base < n_slots) {
+		f = bpf_map_lookup_elem(&np_flows, &idx);
+		if (f && flow_is(f, q0, q1, q2, q3, q4))
+			goto hit;
+	}
 	if (!h->v6)
 		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
 	else
@@ -803,8 +809,6 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	pc->hash = x;
 	a = flow_bucket_a(x, mask);
 	b = flow_bucket_b(x, a, mask);
-	cpu = bpf_get_smp_processor_id();
-	base = cpu * n_slots;
 	ti = cpu * (mask + 2) + a;
 	tag = flow_tag(x) * BYTES_01;
 	/* the slots of bucket a, then b, whose tag is the key's */

@@ -22,7 +22,9 @@
 # Makefile does). Tunables, for a quick look:
 #   NP_BENCH_ROUNDS (7), NP_BENCH_RATE (812744 pps: 10 GbE of full-size
 #   frames), NP_BENCH_FRAMES (20000000 live frames per measurement),
-#   NP_BENCH_PARTS ("prog table poll live spread capture replay").
+#   NP_BENCH_PARTS ("prog table poll live spread capture replay"),
+#   NP_BENCH_STEPS (BPF objects of other commits, measured as "step1"...
+#   in the per-packet rounds: what each change bought, in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,11 +85,15 @@ t_start=$(date +%s)
 # ---- 1. per-packet cost --------------------------------------------------
 
 part_prog() {
-	local prounds=$((rounds * 3))
+	local prounds=$((rounds * 3)) o steps=()
+
+	for o in ${NP_BENCH_STEPS:-}; do
+		steps+=(--step "$o")
+	done
 
 	step "per-packet cost (BPF_PROG_TEST_RUN, 2M repeats x 13 runs x $prounds rounds)"
 	"$bench" prog --repeat 2000000 --rounds "$prounds" --cpu "$gen_cpu" \
-		--base "$base" >>"$samples"
+		--base "$base" "${steps[@]}" >>"$samples"
 	note "test run: the kernel's time per repetition (whole ns, without" \
 	     "the syscall's setup) of BPF_PROG_TEST_RUN with repeat 2M on one" \
 	     "pinned CPU, minus the bare XDP_DROP program run at the start of" \
@@ -407,5 +413,6 @@ for p in $parts; do
 done
 note "total time $(($(date +%s) - t_start)) s, $rounds rounds."
 
+cp "$samples" "${json%.json}.samples"	# every round's figures
 "$bench" report "$samples" "$json"
 echo "bench: figures in ${json#"$PWD"/}" >&2

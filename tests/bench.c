@@ -3,6 +3,7 @@
  * bench - the measuring half of `make bench`; scripts/bench.sh drives it.
  *
  *   bench prog   [--repeat N] [--rounds R] [--cpu C] [--base OBJ]
+ *                [--step OBJ]...
  *   bench live   --dev IFACE --count N [--rate PPS] [--batch B] [--size S]
  *                [--recv bare:PEER | nbdpath:PEER | pin:DIR |
  *                 base:PEER:OBJ | none] [--key PREFIX] [--cpu C] [--spread C2]
@@ -255,9 +256,9 @@ struct base {
 _Static_assert(__builtin_offsetof(struct np_config, idle_ns) == 8200,
 	       "np_config's prefix is the base program's");
 
-/* Where variable var of section sec sits in obj's image of it. */
-static void *base_var(struct bpf_object *obj, const char *sec,
-		      const char *var)
+/* Where variable var of section sec sits in obj's image of it, or NULL. */
+static void *base_var_opt(struct bpf_object *obj, const char *sec,
+			  const char *var)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, sec);
@@ -281,7 +282,17 @@ static void *base_var(struct bpf_object *obj, const char *sec,
 		if (!strcmp(btf__name_by_offset(btf, v->name_off), var))
 			return img + vs[i].offset;
 	}
-	die("base program: no %s in %s", var, sec);
+	return NULL;
+}
+
+static void *base_var(struct bpf_object *obj, const char *sec,
+		      const char *var)
+{
+	void *v = base_var_opt(obj, sec, var);
+
+	if (!v)
+		die("base program: no %s in %s", var, sec);
+	return v;
 }
 
 /* idle0: an idle timeout of zero (new flows reclaim idle slots) */
@@ -301,13 +312,37 @@ static void load_base(struct base *b, const char *path, __u32 max_flows,
 	b->obj = bpf_object__open_file(path, NULL);
 	if (!b->obj)
 		die("%s: %s", path, strerror(errno));
-	*(__u32 *)base_var(b->obj, ".rodata", "bucket_shift") =
-		__builtin_ctz(slots / 4);
-	*(__u32 *)base_var(b->obj, ".rodata", "bucket_mask") = slots / 4 - 1;
 	flows = bpf_object__find_map_by_name(b->obj, "np_flows");
 	prog = bpf_object__find_program_by_name(b->obj, "nbdpath_replay");
-	if (!flows || !prog || bpf_map__set_max_entries(flows, slots * ncpu))
+	if (!flows || !prog)
 		die("%s: not an nbdpath program", path);
+	if (base_var_opt(b->obj, ".rodata", "bucket_shift")) {
+		/* 8ed88a0: buckets of 4, partitions a power of two */
+		*(__u32 *)base_var(b->obj, ".rodata", "bucket_shift") =
+			__builtin_ctz(slots / 4);
+		*(__u32 *)base_var(b->obj, ".rodata", "bucket_mask") =
+			slots / 4 - 1;
+	} else {
+		/* a step of this branch: buckets of 8 and a stash, tags
+		 * in their own map once they came, a secret in cfg
+		 */
+		struct bpf_map *tags = bpf_object__find_map_by_name(b->obj,
+								   "np_tags");
+		__u32 buckets = slots / NP_FLOW_BUCKET < 2 ? 2 :
+				slots / NP_FLOW_BUCKET;
+
+		slots = (buckets + 1) * NP_FLOW_BUCKET;
+		*(__u32 *)base_var(b->obj, ".rodata", "bucket_mask") =
+			buckets - 1;
+		*(__u32 *)base_var(b->obj, ".rodata", "n_slots") = slots;
+		if (tags && bpf_map__set_max_entries(tags, (buckets + 1) * ncpu))
+			die("%s: np_tags", path);
+		if (np_hkey_random(&((struct np_config *)base_var(
+				b->obj, ".data", "cfg"))->hkey))
+			die("getrandom failed");
+	}
+	if (bpf_map__set_max_entries(flows, slots * ncpu))
+		die("%s: np_flows", path);
 	bpf_program__set_autoload(prog, false);
 	/* before load: libbpf maps .data for writing only in skeletons */
 	b->cfg = base_var(b->obj, ".data", "cfg");
@@ -356,9 +391,14 @@ static int cmd_prog(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "max-flows", required_argument, NULL, 'm' },
 		{ "base", required_argument, NULL, 'B' },
+		{ "step", required_argument, NULL, 'S' },
 		{}
 	};
 	static struct frame hit, miss, erspan, req, ack;
+	/* --step OBJ: more programs measured in the same rounds */
+	struct base steps[8] = {}, stepsf[8] = {};
+	const char *step_path[8];
+	int n_steps = 0;
 	__u32 repeat = 10000000, rounds = 7, aoff, poff, max_flows = 0;
 	struct nbdpath_bpf *np, *npf, *npc;
 	struct base bs = {}, bsf = {};
@@ -383,6 +423,11 @@ static int cmd_prog(int argc, char **argv)
 			break;
 		case 'B':
 			base_path = optarg;
+			break;
+		case 'S':
+			if (n_steps == 8)
+				die("at most 8 --step");
+			step_path[n_steps++] = optarg;
 			break;
 		default:
 			return 2;
@@ -422,6 +467,12 @@ static int cmd_prog(int argc, char **argv)
 	if (base_path) {
 		load_base(&bs, base_path, 0, false);
 		load_base(&bsf, base_path, max_flows, true);
+	}
+	for (int i = 0; i < n_steps; i++) {
+		load_base(&steps[i], step_path[i], 0, false);
+		load_base(&stepsf[i], step_path[i], max_flows, true);
+		test_run(steps[i].prog_fd, &hit, 1, XDP_DROP);
+		test_run(steps[i].prog_fd, &ack, 1, XDP_DROP);
 	}
 
 	/* each frame takes the path it is meant to measure */
@@ -468,6 +519,19 @@ static int cmd_prog(int argc, char **argv)
 		}
 		set_next(b, npc_fd);
 		fnc = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		for (int i = 0; i < n_steps; i++) {
+			double sh = test_run(steps[i].prog_fd, &hit, repeat,
+					     XDP_DROP);
+			double sa = test_run(steps[i].prog_fd, &ack, repeat,
+					     XDP_DROP);
+			double sn;
+
+			set_next(b, stepsf[i].prog_fd);
+			sn = test_run(fresh_fd, &req, repeat, XDP_DROP);
+			printf("prog.step%d.hit_ns %.0f\n", i + 1, sh - bare);
+			printf("prog.step%d.ack_ns %.0f\n", i + 1, sa - bare);
+			printf("prog.step%d.new_ns %.0f\n", i + 1, sn - fbare);
+		}
 
 		printf("prog.bare_ns %.0f\n", bare);
 		printf("prog.hit_ns %.0f\n", hitn - bare);
@@ -504,6 +568,10 @@ static int cmd_prog(int argc, char **argv)
 		bpf_object__close(bs.obj);
 	}
 
+	for (int i = 0; i < n_steps; i++) {
+		bpf_object__close(stepsf[i].obj);
+		bpf_object__close(steps[i].obj);
+	}
 	nbdpath_bpf__destroy(npc);
 	nbdpath_bpf__destroy(npf);
 	nbdpath_bpf__destroy(np);
@@ -1283,6 +1351,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s prog [--repeat N] [--rounds R] [--cpu C] [--base OBJ]\n"
+		"                 [--step OBJ]...\n"
 		"       %s live --dev IFACE --count N [--rate PPS] [--batch B]\n"
 		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|\n"
 		"                 base:PEER:OBJ|none] [--key PREFIX] [--cpu C] [--spread C2]\n"
