@@ -71,6 +71,11 @@ TEST_HDRS	:= $(wildcard tests/*.h)
 TEST_TOOLS	:= $(OUT)/nbdtraffic $(OUT)/mkpcap $(OUT)/ipfix_send
 # the measuring half of `make bench`: links the loader's objects, as test_progs
 BENCH		:= $(OUT)/bench
+# The program bench compares with, built from git in every run: the hot
+# path as it stood before the call-free hit (override to compare others).
+BENCH_BASE	?= 8ed88a0
+BASE_OBJ	:= $(OUT)/base/nbdpath.bpf.o
+BASE_SRCS	:= bpf/nbdpath.bpf.c bpf/parse.h bpf/flow.h include/nbdpath.h
 
 all: nbdpath
 
@@ -119,6 +124,16 @@ $(BENCH): tests/bench.c $(TEST_HDRS) $(USER_LIB_OBJS) $(SKELS) $(BENCH_SKELS) $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests $< $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
+# its sources side by side, so that its own "nbdpath.h" is the one found
+$(BASE_OBJ): FORCE | $(OUT)
+	$(call msg,BPF,$@ ($(BENCH_BASE)))
+	$(Q)mkdir -p $(OUT)/base
+	$(Q)for f in $(BASE_SRCS); do \
+		git show $(BENCH_BASE):$$f > $(OUT)/base/$$(basename $$f) || exit 1; \
+	done
+	$(Q)$(CLANG) -O2 -g -target bpf -Wall -Wextra -Werror -I$(ARCH_INC) \
+		-c $(OUT)/base/nbdpath.bpf.c -o $@
+
 # the IPFIX exporter alone, for tests/t_ipfix.sh and its bench mode
 $(OUT)/ipfix_send: tests/ipfix_send.c $(OUT)/user/ipfix.o $(OUT)/user/log.o
 	$(call msg,CC,$@)
@@ -141,7 +156,7 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_TOOLS) $(BENCH)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS) $(BENCH) $(BASE_OBJ)
 	$(Q)scripts/bench.sh
 
 # What `make install` puts where (under DESTDIR, a staging root); the

@@ -14,11 +14,11 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /*
- * Buckets per CPU: 1 << bucket_shift, a power of two; bucket_mask is
- * that minus one. Set by the loader.
+ * Buckets per CPU: bucket_mask + 1, a power of two, then the stash;
+ * n_slots: slots per CPU, stash included. Set by the loader.
  */
-const volatile __u32 bucket_shift = 1;
-const volatile __u32 bucket_mask = NP_FLOW_PROBES / NP_FLOW_BUCKET - 1;
+const volatile __u32 bucket_mask = NP_FLOW_MIN_BUCKETS - 1;
+const volatile __u32 n_slots = NP_FLOW_MIN_SLOTS;
 
 /* Runtime configuration, rewritten in place by the loader (mmap). */
 struct np_config cfg = {
@@ -29,18 +29,92 @@ struct np_config cfg = {
 };
 
 /*
- * The flow table: one partition of slots per possible CPU, CPU c's at
- * c << (bucket_shift + log2 NP_FLOW_BUCKET). Not a per-CPU array, so
- * that the loader can mmap it and read only the slots in use (see
- * bpf/flow.h).
+ * The flow table: one partition of n_slots slots per possible CPU, CPU
+ * c's at c * n_slots. Not a per-CPU array, so that the loader can mmap
+ * it and read only the slots in use (see bpf/flow.h).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, NP_FLOW_PROBES);	/* resized by the loader */
+	__uint(max_entries, NP_FLOW_MIN_SLOTS);	/* resized by the loader */
 	__type(key, __u32);
 	__type(value, struct np_flow);
 } np_flows SEC(".maps");
+
+/*
+ * One 64-bit word per bucket of np_flows (stash included), in the same
+ * per-CPU partitions, bucket_mask + 2 words each: byte i is 0 while slot
+ * i is free, else 0x80 | 7 bits of its key's hash. The hit path compares
+ * a bucket's eight tags at once and reads only the slots whose tag is
+ * the key's: a new flow costs two loads, not sixteen slot compares.
+ * Only the program uses it, and only this CPU writes its partition,
+ * always together with the slot.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* tests empty it */
+	__uint(max_entries, NP_FLOW_MIN_BUCKETS + 1);	/* resized */
+	__type(key, __u32);
+	__type(value, __u64);
+} np_tags SEC(".maps");
+
+#define BYTES_01	0x0101010101010101ull
+#define BYTES_80	0x8080808080808080ull
+
+static __always_inline __u64 flow_tag(__u64 h)
+{
+	return 0x80 | ((h >> 16) & 0x7f);
+}
+
+/*
+ * The high bit of each byte of x that is zero; exact for the lowest
+ * such byte, perhaps also set above it (a borrow): callers check.
+ */
+static __always_inline __u64 zero_bytes(__u64 x)
+{
+	return (x - BYTES_01) & ~x & BYTES_80;
+}
+
+/*
+ * The byte of the lowest bit of m (bits 8i + 7 only): 1 << 8i times
+ * bytes 7..0 puts 7 - i in the top byte. BPF has no count-trailing-zeros.
+ */
+static __always_inline __u32 byte_index(__u64 m)
+{
+	return 7 - (__u32)((((m & -m) >> 7) * 0x0706050403020100ull) >> 56);
+}
+
+/* Slots in use in a bucket of these tags (they fill in order). */
+static __always_inline __u32 tags_used(__u64 tags)
+{
+	__u64 z = zero_bytes(tags);
+
+	return z ? byte_index(z) : NP_FLOW_BUCKET;
+}
+
+/*
+ * A CPU's scratch, in a per-CPU array: the stack has no room for it
+ * beside the hit path's registers and count_tcp()'s frame.
+ */
+struct np_cpu {
+	struct np_pkt p;	/* the frame in hand */
+	__u64 hash;		/* for count_tcp(): see flow_hit() */
+	__u32 used;
+	/*
+	 * The slot of this CPU's last hit: a mirror delivers a flow's
+	 * segments in bursts, and the slot's own key tells whether it
+	 * still holds the frame's flow, so this is a guess that is
+	 * checked, never trusted.
+	 */
+	__u32 last;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_cpu);
+} np_scratch SEC(".maps");
 
 struct np_counters {
 	__u64 c[NP_STAT_MAX];
@@ -123,15 +197,61 @@ static __always_inline bool port_watched(__be16 port)
 	return cfg.port_bits[p >> 6] & (1ull << (p & 63));
 }
 
+/*
+ * The live clock. A helper call costs more than the rest of a hit does
+ * under retpolines, so the hit path reads no clock: a BPF timer writes
+ * bpf_ktime_get_coarse_ns() (the clock the NP clock has always been)
+ * into cfg.clock_ns every NP_TICK_NS, and frames read that. The first
+ * frame that needs a time with the clock still zero starts the timer.
+ * Replay and the tests write cfg.clock_ns themselves and never let it be
+ * zero, so the timer never starts there.
+ */
+struct np_tick {
+	struct bpf_timer t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_tick);
+} np_tick SEC(".maps");
+
+#define CLOCK_MONOTONIC	1
+
+static int tick(void *map, __u32 *key, struct np_tick *v)
+{
+	(void)map;
+	(void)key;
+	cfg.clock_ns = bpf_ktime_get_coarse_ns();
+	bpf_timer_start(&v->t, NP_TICK_NS, 0);
+	return 0;
+}
+
+/* A global function: once per load, off every hot path. */
+__noinline int np_clock_start(void)
+{
+	struct np_tick *v;
+	__u32 zero = 0;
+
+	cfg.clock_ns = bpf_ktime_get_coarse_ns();
+	v = bpf_map_lookup_elem(&np_tick, &zero);
+	if (!v)
+		return 0;
+	/* -EBUSY: another CPU started it first */
+	if (bpf_timer_init(&v->t, &np_tick, CLOCK_MONOTONIC))
+		return 0;
+	bpf_timer_set_callback(&v->t, tick);
+	bpf_timer_start(&v->t, NP_TICK_NS, 0);
+	return 0;
+}
+
+/* The time, on a path that may start the clock (not the hit path). */
 static __always_inline __u64 np_now(void)
 {
-	/* Replay hands the program each frame's capture time. Live, the
-	 * coarse clock (one tick of resolution) is a fraction of the
-	 * cost of bpf_ktime_get_ns().
-	 */
-	__u64 t = cfg.clock_ns;
-
-	return t ? t : bpf_ktime_get_coarse_ns();
+	if (!cfg.clock_ns)
+		np_clock_start();
+	return cfg.clock_ns;
 }
 
 static __always_inline bool ip_eq(const __u8 *a, const __u8 *b)
@@ -258,10 +378,14 @@ static __always_inline void add_session(struct np_dir *d, __u16 s)
 		d->flags |= NP_DIRF_SESS_OVERFLOW;
 }
 
+/*
+ * Both MACs are followed by two more readable bytes (a bucket's pad; the
+ * next MAC or the EtherType of the frame; np_pkt's next field): one
+ * 8-byte load each, the two bytes past the MAC shifted out (little-endian).
+ */
 static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 {
-	return *(const __u32 *)a == *(const __u32 *)b &&
-	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+	return !((*(const __u64 *)a ^ *(const __u64 *)b) << 16);
 }
 
 /* The per-MAC bucket of this frame's server-side MAC, added if new. */
@@ -291,10 +415,14 @@ hit:
 	m->bytes += bytes;
 }
 
+/*
+ * eth: the frame's destination then source MAC, in the packet (the hit
+ * path) or in p->dmac and p->smac, which follow each other likewise.
+ */
 static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
-				      int dir, __u64 now, __u32 ifindex)
+				      const __u8 *eth, int dir, __u64 now)
 {
-	const __u8 *smac = dir == NP_DIR_TO_SERVER ? p->dmac : p->smac;
+	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
 
 	count_mac(d, smac, p->ip_len);
 	d->payload_bytes += p->payload;
@@ -305,10 +433,13 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		d->first_ns = now;
 	if (now > d->last_ns)
 		d->last_ns = now;
-	__builtin_memcpy(d->dst_mac, p->dmac, 6);
-	__builtin_memcpy(d->src_mac, p->smac, 6);
+	/* both MACs at once (dst_mac is 8-aligned, src_mac follows it):
+	 * memcpy() of a __u8 array would go byte by byte
+	 */
+	*(__u64 *)d->dst_mac = *(const __u64 *)eth;
+	*(__u32 *)(d->dst_mac + 8) = *(const __u32 *)(eth + 8);
 	d->tcp_flags |= p->tcp_flags;
-	d->ifindex = ifindex;
+	d->ifindex = p->ifindex;
 	d->encap |= 1 << p->encap;
 	/* sets are written only when they change: compare first */
 	if (p->n_vlans || !(d->flags & NP_DIRF_UNTAGGED))
@@ -317,46 +448,66 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		add_session(d, p->session);
 }
 
-/* bucket: this CPU's partition included (see flow_get()) */
-static __always_inline struct np_flow *slot_at(__u32 bucket, __u32 i)
+/* Slot i of bucket (NP_FLOW_BUCKET slots each) of the partition at base. */
+static __always_inline struct np_flow *slot_at(__u32 base, __u32 bucket,
+					       __u32 i)
 {
-	__u32 idx = bucket * NP_FLOW_BUCKET + i;
+	__u32 idx = base + bucket * NP_FLOW_BUCKET + i;
 
 	return bpf_map_lookup_elem(&np_flows, &idx);
 }
 
-/* What a search of one bucket found besides the key. */
+/* This CPU's partition; the verifier inlines the helper into a load. */
+static __always_inline __u32 cpu_base(void)
+{
+	return bpf_get_smp_processor_id() * n_slots;
+}
+
+/* ...and its partition of np_tags */
+static __always_inline __u32 tags_base(void)
+{
+	return bpf_get_smp_processor_id() * (bucket_mask + 2);
+}
+
+/* Slot i of bucket now holds a key of tag (nonzero), or is free (0). */
+static __always_inline void set_tag(__u32 bucket, __u32 i, __u64 tag)
+{
+	__u32 ti = tags_base() + bucket;
+	__u64 *t = bpf_map_lookup_elem(&np_tags, &ti);
+
+	if (t)
+		*t = (*t & ~(0xffull << (8 * i))) | tag << (8 * i);
+}
+
+/* What a search of one bucket found besides the key: indexes in it. */
 struct probe {
-	struct np_flow *empty;		/* the bucket's first free slot */
-	struct np_flow *old;		/* a reclaimable slot (any bucket) */
 	__u32 used;			/* slots in use before the free one */
+	__u32 old;			/* a reclaimable slot, or NP_FLOW_BUCKET */
 };
 
 static __always_inline struct np_flow *
-probe_bucket(__u32 bucket, int from, const struct np_flow_key *k, __u64 now,
-	     struct probe *pr)
+probe_bucket(__u32 base, __u32 bucket, const struct np_flow_key *k,
+	     __u64 now, struct probe *pr)
 {
 	struct np_flow *f;
-	int i;
+	__u32 i;
 
-	pr->empty = NULL;
 	pr->used = NP_FLOW_BUCKET;
-#pragma unroll
-	for (i = from; i < NP_FLOW_BUCKET; i++) {
-		f = slot_at(bucket, i);
+	pr->old = NP_FLOW_BUCKET;
+	for (i = 0; i < NP_FLOW_BUCKET; i++) {
+		f = slot_at(base, bucket, i);
 		if (!f)
 			break;
 		if (!f->in_use) {
 			/* used slots come first: the key is not further on */
-			pr->empty = f;
 			pr->used = i;
 			break;
 		}
 		if (key_eq(&f->key, k))
 			return f;
-		if (!pr->old && flow_reclaimable(f, now, cfg.idle_ns,
-						 cfg.closed_ns))
-			pr->old = f;
+		if (pr->old == NP_FLOW_BUCKET &&
+		    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+			pr->old = i;
 	}
 	return NULL;
 }
@@ -373,54 +524,100 @@ static __always_inline struct np_flow *claim(struct np_flow *f,
 	return f;
 }
 
+/* What the hit path learnt of a key it did not find (see flow_hit()). */
+#define NP_SEARCHED	0x10000		/* it searched both buckets... */
+#define USED_A(u)	((u) & 0xff)	/* ...a's first free slot (or 8) */
+#define USED_B(u)	(((u) >> 8) & 0xff)
+
+/* The index of a reclaimable slot of bucket, or NP_FLOW_BUCKET. */
+static __always_inline __u32 reclaimable_in(__u32 base, __u32 bucket,
+					    __u64 now)
+{
+	struct np_flow *f;
+	__u32 i;
+
+	for (i = 0; i < NP_FLOW_BUCKET; i++) {
+		f = slot_at(base, bucket, i);
+		if (!f || !f->in_use)
+			break;
+		if (flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+			return i;
+	}
+	return NP_FLOW_BUCKET;
+}
+
+/* Claim slot i of bucket for k: its tag too. */
+static __always_inline struct np_flow *claim_at(__u32 base, __u32 bucket,
+						__u32 i,
+						const struct np_flow_key *k,
+						__u64 h, struct np_pkt *p)
+{
+	struct np_flow *f = slot_at(base, bucket, i);
+
+	if (!f)
+		return NULL;
+	set_tag(bucket, i, flow_tag(h));
+	return claim(f, k, p);
+}
+
 /*
  * Find the flow's slot on this CPU, or claim one: a free slot of the
- * emptier of its two buckets, else a reclaimable one. NULL when both
- * buckets are full of live flows. cpu: this CPU's first bucket.
+ * emptier of its two buckets; else (both full) a reclaimable slot of
+ * either, then a free one of the stash, then a reclaimable one of the
+ * stash. NULL when all three are full of live flows. The stash is
+ * searched only when both buckets are full: a key goes there only then,
+ * and slots are never emptied. used: what the hit path found (then the
+ * buckets are not searched again), or 0.
  */
-static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
-						__u64 now, struct np_pkt *p,
-						bool create, __u32 cpu)
-{
-	__u32 mask = bucket_mask;
-	struct probe pa = {}, pb = {};
-	struct np_flow *f;
-	__u64 h = flow_hash(k);
-	__u32 a = flow_bucket_a(h, mask);
+#define NP_CREATE	0x20000		/* flow_get(): claim a slot if absent */
 
-	/* first the first slot of the first bucket: a flow alone in its
-	 * bucket is found with one look-up
-	 */
-	f = slot_at(a | cpu, 0);
-	if (f && f->in_use && key_eq(&f->key, k))
-		return f;
-	if (!f)
-		return NULL;		/* cannot happen: a is in the table */
-	if (!f->in_use) {
-		/* an empty first bucket is the emptier one, and the key
-		 * went nowhere else: it would have come here
-		 */
-		return create ? claim(f, k, p) : NULL;
+static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
+					   __u64 h, struct np_pkt *p,
+					   __u32 used)
+{
+	__u32 mask = bucket_mask, a = flow_bucket_a(h, mask);
+	bool create = used & NP_CREATE;
+	__u32 base = cpu_base();
+	__u64 now = cfg.clock_ns;
+	__u32 b = flow_bucket_b(h, a, mask), ua, ub, i;
+	struct probe pa = {}, ps = {};
+	struct np_flow *f;
+
+	if (used & NP_SEARCHED) {
+		ua = USED_A(used);
+		ub = USED_B(used);
+	} else {
+		f = probe_bucket(base, a, k, now, &pa);
+		if (f)
+			return f;
+		ua = pa.used;
+		f = probe_bucket(base, b, k, now, &pa);
+		if (f)
+			return f;
+		ub = pa.used;
 	}
-	if (flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
-		pa.old = f;
-	f = probe_bucket(a | cpu, 1, k, now, &pa);
-	if (f)
-		return f;
-	pb.old = pa.old;
-	f = probe_bucket(flow_bucket_b(h, a, mask) | cpu, 0, k, now, &pb);
-	if (f)
-		return f;
-	if (!create)
-		return NULL;
-	f = pb.used < pa.used ? pb.empty : pa.empty;
-	if (!f)
-		f = pb.old;
-	if (!f) {
-		p->table_full = 1;
-		return NULL;
+	if (ua < NP_FLOW_BUCKET || ub < NP_FLOW_BUCKET) {
+		if (!create)
+			return NULL;
+		if (ub < ua)
+			return claim_at(base, b, ub, k, h, p);
+		return claim_at(base, a, ua, k, h, p);
 	}
-	return claim(f, k, p);
+	f = probe_bucket(base, mask + 1, k, now, &ps);
+	if (f || !create)
+		return f;
+	i = reclaimable_in(base, a, now);
+	if (i < NP_FLOW_BUCKET)
+		return claim_at(base, a, i, k, h, p);
+	i = reclaimable_in(base, b, now);
+	if (i < NP_FLOW_BUCKET)
+		return claim_at(base, b, i, k, h, p);
+	if (ps.used < NP_FLOW_BUCKET)
+		return claim_at(base, mask + 1, ps.used, k, h, p);
+	if (ps.old < NP_FLOW_BUCKET)
+		return claim_at(base, mask + 1, ps.old, k, h, p);
+	p->table_full = 1;
+	return NULL;
 }
 
 static __always_inline void make_key(struct np_flow_key *k,
@@ -470,7 +667,7 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
 	lo = addr_cmp(p->saddr, p->daddr);
 	if (!lo)
 		lo = bpf_ntohs(p->sport) < bpf_ntohs(p->dport) ? -1 : 1;
-	/* c is the caller's scratch key: the stack has no room for more */
+	/* c is the caller's key, used as scratch: it rebuilds it */
 	make_key(c, p, lo > 0);
 	v.server_is_lo = lo > 0;	/* this packet's destination */
 	if (!bpf_map_update_elem(&np_orient, c, &v, BPF_NOEXIST))
@@ -482,57 +679,63 @@ static __always_inline bool dst_is_server(const struct np_pkt *p,
 }
 
 /*
- * Attribute a TCP segment to its flow and direction. A global function:
- * the verifier checks it once, not once per path through the parser,
- * which keeps the program far below the verifier's complexity limit.
+ * The frame is ours and the hit path did not find its flow: a new flow,
+ * one in the stash, or the reply of a connection with both ports
+ * monitored. h: the hash the hit path computed of the key in p's
+ * to_server orientation (the destination the server when both ports are
+ * monitored). A global function: the verifier checks it once, not once
+ * per path through the parser.
  */
-__noinline int count_tcp(struct np_pkt *p, struct xdp_md *ctx)
+__noinline int count_tcp(struct np_cpu *pc)
 {
+	struct np_pkt *p = &pc->p;
 	bool to_srv, from_srv;
 	struct np_flow_key k;
 	struct np_flow *f;
-	__u32 cpu;
-	__u64 now;
+	__u32 used;
+	__u64 now, h;
 	int dir;
 
-	if (!p || !ctx)
+	if (!pc)
 		return NP_STAT_MALFORMED;
-	if (p->ipf & NP_IPF_LEN_FROM_FRAME)
-		frame_len(ctx, p, cfg.replay_cut);
-	/* the first bucket of this CPU's partition; the verifier inlines
-	 * the helper into a per-CPU load
-	 */
-	cpu = bpf_get_smp_processor_id() << bucket_shift;
+	h = pc->hash;
+	used = pc->used;
 	to_srv = p->to_server;
 	from_srv = p->from_server;
-	now = np_now();
+	now = cfg.clock_ns;		/* started by parse_level() */
 	make_key(&k, p, to_srv);
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	if (to_srv && from_srv) {
 		/* Both ports monitored: the destination of the first
 		 * packet seen is the server. Try this packet as a reply
-		 * before creating a flow in its direction.
+		 * before creating a flow in its direction. One key on the
+		 * stack, rebuilt as needed: the stack has no room for two.
 		 */
-		f = flow_get(&k, now, p, false, cpu);
+		f = flow_get(&k, h, p, used);
 		if (!f) {
-			struct np_flow_key r;
+			__u64 hr;
 
-			make_key(&r, p, false);
-			f = flow_get(&r, now, p, false, cpu);
+			make_key(&k, p, false);
+			hr = flow_hash(&k, &cfg.hkey);
+			f = flow_get(&k, hr, p, 0);
 			if (f) {
 				dir = NP_DIR_FROM_SERVER;
-			} else if (!dst_is_server(p, &r)) {
+			} else if (dst_is_server(p, &k)) {
+				make_key(&k, p, true);
+			} else {
 				make_key(&k, p, false);
+				h = hr;
+				used = 0;
 				dir = NP_DIR_FROM_SERVER;
 			}
 		}
 		if (!f)
-			f = flow_get(&k, now, p, true, cpu);
+			f = flow_get(&k, h, p, used | NP_CREATE);
 	} else {
-		f = flow_get(&k, now, p, true, cpu);
+		f = flow_get(&k, h, p, used | NP_CREATE);
 	}
 	if (f)
-		count_dir(&f->dir[dir], p, dir, now, p->ifindex);
+		count_dir(&f->dir[dir], p, p->dmac, dir, now);
 	return NP_STAT_MATCHED;
 }
 
@@ -550,6 +753,114 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 	}
 }
 
+/* The slot holds the key of these words (ports and client first). */
+static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
+				    __u64 q1, __u64 q2, __u64 q3, __u64 q4)
+{
+	const __u64 *w = (const __u64 *)&f->key;
+
+	return w[4] == q4 && w[3] == q3 && w[1] == q1 && w[2] == q2 &&
+	       w[0] == q0;
+}
+
+/*
+ * The hit path, inline: no helper call (the time comes from the timer,
+ * the CPU from an inlined load) and no BPF-to-BPF call. The key is
+ * hashed from the packet's own words in the to_server orientation,
+ * without building it, and compared word by word with the slots of the
+ * key's two buckets. *hash: the hash, for count_tcp() on a miss.
+ * th: the TCP header, whose first word is the ports.
+ */
+static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
+				     const __u8 *th)
+{
+	struct np_pkt *p = &pc->p;
+	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
+	__u32 a, b, i, idx, srv = 0, cli = 0, cpu, ti;
+	__u32 used = 0;
+	__u64 tag;
+	__u64 q0, q1, q2, q3, q4, x;
+	bool to_srv = p->to_server;
+	struct np_flow *f = NULL;
+	int dir;
+
+	/* the key's word 8: server port, then client port */
+	ports = to_srv ? (raw >> 16 | raw << 16) : raw;
+	q4 = ports;
+	if (!h->v6) {
+		__u32 s = *(const __u32 *)h->addrs;
+		__u32 d = *(const __u32 *)(h->addrs + 4);
+
+		srv = to_srv ? d : s;
+		cli = to_srv ? s : d;
+		q0 = 0;
+		q1 = NP_V4_MAPPED_W2 | (__u64)srv << 32;
+		q2 = 0;
+		q3 = NP_V4_MAPPED_W2 | (__u64)cli << 32;
+	} else {
+		const __u64 *sa = (const __u64 *)(h->addrs + (to_srv ? 16 : 0));
+		const __u64 *ca = (const __u64 *)(h->addrs + (to_srv ? 0 : 16));
+
+		q0 = sa[0];
+		q1 = sa[1];
+		q2 = ca[0];
+		q3 = ca[1];
+	}
+	/* the last hit's slot first: no hash needed when it is ours */
+	cpu = bpf_get_smp_processor_id();
+	base = cpu * n_slots;
+	idx = pc->last;
+	/* only a slot of this CPU's partition (last starts at zero, CPU
+	 * 0's first slot); a free slot's key is zero, which no frame's is
+	 */
+	if (idx - base < n_slots) {
+		f = bpf_map_lookup_elem(&np_flows, &idx);
+		if (f && flow_is(f, q0, q1, q2, q3, q4))
+			goto hit;
+	}
+	if (!h->v6)
+		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
+	else
+		x = flow_hash_words(q0, q1, q2, q3, q4, &cfg.hkey);
+	pc->hash = x;
+	a = flow_bucket_a(x, mask);
+	b = flow_bucket_b(x, a, mask);
+	ti = cpu * (mask + 2) + a;
+	tag = flow_tag(x) * BYTES_01;
+	/* the slots of bucket a, then b, whose tag is the key's */
+	for (i = 0; i < 2; i++) {
+		__u32 bucket = i ? b : a, j, k;
+		__u64 *tp, tags, m;
+
+		ti = cpu * (mask + 2) + bucket;
+		tp = bpf_map_lookup_elem(&np_tags, &ti);
+		if (!tp) {
+			pc->used = 0;	/* cannot happen: search again */
+			return false;
+		}
+		tags = *tp;
+		m = zero_bytes(tags ^ tag);
+		for (k = 0; k < NP_FLOW_BUCKET && m; k++) {
+			j = byte_index(m);
+			m &= m - 1;
+			idx = base + bucket * NP_FLOW_BUCKET + j;
+			f = bpf_map_lookup_elem(&np_flows, &idx);
+			if (f && flow_is(f, q0, q1, q2, q3, q4))
+				goto found;
+		}
+		used |= tags_used(tags) << (8 * i);
+	}
+	/* not in its buckets: new, or in the stash when both are full */
+	pc->used = NP_SEARCHED | used;
+	return false;
+found:
+	pc->last = idx;
+hit:
+	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
+	count_dir(&f->dir[dir], p, h->eth, dir, cfg.clock_ns);
+	return true;
+}
+
 static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 				     struct cursor *c)
 {
@@ -563,14 +874,33 @@ static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
 	return 0;
 }
 
+/* The frame's length past its linear part (see frame_len()). */
+__noinline int add_frame_len(struct xdp_md *ctx, struct np_pkt *p)
+{
+	if (!ctx || !p)
+		return 0;
+	frame_len(ctx, p, cfg.replay_cut);
+	return 0;
+}
+
 /*
- * One level of the frame: Ethernet, IP, then TCP (counted) or GRE (left
- * for parse_encap()). jumbo: with the IPv6 jumbogram step, else
- * NP_LEVEL_JUMBO sends the level to parse_jumbo().
+ * Returned by parse_level() for a segment of ours the hit path did not
+ * count: count_tcp() takes it, called from np_frame() so that the
+ * deepest chain of calls (np_frame, parse_encap) does not hold its stack
+ * as well.
  */
-static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
+#define NP_LEVEL_SLOW	101
+
+/*
+ * One level of the frame: Ethernet, IP, then TCP (counted, or left for
+ * count_tcp() with *hash set) or GRE (left for parse_encap()). jumbo:
+ * with the IPv6 jumbogram step, else NP_LEVEL_JUMBO sends the level to
+ * parse_jumbo().
+ */
+static __always_inline int parse_level(struct xdp_md *ctx, struct np_cpu *pc,
 				       const bool jumbo)
 {
+	struct np_pkt *p = &pc->p;
 	struct np_hdrs h;
 	struct cursor c;
 	int proto;
@@ -602,9 +932,21 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
 		proto = parse_tcp_rest(&c, p);
 		if (proto < 0)
 			return -proto;
-		copy_addrs(p, &h);
 		p->ifindex = ctx->ingress_ifindex;
-		return count_tcp(p, ctx);
+		/* a TSO frame's length is the frame's: a helper call, out
+		 * of line, for those frames only
+		 */
+		if (p->ipf & NP_IPF_LEN_FROM_FRAME)
+			add_frame_len(ctx, p);
+		/* one load and a branch; the clock starts on the first
+		 * frame that needs it
+		 */
+		if (!cfg.clock_ns)
+			np_clock_start();
+		if (flow_hit(pc, &h, c.pos))
+			return NP_STAT_MATCHED;
+		copy_addrs(p, &h);
+		return NP_LEVEL_SLOW;
 	}
 	if (proto == IPPROTO_ICMPV6 && parse_nd(&c, &h))
 		p->neigh = 1;
@@ -615,11 +957,11 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_pkt *p,
 }
 
 /* A level holding an IPv6 jumbogram, again from p->off. */
-__noinline int parse_jumbo(struct xdp_md *ctx, struct np_pkt *p)
+__noinline int parse_jumbo(struct xdp_md *ctx, struct np_cpu *pc)
 {
-	if (!ctx)
+	if (!ctx || !pc)
 		return NP_STAT_UNSUPPORTED;
-	return parse_level(ctx, p, true);
+	return parse_level(ctx, pc, true);
 }
 
 /*
@@ -628,58 +970,68 @@ __noinline int parse_jumbo(struct xdp_md *ctx, struct np_pkt *p)
  * checks it once rather than once per path through the outer frame; the
  * outer level stays inline because a call costs as much as the parse.
  */
-__noinline int parse_encap(struct xdp_md *ctx, struct np_pkt *p)
+__noinline int parse_encap(struct xdp_md *ctx, struct np_cpu *pc)
 {
+	struct np_pkt *p = &pc->p;
 	struct cursor c;
 	int proto;
 
-	if (!p || cursor_at(ctx, p, &c))
+	if (!pc || cursor_at(ctx, p, &c))
 		return NP_STAT_UNSUPPORTED;	/* deeper than NP_MAX_OFFSET */
 	proto = parse_gre(&c, p);
 	if (proto < 0)
 		return -proto;
 	p->off = c.pos - (void *)(long)ctx->data;
-	proto = parse_level(ctx, p, false);
+	proto = parse_level(ctx, pc, false);
 	/* one level of encapsulation; GRE inside GRE is not ours */
 	return proto == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : proto;
 }
 
 /* Returns the outcome of the frame. */
-static __always_inline int classify(struct xdp_md *ctx, struct np_pkt *p)
+static __always_inline int classify(struct xdp_md *ctx, struct np_cpu *pc)
 {
-	int out = parse_level(ctx, p, false);
+	int out = parse_level(ctx, pc, false);
 
-	/* called from here, not from parse_encap(): the verifier bounds
-	 * the stack of a chain of calls
+	/* parse_jumbo() is called from here, not from parse_encap(): the
+	 * verifier bounds the stack of a chain of calls
 	 */
 	if (out == NP_LEVEL_JUMBO)
-		out = parse_jumbo(ctx, p);
-	if (out != NP_LEVEL_GRE)
-		return out;
-	out = parse_encap(ctx, p);
-	if (out == NP_LEVEL_JUMBO)
-		out = parse_jumbo(ctx, p);
-	return out == NP_LEVEL_GRE ? NP_STAT_UNSUPPORTED : out;
+		out = parse_jumbo(ctx, pc);
+	if (out == NP_LEVEL_GRE) {
+		out = parse_encap(ctx, pc);
+		if (out == NP_LEVEL_JUMBO)
+			out = parse_jumbo(ctx, pc);
+		if (out == NP_LEVEL_GRE)
+			out = NP_STAT_UNSUPPORTED;
+	}
+	return out == NP_LEVEL_SLOW ? count_tcp(pc) : out;
 }
 
 /* Classify one frame and count its outcome; returns the XDP action. */
 static __always_inline int np_frame(struct xdp_md *ctx)
 {
-	struct np_pkt p;
 	struct np_counters *cnt;
+	struct np_pkt *pp;
+	struct np_cpu *pc;
 	__u32 zero = 0;
 	int out;
 
-	*(__u64 *)&p = 0;	/* the flags */
-	p.off = 0;
-	out = classify(ctx, &p);
+	pc = bpf_map_lookup_elem(&np_scratch, &zero);
+	if (!pc)
+		return cfg.action;	/* cannot happen: a 1-entry array */
+	pp = &pc->p;
+	*(__u64 *)pp = 0;	/* the flags */
+	pp->off = 0;
+	out = classify(ctx, pc);
+#define p (*pp)
 
 	cnt = bpf_map_lookup_elem(&np_stats, &zero);
 	if (!cnt)
 		return cfg.action;	/* cannot happen: a 1-entry array */
 
-	/* the one exit: every frame lands in exactly one outcome */
-	cnt->c[NP_STAT_PACKETS]++;
+	/* the one exit: every frame lands in exactly one outcome (the
+	 * reader adds them up into NP_STAT_PACKETS: no counter kept twice)
+	 */
 	cnt->c[out & 0xf]++;
 	if (!*(__u64 *)&p)
 		return cfg.action;	/* no feature flag: the common frame */
@@ -697,6 +1049,7 @@ static __always_inline int np_frame(struct xdp_md *ctx)
 		cnt->c[NP_STAT_RECLAIMED]++;
 	if (p.neigh)
 		cnt->c[NP_STAT_NEIGH]++;
+#undef p
 	return cfg.action;
 }
 

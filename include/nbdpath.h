@@ -15,7 +15,11 @@
 #include <linux/types.h>
 #include "np_rules.h"
 
-#define NP_LAYOUT_VERSION	4	/* 4: np_current, np_finished */
+/*
+ * 3: np_neigh by family, np_meta.ifname; 4: buckets of 8 and a stash;
+ * 5: np_current, np_finished, np_retired's overflow bucket
+ */
+#define NP_LAYOUT_VERSION	5
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
@@ -43,8 +47,9 @@
 #define NP_PROG_NAME		"nbdpath_xdp"
 
 /*
- * Every frame lands in exactly one outcome; their sum is NP_STAT_PACKETS.
- * Feature counters follow and may count a frame several times over.
+ * Every frame lands in exactly one outcome; their sum is NP_STAT_PACKETS,
+ * which readers compute (np_read_stats()): the program counts a frame
+ * once. Feature counters follow and may count a frame several times over.
  */
 enum np_stat {
 	NP_STAT_PACKETS,
@@ -156,8 +161,9 @@ struct np_dir {
 #undef NP_X
 	__u64	first_ns;		/* NP clock, see np_meta.clock */
 	__u64	last_ns;
-	__u8	src_mac[6];		/* of the last frame */
+	/* of the last frame, in the frame's order: one 12-byte copy */
 	__u8	dst_mac[6];
+	__u8	src_mac[6];
 	__u16	vlans[NP_DIR_VLANS];	/* VLAN IDs of the (inner) frame */
 	__u16	sessions[NP_DIR_SESSIONS];	/* ERSPAN session IDs */
 	__u32	ifindex;		/* mirror NIC of the last frame */
@@ -173,9 +179,9 @@ struct np_dir {
 /*
  * One slot of the flow table. The table (np_flows) is a BPF_F_MMAPABLE
  * array of n_slots slots per possible CPU, CPU c's at c * n_slots,
- * probed by a hash of the key (see bpf/flow.h): the same flow may sit in
- * a different slot on each CPU, and readers merge slots by key. A slot is
- * free when in_use is zero.
+ * probed by a keyed hash of the key (see bpf/flow.h): the same flow may
+ * sit in a different slot on each CPU, and readers merge slots by key. A
+ * slot is free when in_use is zero.
  */
 struct np_flow {
 	struct np_flow_key key;
@@ -185,11 +191,26 @@ struct np_flow {
 };
 
 /*
- * A flow may sit in either of two buckets of NP_FLOW_BUCKET slots: its
- * probe window, also the table's minimum size.
+ * A flow may sit in either of two buckets of NP_FLOW_BUCKET slots, or in
+ * the stash, one more bucket at the end of each CPU's partition that
+ * every key may use when both of its buckets are full. A partition is a
+ * power of two of buckets (at least two), then the stash.
  */
-#define NP_FLOW_BUCKET		4
-#define NP_FLOW_PROBES		(2 * NP_FLOW_BUCKET)
+#define NP_FLOW_BUCKET		8
+#define NP_FLOW_MIN_BUCKETS	2
+#define NP_FLOW_MIN_SLOTS	((NP_FLOW_MIN_BUCKETS + 1) * NP_FLOW_BUCKET)
+
+/*
+ * The flow hash's secret (bpf/flow.h), drawn from getrandom() at load so
+ * that nobody can precompute keys that share buckets. add[]: ten 32-bit
+ * addends; v4: the part of the hash that is the same for every IPv4 key,
+ * add[6] * add[7] + add[8] * add[9]; mul: odd, the final multiplier.
+ */
+struct np_hkey {
+	__u64	add[10];
+	__u64	v4;
+	__u64	mul;
+};
 
 /*
  * Neighbour map: (MAC, address family) -> owner IP learnt from ARP
@@ -225,7 +246,12 @@ struct np_neigh {
  */
 struct np_config {
 	__u64	port_bits[65536 / 64];	/* monitored TCP ports, host order */
-	__u64	clock_ns;		/* nonzero: replay's capture time */
+	/*
+	 * The NP clock. Live, a BPF timer writes the coarse monotonic
+	 * clock into it every NP_TICK_NS, from the first frame that
+	 * needs a time; replay and tests write each frame's time.
+	 */
+	__u64	clock_ns;
 	__u64	idle_ns;		/* slot reclaimable after this idle */
 	__u64	closed_ns;		/* ...or this long after FIN+FIN/RST */
 	__u32	action;			/* XDP_DROP or XDP_PASS */
@@ -235,7 +261,11 @@ struct np_config {
 	 * total length of 0 leaves the program to count (frame_len()).
 	 */
 	__u32	replay_cut;
+	struct np_hkey hkey;		/* set by the loader before load */
 };
+
+/* How often the timer refreshes np_config.clock_ns, live. */
+#define NP_TICK_NS		1000000ull
 
 /*
  * One call of the replay program (bpf/nbdpath.bpf.c, nbdpath_replay):
@@ -258,7 +288,9 @@ struct np_replay_batch {
  * a query can tell a live, compatible instance from a stale or foreign
  * one before it decodes any other map.
  */
-#define NP_CLOCK_MONO_COARSE	0	/* bpf_ktime_get_coarse_ns() */
+#define NP_CLOCK_MONO_COARSE	0	/* bpf_ktime_get_coarse_ns(), as a
+					 * timer refreshes it every ms
+					 */
 #define NP_CLOCK_REALTIME	1	/* capture timestamps (replay) */
 
 struct np_meta {

@@ -3,28 +3,39 @@
 #
 # make bench: what nbdpath costs, measured beside a reference every time.
 #
-#   1. per-packet cost under BPF_PROG_TEST_RUN, over a bare XDP_DROP
+#   1. per-packet cost under BPF_PROG_TEST_RUN, over a bare XDP_DROP,
+#      beside the program of commit 8ed88a0 (built from git by make)
 #   2. live frames into a veth: nbdpath run vs a bare count-and-drop
+#      (and the base program), on one CPU, then on both (spread)
 #   3. the same veth at one offered rate: nbdpath run vs tcpdump
 #   4. nbdpath replay vs tshark on a capture of a million frames
 #   5. one poll of 100,000 flows: time and peak RSS; the same with
 #      100,000 finished flows' records more
+#   6. --max-flows N holds N: test_progs' trials, 20 times as many
 #
 # Every figure is the median of several rounds with their min and max;
-# comparisons are made within a round. Prints the table and writes the
-# same figures to .build/bench.json. Needs root (BPF, netns); builds
-# nothing (the Makefile does). Tunables, for a quick look:
-#   NP_BENCH_ROUNDS (5), NP_BENCH_RATE (812744 pps: 10 GbE of full-size
+# comparisons are made within a round, and every target is a ratio
+# within the run (or an exact count). The table's header names the
+# CPU, kernel and CPU vulnerability mitigations: they decide what calls
+# cost. Other work on the machine makes single rounds noisy: medians,
+# interleaved rounds. Prints the table and writes the same figures to
+# .build/bench.json. Needs root (BPF, netns); builds nothing (the
+# Makefile does). Tunables, for a quick look:
+#   NP_BENCH_ROUNDS (7), NP_BENCH_RATE (812744 pps: 10 GbE of full-size
 #   frames), NP_BENCH_FRAMES (20000000 live frames per measurement),
-#   NP_BENCH_PARTS ("prog poll live capture replay").
+#   NP_BENCH_PARTS ("prog table poll live spread capture replay"),
+#   NP_BENCH_STEPS (BPF objects of other commits, measured as "step1"...
+#   in the per-packet rounds: what each change bought, in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=${NP_BENCH_ROUNDS:-5}
+rounds=${NP_BENCH_ROUNDS:-7}
 rate=${NP_BENCH_RATE:-812744}
 frames=${NP_BENCH_FRAMES:-20000000}
-parts=${NP_BENCH_PARTS:-prog poll live capture replay}
+parts=${NP_BENCH_PARTS:-prog table poll live spread capture replay}
 bench=$PWD/.build/bench
+base=$PWD/.build/base/nbdpath.bpf.o
+test_progs=$PWD/.build/test_progs
 np=$PWD/nbdpath
 mkpcap=$PWD/.build/mkpcap
 json=$PWD/.build/bench.json
@@ -35,7 +46,8 @@ die() {
 }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (BPF programs, network namespaces)"
-for f in "$bench" "$np" "$mkpcap"; do
+[[ -f $base ]] || die "$base is missing: run 'make bench'"
+for f in "$bench" "$np" "$mkpcap" "$test_progs"; do
 	[[ -x $f ]] || die "$f is missing: run 'make bench'"
 done
 ((rounds >= 5)) || die "NP_BENCH_ROUNDS must be at least 5"
@@ -74,17 +86,48 @@ t_start=$(date +%s)
 # ---- 1. per-packet cost --------------------------------------------------
 
 part_prog() {
-	step "per-packet cost (BPF_PROG_TEST_RUN, 10M repeats x 6 programs x 7 rounds)"
-	"$bench" prog --repeat 10000000 --rounds 7 --cpu "$gen_cpu" >>"$samples"
+	local prounds=$((rounds * 3)) o steps=()
+
+	for o in ${NP_BENCH_STEPS:-}; do
+		steps+=(--step "$o")
+	done
+
+	step "per-packet cost (BPF_PROG_TEST_RUN, 2M repeats x 13 runs x $prounds rounds)"
+	"$bench" prog --repeat 2000000 --rounds "$prounds" --cpu "$gen_cpu" \
+		--base "$base" "${steps[@]}" >>"$samples"
 	note "test run: the kernel's time per repetition (whole ns, without" \
-	     "the syscall's setup) of BPF_PROG_TEST_RUN with repeat 10M on one" \
-	     "pinned CPU, minus the bare XDP_DROP program run just before it" \
-	     "in the same round; 1514-byte frames. New flow: bench_fresh" \
-	     "rewrites the client address and port every repetition and" \
-	     "tail-calls nbdpath (minus bench_fresh tail-calling bare); idle" \
-	     "timeout 0, so once the default 32768-slot table has filled every" \
-	     "new flow reclaims a slot; the 1024-slot figure is the same with" \
-	     "the table in cache."
+	     "the syscall's setup) of BPF_PROG_TEST_RUN with repeat 2M on one" \
+	     "pinned CPU, minus the bare XDP_DROP program run at the start of" \
+	     "the same round; 1514-byte frames, the ACK 66 bytes. Base: the" \
+	     "program of commit 8ed88a0 (make bench builds it from git)," \
+	     "measured in the same rounds, first in every other round; ratios" \
+	     "are taken within a round. New flow: bench_fresh rewrites the" \
+	     "client address and port every repetition and tail-calls the" \
+	     "program (minus bench_fresh tail-calling bare); idle timeout 0," \
+	     "so once the default table has filled every new flow reclaims a" \
+	     "slot; the 1024-flow figure is the same with the table in cache."
+}
+
+# ---- 6. --max-flows N holds N ----------------------------------------------
+
+part_table() {
+	local out=$tmp/table.out n
+
+	step "--max-flows N holds N (test_progs -t table_holds, 20x its trials)"
+	if NP_TABLE_TRIALS=20 "$test_progs" -v -t table_holds >"$out" 2>&1 &&
+	   n=$(awk '/trials, none lost a flow/ { print $1 }' "$out") &&
+	   [[ -n $n ]]; then
+		echo "table.trials $n" >>"$samples"
+		echo "table.lost 0" >>"$samples"
+	else
+		grep -E 'FAIL|actual' "$out" | head -5 >&2 || true
+		echo "table.lost 1" >>"$samples"
+	fi
+	note "table: test_table_holds with NP_TABLE_TRIALS=20: trials of N" \
+	     "new flows (random addresses, ports and hash secret) into an" \
+	     "empty table of --max-flows N, N from 10 to 43690, each table" \
+	     "two thirds full; a trial is lost if any frame counts table_full" \
+	     "or the slots hold fewer than N flows."
 }
 
 # ---- 5. one poll ----------------------------------------------------------
@@ -109,7 +152,10 @@ part_poll() {
 lab_up() {
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	ip -n "$ns" link add va type veth peer name vb
+	# two queues each way: a frame arrives on the queue, and is received
+	# on the CPU, it was sent from (the spread part sends from both)
+	ip -n "$ns" link add va numtxqueues 2 numrxqueues 2 type veth \
+		peer name vb numtxqueues 2 numrxqueues 2
 	# no IPv6: its neighbour discovery would send frames of its own
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1
@@ -167,34 +213,47 @@ live() { ip netns exec "$ns" "$bench" live --dev va --cpu "$gen_cpu" "$@"; }
 
 # ---- 2. live frames, nbdpath run vs bare -----------------------------------
 
-part_live() {
-	local r out=$tmp/live
+# One round of bare, nbdpath run and the base program on vb, in an
+# order that alternates by round; prefix: live or spread.
+live_round() {
+	local r=$1 prefix=$2 out=$tmp/live k
+	shift 2
 
-	step "live frames into a veth ($rounds rounds x 2 receivers x $frames frames)"
+	: >"$out"
+	for k in $( ((r % 2)) && echo np bare base || echo bare base np); do
+		case $k in
+		np)
+			np_begin
+			live --count "$frames" --recv "$np_recv" --key np "$@" >>"$out"
+			np_end
+			;;
+		bare)
+			live --count "$frames" --recv bare:vb --key bare "$@" >>"$out"
+			;;
+		base)
+			live --count "$frames" --recv "base:vb:$base" --key base "$@" >>"$out"
+			;;
+		esac
+	done
+	awk -v p="$prefix" '
+		{ v[$1] = $2 }
+		END {
+			printf "%s.bare.pps %s\n", p, v["bare.pps"]
+			printf "%s.np.pps %s\n", p, v["np.pps"]
+			printf "%s.ratio %.4f\n", p, v["np.pps"] / v["bare.pps"]
+			printf "%s.base_ratio %.4f\n", p, v["base.pps"] / v["bare.pps"]
+			printf "%s.extra_ns %.2f\n", p,
+			       1e9 / v["np.pps"] - 1e9 / v["bare.pps"]
+			printf "%s.np.lost %s\n", p, v["np.lost"]
+		}' "$out" >>"$samples"
+}
+
+part_live() {
+	local r
+
+	step "live frames into a veth ($rounds rounds x 3 receivers x $frames frames)"
 	for ((r = 0; r < rounds; r++)); do
-		: >"$out"
-		# alternate which goes first, so drift favours neither
-		if ((r % 2)); then
-			np_begin
-			live --count "$frames" --recv "$np_recv" --key np >>"$out"
-			np_end
-			live --count "$frames" --recv bare:vb --key bare >>"$out"
-		else
-			live --count "$frames" --recv bare:vb --key bare >>"$out"
-			np_begin
-			live --count "$frames" --recv "$np_recv" --key np >>"$out"
-			np_end
-		fi
-		awk '
-			{ v[$1] = $2 }
-			END {
-				printf "live.bare.pps %s\n", v["bare.pps"]
-				printf "live.np.pps %s\n", v["np.pps"]
-				printf "live.ratio %.4f\n", v["np.pps"] / v["bare.pps"]
-				printf "live.extra_ns %.2f\n",
-				       1e9 / v["np.pps"] - 1e9 / v["bare.pps"]
-				printf "live.np.lost %s\n", v["np.lost"]
-			}' "$out" >>"$samples"
+		live_round "$r" live
 	done
 	if [[ $np_recv == nbdpath:vb ]]; then
 		note "live: nbdpath run did not start; measured with the stand-in" \
@@ -208,7 +267,27 @@ part_live() {
 	     "mode on its peer vb; generator and receive softirq share CPU" \
 	     "$gen_cpu, so the rate is of both together; extra_ns is" \
 	     "1/rate(nbdpath) - 1/rate(bare). lost = generator count -" \
-	     "nbdpath's stats.packets."
+	     "nbdpath's stats.packets. base: the program of 8ed88a0 attached" \
+	     "by bench."
+}
+
+part_spread() {
+	local r
+
+	if ((ncpu < 2)); then
+		note "spread: one CPU, not measured"
+		return
+	fi
+	step "live frames over both CPUs ($rounds rounds x 3 receivers x 2 x $frames frames)"
+	for ((r = 0; r < rounds; r++)); do
+		live_round "$r" spread --spread "$side_cpu"
+	done
+	note "spread: as live, with a second generator on CPU $side_cpu" \
+	     "sending the client's side of the same flow (1514-byte frames" \
+	     "to port 902) into the same veth: each direction is received" \
+	     "on its own queue and CPU, the flow's two directions on two" \
+	     "CPUs, as a multi-queue NIC spreads them; the rate is of the" \
+	     "frames of both. nbdpath run's poller shares CPU $side_cpu."
 }
 
 # ---- 3. capture at one offered rate, nbdpath run vs tcpdump ----------------
@@ -326,10 +405,10 @@ part_replay() {
 
 for p in $parts; do
 	case $p in
-	prog | poll | replay)
+	prog | poll | replay | table)
 		"part_$p"
 		;;
-	live | capture)
+	live | spread | capture)
 		[[ -e $tmp/bpf ]] || lab_up
 		"part_$p"
 		;;
@@ -340,5 +419,6 @@ for p in $parts; do
 done
 note "total time $(($(date +%s) - t_start)) s, $rounds rounds."
 
+cp "$samples" "${json%.json}.samples"	# every round's figures
 "$bench" report "$samples" "$json"
 echo "bench: figures in ${json#"$PWD"/}" >&2

@@ -2,10 +2,11 @@
 /*
  * bench - the measuring half of `make bench`; scripts/bench.sh drives it.
  *
- *   bench prog   [--repeat N] [--rounds R] [--cpu C]
+ *   bench prog   [--repeat N] [--rounds R] [--cpu C] [--base OBJ]
+ *                [--step OBJ]...
  *   bench live   --dev IFACE --count N [--rate PPS] [--batch B] [--size S]
- *                [--recv bare:PEER | nbdpath:PEER | pin:DIR | none]
- *                [--key PREFIX] [--cpu C]
+ *                [--recv bare:PEER | nbdpath:PEER | pin:DIR |
+ *                 base:PEER:OBJ | none] [--key PREFIX] [--cpu C] [--spread C2]
  *   bench poll   [--flows N] [--max-flows N] [--polls R] [--finished N]
  *                [--cpu C]
  *   bench report SAMPLES JSON
@@ -35,6 +36,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include <glob.h>
+#include <sys/wait.h>
 
 #include "nbdpath.h"
 #include "prog.h"
@@ -240,6 +244,123 @@ static struct nbdpath_bpf *load_nbdpath(__u32 max_flows)
 	return s;
 }
 
+/*
+ * The program of another commit (make bench builds 8ed88a0's into
+ * .build/base/): loaded with libbpf alone, configured as its own loader
+ * did (partitions of 1.5 slots a flow in buckets of 4, rounded up to a
+ * power of two). Its np_config starts as ours does: only that prefix is
+ * written.
+ */
+struct base {
+	struct bpf_object *obj;
+	int prog_fd;
+	int stats_fd;
+	struct np_config *cfg;
+};
+
+_Static_assert(__builtin_offsetof(struct np_config, idle_ns) == 8200,
+	       "np_config's prefix is the base program's");
+
+/* Where variable var of section sec sits in obj's image of it, or NULL. */
+static void *base_var_opt(struct bpf_object *obj, const char *sec,
+			  const char *var)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, sec);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	size_t size;
+	char *img;
+	int id;
+
+	if (!btf || !m)
+		die("base program: no %s", sec);
+	id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+	img = (char *)bpf_map__initial_value(m, &size);
+	if (id < 0 || !img)
+		die("base program: no BTF for %s", sec);
+	t = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs[i].type);
+
+		if (!strcmp(btf__name_by_offset(btf, v->name_off), var))
+			return img + vs[i].offset;
+	}
+	return NULL;
+}
+
+static void *base_var(struct bpf_object *obj, const char *sec,
+		      const char *var)
+{
+	void *v = base_var_opt(obj, sec, var);
+
+	if (!v)
+		die("base program: no %s in %s", var, sec);
+	return v;
+}
+
+/* idle0: an idle timeout of zero (new flows reclaim idle slots) */
+static void load_base(struct base *b, const char *path, __u32 max_flows,
+		      bool idle0)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 slots = 8, want;
+	struct bpf_program *prog;
+	struct bpf_map *flows;
+
+	if (!max_flows)
+		max_flows = NP_DEFAULT_MAX_FLOWS;
+	want = max_flows + (max_flows + 1) / 2;
+	while (slots < want)
+		slots <<= 1;
+	b->obj = bpf_object__open_file(path, NULL);
+	if (!b->obj)
+		die("%s: %s", path, strerror(errno));
+	flows = bpf_object__find_map_by_name(b->obj, "np_flows");
+	prog = bpf_object__find_program_by_name(b->obj, "nbdpath_replay");
+	if (!flows || !prog)
+		die("%s: not an nbdpath program", path);
+	if (base_var_opt(b->obj, ".rodata", "bucket_shift")) {
+		/* 8ed88a0: buckets of 4, partitions a power of two */
+		*(__u32 *)base_var(b->obj, ".rodata", "bucket_shift") =
+			__builtin_ctz(slots / 4);
+		*(__u32 *)base_var(b->obj, ".rodata", "bucket_mask") =
+			slots / 4 - 1;
+	} else {
+		/* a step of this branch: buckets of 8 and a stash, tags
+		 * in their own map once they came, a secret in cfg
+		 */
+		struct bpf_map *tags = bpf_object__find_map_by_name(b->obj,
+								   "np_tags");
+		__u32 buckets = slots / NP_FLOW_BUCKET < 2 ? 2 :
+				slots / NP_FLOW_BUCKET;
+
+		slots = (buckets + 1) * NP_FLOW_BUCKET;
+		*(__u32 *)base_var(b->obj, ".rodata", "bucket_mask") =
+			buckets - 1;
+		*(__u32 *)base_var(b->obj, ".rodata", "n_slots") = slots;
+		if (tags && bpf_map__set_max_entries(tags, (buckets + 1) * ncpu))
+			die("%s: np_tags", path);
+		if (np_hkey_random(&((struct np_config *)base_var(
+				b->obj, ".data", "cfg"))->hkey))
+			die("getrandom failed");
+	}
+	if (bpf_map__set_max_entries(flows, slots * ncpu))
+		die("%s: np_flows", path);
+	bpf_program__set_autoload(prog, false);
+	/* before load: libbpf maps .data for writing only in skeletons */
+	b->cfg = base_var(b->obj, ".data", "cfg");
+	if (idle0)
+		b->cfg->idle_ns = 0;
+	if (bpf_object__load(b->obj))
+		die("loading %s: %s", path, strerror(errno));
+	b->prog_fd = bpf_program__fd(
+		bpf_object__find_program_by_name(b->obj, "nbdpath_xdp"));
+	b->stats_fd = bpf_map__fd(bpf_object__find_map_by_name(b->obj,
+								 "np_stats"));
+}
+
 static struct bench_bare_bpf *load_bare(void)
 {
 	struct bench_bare_bpf *b = bench_bare_bpf__open_and_load();
@@ -258,6 +379,15 @@ static void set_next(struct bench_bare_bpf *b, int prog_fd)
 		die("bench_next: %s", strerror(errno));
 }
 
+/* Every timed new-flow frame made a flow, none was refused. */
+static void check_new(const __u64 *st, __u64 want, const char *what)
+{
+	if (st[NP_STAT_MATCHED] != want || st[NP_STAT_TABLE_FULL])
+		die("%s new flows: %llu matched, %llu refused (table full)",
+		    what, (unsigned long long)st[NP_STAT_MATCHED],
+		    (unsigned long long)st[NP_STAT_TABLE_FULL]);
+}
+
 static int cmd_prog(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -265,13 +395,21 @@ static int cmd_prog(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "max-flows", required_argument, NULL, 'm' },
+		{ "base", required_argument, NULL, 'B' },
+		{ "step", required_argument, NULL, 'S' },
 		{}
 	};
-	static struct frame hit, miss, erspan, req;
+	static struct frame hit, miss, erspan, req, ack;
+	/* --step OBJ: more programs measured in the same rounds */
+	struct base steps[8] = {}, stepsf[8] = {};
+	const char *step_path[8];
+	int n_steps = 0;
 	__u32 repeat = 10000000, rounds = 7, aoff, poff, max_flows = 0;
 	struct nbdpath_bpf *np, *npf, *npc;
+	struct base bs = {}, bsf = {};
 	struct bench_bare_bpf *b;
 	int c, cpu = 0, bare_fd, fresh_fd, np_fd, npf_fd, npc_fd;
+	const char *base_path = NULL;
 	__u64 st[NP_STAT_MAX];
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -288,6 +426,14 @@ static int cmd_prog(int argc, char **argv)
 		case 'm':
 			max_flows = parse_num(optarg, "--max-flows");
 			break;
+		case 'B':
+			base_path = optarg;
+			break;
+		case 'S':
+			if (n_steps == 8)
+				die("at most 8 --step");
+			step_path[n_steps++] = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -298,6 +444,8 @@ static int cmd_prog(int argc, char **argv)
 	build_frame(&miss, FR_MISS, 1460, NULL, NULL);
 	build_frame(&erspan, FR_ERSPAN, 1460, NULL, NULL);
 	build_frame(&req, FR_REQUEST, 0, &aoff, &poff);
+	/* the other direction of hit's flow: the client's bare ACK */
+	build_frame(&ack, FR_REQUEST, 0, NULL, NULL);
 
 	b = load_bare();
 	bare_fd = bpf_program__fd(b->progs.bench_bare);
@@ -321,50 +469,114 @@ static int cmd_prog(int argc, char **argv)
 	npc = load_nbdpath(1024);
 	npc_fd = bpf_program__fd(npc->progs.nbdpath_xdp);
 	npc->data->cfg.idle_ns = 0;
+	if (base_path) {
+		load_base(&bs, base_path, 0, false);
+		load_base(&bsf, base_path, max_flows, true);
+	}
+	for (int i = 0; i < n_steps; i++) {
+		load_base(&steps[i], step_path[i], 0, false);
+		load_base(&stepsf[i], step_path[i], max_flows, true);
+		test_run(steps[i].prog_fd, &hit, 1, XDP_DROP);
+		test_run(steps[i].prog_fd, &ack, 1, XDP_DROP);
+	}
 
 	/* each frame takes the path it is meant to measure */
 	expect_outcome(np, np_fd, &hit, NP_STAT_MATCHED, "hit");
+	expect_outcome(np, np_fd, &ack, NP_STAT_MATCHED, "ack");
 	expect_outcome(np, np_fd, &miss, NP_STAT_OTHER_PORT, "non-matching");
 	expect_outcome(np, np_fd, &erspan, NP_STAT_MATCHED, "erspan");
 	stats_of(np, st);
 	if (st[NP_STAT_ERSPAN] != 1)
 		die("erspan: not counted as ERSPAN");
+	if (base_path) {
+		test_run(bs.prog_fd, &hit, 1, XDP_DROP);
+		test_run(bs.prog_fd, &ack, 1, XDP_DROP);
+	}
 
 	printf("prog.repeat %u\n", repeat);
 	for (__u32 r = 0; r < rounds; r++) {
-		double bare, hitn, missn, ersn, fbare, fnp, fnc;
+		double bare, hitn, ackn, missn, ersn, fbare, fnp, fnc;
+		double bhit = 0, back = 0, bmiss = 0, bnew = 0;
 
+		/* alternate which goes first, so drift favours neither */
 		bare = test_run(bare_fd, &hit, repeat, XDP_DROP);
+		if (base_path && r % 2) {
+			bhit = test_run(bs.prog_fd, &hit, repeat, XDP_DROP);
+			back = test_run(bs.prog_fd, &ack, repeat, XDP_DROP);
+			bmiss = test_run(bs.prog_fd, &miss, repeat, XDP_DROP);
+		}
 		hitn = test_run(np_fd, &hit, repeat, XDP_DROP);
+		ackn = test_run(np_fd, &ack, repeat, XDP_DROP);
 		missn = test_run(np_fd, &miss, repeat, XDP_DROP);
+		if (base_path && !(r % 2)) {
+			bhit = test_run(bs.prog_fd, &hit, repeat, XDP_DROP);
+			back = test_run(bs.prog_fd, &ack, repeat, XDP_DROP);
+			bmiss = test_run(bs.prog_fd, &miss, repeat, XDP_DROP);
+		}
 		ersn = test_run(np_fd, &erspan, repeat, XDP_DROP);
 		set_next(b, bare_fd);
 		fbare = test_run(fresh_fd, &req, repeat, XDP_DROP);
 		set_next(b, npf_fd);
 		fnp = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		if (base_path) {
+			set_next(b, bsf.prog_fd);
+			bnew = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		}
 		set_next(b, npc_fd);
 		fnc = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		for (int i = 0; i < n_steps; i++) {
+			double sh = test_run(steps[i].prog_fd, &hit, repeat,
+					     XDP_DROP);
+			double sa = test_run(steps[i].prog_fd, &ack, repeat,
+					     XDP_DROP);
+			double sn;
+
+			set_next(b, stepsf[i].prog_fd);
+			sn = test_run(fresh_fd, &req, repeat, XDP_DROP);
+			printf("prog.step%d.hit_ns %.0f\n", i + 1, sh - bare);
+			printf("prog.step%d.ack_ns %.0f\n", i + 1, sa - bare);
+			printf("prog.step%d.new_ns %.0f\n", i + 1, sn - fbare);
+		}
 
 		printf("prog.bare_ns %.0f\n", bare);
 		printf("prog.hit_ns %.0f\n", hitn - bare);
+		printf("prog.ack_ns %.0f\n", ackn - bare);
 		printf("prog.miss_ns %.0f\n", missn - bare);
 		printf("prog.erspan_ns %.0f\n", ersn - bare);
 		printf("prog.fresh_bare_ns %.0f\n", fbare);
 		printf("prog.new_ns %.0f\n", fnp - fbare);
 		printf("prog.new_cached_ns %.0f\n", fnc - fbare);
+		if (base_path) {
+			printf("prog.base_hit_ns %.0f\n", bhit - bare);
+			printf("prog.base_ack_ns %.0f\n", back - bare);
+			printf("prog.base_miss_ns %.0f\n", bmiss - bare);
+			printf("prog.base_new_ns %.0f\n", bnew - fbare);
+			printf("prog.hit_ratio %.4f\n", (hitn - bare) / (bhit - bare));
+			printf("prog.ack_ratio %.4f\n", (ackn - bare) / (back - bare));
+			printf("prog.miss_diff_ns %.0f\n", missn - bmiss);
+			printf("prog.new_ratio %.4f\n", (fnp - fbare) / (bnew - fbare));
+		}
 		fflush(stdout);
 	}
 
-	/* every timed new-flow frame made a flow, none was refused */
 	stats_of(npf, st);
-	if (st[NP_STAT_MATCHED] != (__u64)repeat * rounds ||
-	    st[NP_STAT_TABLE_FULL])
-		die("new flows: %llu matched, %llu refused (table full)",
-		    (unsigned long long)st[NP_STAT_MATCHED],
-		    (unsigned long long)st[NP_STAT_TABLE_FULL]);
+	check_new(st, (__u64)repeat * rounds, "nbdpath");
 	printf("prog.new_reclaimed %llu\n",
 	       (unsigned long long)st[NP_STAT_RECLAIMED]);
+	if (base_path) {
+		int err = np_read_stats(bsf.stats_fd, st);
 
+		if (err)
+			die("reading the base np_stats: %s", strerror(-err));
+		check_new(st, (__u64)repeat * rounds, "base");
+		bpf_object__close(bsf.obj);
+		bpf_object__close(bs.obj);
+	}
+
+	for (int i = 0; i < n_steps; i++) {
+		bpf_object__close(stepsf[i].obj);
+		bpf_object__close(steps[i].obj);
+	}
 	nbdpath_bpf__destroy(npc);
 	nbdpath_bpf__destroy(npf);
 	nbdpath_bpf__destroy(np);
@@ -392,9 +604,10 @@ static __u64 percpu_sum(int fd)
 }
 
 struct receiver {
-	enum { RX_NONE, RX_BARE, RX_NBDPATH, RX_PIN } kind;
+	enum { RX_NONE, RX_BARE, RX_NBDPATH, RX_PIN, RX_BASE } kind;
 	struct bench_count_bpf *count;
 	struct nbdpath_bpf *np;
+	struct base base;
 	struct bpf_link *link;
 	int stats_fd;
 };
@@ -436,6 +649,26 @@ static void rx_open(struct receiver *rx, const char *spec)
 		rx->link = bpf_program__attach_xdp(rx->np->progs.nbdpath_xdp,
 						   ifindex_of(arg));
 		rx->stats_fd = bpf_map__fd(rx->np->maps.np_stats);
+	} else if (!strncmp(spec, "base:", 5)) {
+		/* base:PEER:OBJ, the program of another commit */
+		char dev[64];
+		const char *obj = strchr(arg, ':');
+
+		if (!obj || obj - arg >= (long)sizeof(dev))
+			die("bad --recv '%s'", spec);
+		snprintf(dev, sizeof(dev), "%.*s", (int)(obj - arg), arg);
+		rx->kind = RX_BASE;
+		load_base(&rx->base, obj + 1, 0, false);
+		rx->link = bpf_program__attach_xdp(
+			bpf_object__find_program_by_name(rx->base.obj,
+							 "nbdpath_xdp"),
+			ifindex_of(dev));
+		rx->stats_fd = rx->base.stats_fd;
+		arg = dev;
+		if (!rx->link)
+			die("attaching the receiver to %s: %s", arg,
+			    strerror(errno));
+		return;
 	} else if (!strncmp(spec, "pin:", 4)) {
 		/* a running `nbdpath run`: its pinned counters */
 		rx->kind = RX_PIN;
@@ -466,6 +699,9 @@ static __u64 rx_stat(const struct receiver *rx, enum np_stat stat)
 		err = np_read_stats(rx->stats_fd, c);
 		if (err)
 			die("reading np_stats: %s", strerror(-err));
+		/* the base program counted NP_STAT_PACKETS itself too */
+		if (rx->kind == RX_BASE && stat == NP_STAT_PACKETS)
+			return c[stat] / 2;
 		return c[stat];
 	}
 }
@@ -480,6 +716,8 @@ static void rx_close(struct receiver *rx)
 	bpf_link__destroy(rx->link);
 	bench_count_bpf__destroy(rx->count);
 	nbdpath_bpf__destroy(rx->np);
+	if (rx->kind == RX_BASE)
+		bpf_object__close(rx->base.obj);
 	if (rx->kind == RX_PIN && rx->stats_fd >= 0)
 		close(rx->stats_fd);
 }
@@ -547,9 +785,13 @@ static int cmd_live(int argc, char **argv)
 		{ "recv", required_argument, NULL, 'R' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "spread", required_argument, NULL, 'S' },
 		{}
 	};
 	const char *dev = NULL, *recv = "none", *key = "live";
+	static struct frame back;
+	int spread = -1;
+	pid_t child = 0;
 	__u64 count = 0, rate = 0, sent = 0, rx0, rx1, tx0, tx1, m0;
 	__u32 batch = 64, size = 1514;
 	struct xdp_md ctx = {};
@@ -585,12 +827,17 @@ static int cmd_live(int argc, char **argv)
 		case 'c':
 			cpu = parse_num(optarg, "--cpu");
 			break;
+		case 'S':
+			spread = parse_num(optarg, "--spread");
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!dev || !count)
 		die("live needs --dev and --count");
+	if (spread >= 0 && rate)
+		die("--spread sends as fast as it can: no --rate");
 	if (size < 54 + 14 || size > 1514)
 		die("--size must be 68..1514");
 	/*
@@ -622,9 +869,33 @@ static int cmd_live(int argc, char **argv)
 	m0 = rx_stat(&rx, NP_STAT_MATCHED);
 	tx0 = percpu_sum(bpf_map__fd(tx->maps.tx_count));
 	t0 = now_s();
+	if (spread >= 0) {
+		/*
+		 * A second generator on CPU spread sends the client's
+		 * side of the same flow: the veth peer receives each on
+		 * the queue (and the CPU) it was sent from, as a
+		 * multi-queue NIC spreads a flow's two directions.
+		 */
+		build_frame(&back, FR_REQUEST, size - 54, NULL, NULL);
+		child = fork();
+		if (child < 0)
+			die("fork: %s", strerror(errno));
+		if (!child) {
+			pin_cpu(spread);
+			live_run(fd, &back, &ctx, count, batch);
+			_exit(0);
+		}
+	}
 	if (!rate) {
 		live_run(fd, &f, &ctx, count, batch);
 		sent = count;
+	}
+	if (child > 0) {
+		int st;
+
+		if (waitpid(child, &st, 0) != child || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			die("the second generator failed");
 	}
 	/*
 	 * Paced: quarter-second chunks, each one's spin set so that the
@@ -668,7 +939,7 @@ static int cmd_live(int argc, char **argv)
 		printf("%s.lost %lld\n", key, (long long)(tx1 - tx0) -
 					      (long long)(rx1 - rx0));
 	}
-	if (rx.kind == RX_NBDPATH || rx.kind == RX_PIN)
+	if (rx.kind == RX_NBDPATH || rx.kind == RX_PIN || rx.kind == RX_BASE)
 		printf("%s.matched %llu\n", key, (unsigned long long)
 		       (rx_stat(&rx, NP_STAT_MATCHED) - m0));
 	rx_close(&rx);
@@ -922,16 +1193,33 @@ struct figure {
  */
 static const struct figure figures[] = {
 	{ "prog.bare_ns", "test run: bare XDP_DROP (harness)", "ns", NONE, 0, 1 },
-	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", LE, 30, 1 },
-	{ "prog.miss_ns", "test run: non-matching port, over bare", "ns", LE, 5, 1 },
+	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_hit_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.hit_ratio", "test run: hit, nbdpath / base", "ratio", LE, 0.5, 3 },
+	{ "prog.ack_ns", "test run: hit, client's ACK, over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_ack_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.ack_ratio", "test run: ACK hit, nbdpath / base", "ratio", LE, 0.5, 3 },
+	{ "prog.miss_ns", "test run: non-matching port, over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_miss_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.miss_diff_ns", "test run: non-matching, nbdpath - base", "ns", LE, 0, 1 },
 	{ "prog.erspan_ns", "test run: ERSPAN II hit, over bare", "ns", NONE, 0, 1 },
-	{ "prog.new_ns", "test run: new flow each packet, over bare", "ns", LE, 300, 1 },
-	{ "prog.new_cached_ns", "test run: the same, 1024-slot table", "ns", NONE, 0, 1 },
+	{ "prog.new_ns", "test run: new flow each packet, over bare", "ns", NONE, 0, 1 },
+	{ "prog.base_new_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.new_ratio", "test run: new flow, nbdpath / base", "ratio", LE, 1.0, 3 },
+	{ "prog.new_cached_ns", "test run: new flow, 1024-flow table", "ns", NONE, 0, 1 },
+	{ "table.trials", "table: trials of N flows in --max-flows N", "trials", NONE, 0, 0 },
+	{ "table.lost", "table: trials that lost a flow", "trials", EQ, 0, 0 },
 	{ "live.bare.pps", "live: bare count-and-drop", "pps", NONE, 0, 0 },
 	{ "live.np.pps", "live: nbdpath run", "pps", NONE, 0, 0 },
 	{ "live.ratio", "live: nbdpath / bare", "ratio", GE, 0.85, 3 },
+	{ "live.base_ratio", "live: base program / bare", "ratio", NONE, 0, 3 },
 	{ "live.extra_ns", "live: nbdpath's extra time per frame", "ns", NONE, 0, 1 },
 	{ "live.np.lost", "live: frames sent, not counted", "frames", EQ, 0, 0 },
+	{ "spread.bare.pps", "live, 2 CPUs: bare count-and-drop", "pps", NONE, 0, 0 },
+	{ "spread.np.pps", "live, 2 CPUs: nbdpath run", "pps", NONE, 0, 0 },
+	{ "spread.ratio", "live, 2 CPUs: nbdpath / bare", "ratio", GE, 0.85, 3 },
+	{ "spread.base_ratio", "live, 2 CPUs: base program / bare", "ratio", NONE, 0, 3 },
+	{ "spread.np.lost", "live, 2 CPUs: frames sent, not counted", "frames", EQ, 0, 0 },
 	{ "cap.offered_pps", "capture: offered rate", "pps", NONE, 0, 0 },
 	{ "cap.np.fraction", "capture: nbdpath counted / sent", "ratio", EQ, 1, 4 },
 	{ "cap.td.fraction", "capture: tcpdump captured / sent", "ratio", NONE, 0, 4 },
@@ -1030,10 +1318,44 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/*
+ * The CPU vulnerability mitigations in force, "name: state; ...": they
+ * set what a call or a return costs, which is most of what moves the
+ * per-packet figures from one machine to another.
+ */
+static void mitigations(char *buf, size_t len)
+{
+	glob_t g;
+	size_t n = 0;
+
+	snprintf(buf, len, "unknown");
+	if (glob("/sys/devices/system/cpu/vulnerabilities/*", 0, NULL, &g))
+		return;
+	buf[0] = 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char line[256] = "";
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			/* the ones that do nothing say nothing */
+			if (strcmp(line, "Not affected"))
+				n += snprintf(buf + n, n < len ? len - n : 0,
+					      "%s%s: %s", n ? "; " : "",
+					      strrchr(g.gl_pathv[i], '/') + 1,
+					      line);
+		}
+		fclose(f);
+	}
+	globfree(&g);
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	static struct series ser[N_FIG];
-	char line[4096], cpu[256], notes[16384] = "";
+	char line[4096], cpu[256], notes[16384] = "", mit[4096];
 	struct utsname u;
 	FILE *in, *out;
 	int missed = 0, shown = 0;
@@ -1066,6 +1388,7 @@ static int cmd_report(int argc, char **argv)
 	}
 	fclose(in);
 	cpu_model(cpu, sizeof(cpu));
+	mitigations(mit, sizeof(mit));
 	uname(&u);
 
 	out = fopen(argv[2], "w");
@@ -1075,9 +1398,13 @@ static int cmd_report(int argc, char **argv)
 	json_str(out, cpu);
 	fprintf(out, ", \"kernel\": ");
 	json_str(out, u.release);
+	fprintf(out, ", \"mitigations\": ");
+	json_str(out, mit);
 	fprintf(out, ", \"ncpu\": %d, \"figures\": {", libbpf_num_possible_cpus());
 
-	printf("nbdpath bench  cpu: %s  kernel: %s\n", cpu, u.release);
+	printf("nbdpath bench  cpu: %s (%d)  kernel: %s %s\n", cpu,
+	       libbpf_num_possible_cpus(), u.release, u.version);
+	printf("mitigations: %s\n", mit);
 	printf("%-42s %12s %12s %12s %-9s %-10s %s\n", "figure", "median",
 	       "min", "max", "unit", "target", "met?");
 	for (size_t i = 0; i < N_FIG; i++) {
@@ -1130,10 +1457,11 @@ static int cmd_report(int argc, char **argv)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s prog [--repeat N] [--rounds R] [--cpu C]\n"
+		"usage: %s prog [--repeat N] [--rounds R] [--cpu C] [--base OBJ]\n"
+		"                 [--step OBJ]...\n"
 		"       %s live --dev IFACE --count N [--rate PPS] [--batch B]\n"
-		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|none]\n"
-		"                 [--key PREFIX] [--cpu C]\n"
+		"                 [--size BYTES] [--recv bare:PEER|nbdpath:PEER|pin:DIR|\n"
+		"                 base:PEER:OBJ|none] [--key PREFIX] [--cpu C] [--spread C2]\n"
 		"       %s poll [--flows N] [--max-flows N] [--polls R] [--finished N] [--cpu C]\n"
 		"       %s report SAMPLES JSON\n",
 		prog_name, prog_name, prog_name, prog_name);

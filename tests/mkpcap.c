@@ -659,17 +659,18 @@ static void sc_malformed(struct gen *g)
 }
 
 /*
- * Two batches of eight flows (SYN, SYN/ACK, one 1448-byte reply; never
- * closed), the second batch 400 s after the first: longer than the
- * default 300 s idle timeout. Host 10.0.0.10 in total: rx vmk0 16
- * packets 640 bytes; tx vmk4 32 packets 24448 bytes.
+ * Two batches of 24 flows (SYN, SYN/ACK, one 1448-byte reply; never
+ * closed), as many as the smallest flow table holds, the second batch
+ * 400 s after the first: longer than the default 300 s idle timeout.
+ * Host 10.0.0.10 in total: rx vmk0 48 packets 1920 bytes; tx vmk4 96
+ * packets 73344 bytes.
  */
 static void sc_idle(struct gen *g)
 {
 	char client[32];
 
 	for (int batch = 0; batch < 2; batch++) {
-		for (int i = 0; i < 8; i++) {
+		for (int i = 0; i < 24; i++) {
 			struct conv c = seed_conv;
 
 			snprintf(client, sizeof(client), "10.0.%d.%d",
@@ -687,14 +688,15 @@ static void sc_idle(struct gen *g)
 /*
  * A capture whose clock steps back, as an NTP step or two captures merged
  * in the wrong order make it (with --pcapng: two sections, the later
- * first). Three groups of four flows as sc_idle's, each flow SYN, SYN/ACK
- * and a 1448-byte reply: F (clients 10.0.30.50-53) at T0 + 2000 s, then
- * A (10.0.28.50-53) at T0, then B (10.0.29.50-53) at T0 + 400 s. In the
- * smallest table (8 slots) F and A fill it; B's flows reclaim A's slots,
- * idle by then in their own time (F's are not): A's counts must have been
- * read first. 36 frames; host 10.0.0.10: rx vmk0 12 packets 480 bytes,
- * tx vmk4 24 packets 18336 bytes.
+ * first). Three groups of twelve flows as sc_idle's, each flow SYN,
+ * SYN/ACK and a 1448-byte reply: F (clients 10.0.30.50-61) at T0 + 2000 s,
+ * then A (10.0.28.50-61) at T0, then B (10.0.29.50-61) at T0 + 400 s. In
+ * the smallest table (24 slots: two buckets and the stash) F and A fill
+ * it; B's flows reclaim A's slots, idle by then in their own time (F's are
+ * not): A's counts must have been read first. 108 frames; host 10.0.0.10:
+ * rx vmk0 36 packets 1440 bytes, tx vmk4 72 packets 55008 bytes.
  */
+#define STEPBACK_FLOWS	12
 static void sc_stepback(struct gen *g)
 {
 	static const struct { int net; __u64 at; } grp[3] = {
@@ -706,7 +708,7 @@ static void sc_stepback(struct gen *g)
 		g->t = T0_NS + grp[k].at * 1000000000ull;
 		if (k == 1 && g->out.ng && ng_section(&g->out))
 			g->err = -1;
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < STEPBACK_FLOWS; i++) {
 			struct conv c = seed_conv;
 
 			snprintf(client, sizeof(client), "10.0.%d.%d",

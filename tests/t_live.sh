@@ -363,19 +363,19 @@ test_vmk_file() {
 }
 
 # An idle flow leaves the flow list; its counts stay in the host and
-# interface totals. With 8 slots per CPU (--max-flows 5: 1.5 slots a
-# flow, rounded up to a power of two), 8 new flows then make the
+# interface totals. With 24 slots per CPU (--max-flows 5: two buckets of
+# 8 and the stash, the smallest table), 24 new flows then make the
 # program reclaim idle slots: the loader must have moved their counts.
 # Which CPU handles a frame is the kernel's choice, so the new flows come
 # from every CPU, and the number of reclaims is checked against the
 # program's own count of them rather than guessed.
 test_idle_expiry() {
-	local j i c n=0
+	local j i c n=0 k=24
 	start_run "$WORK/idle.out" --idle-timeout 3 --interval 1 --max-flows 5 || return 1
-	inject 8 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 43000 "$NBD_PORT" 100 1 || return 1
-	wait_matched 8 || return 1
+	inject $k "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 43000 "$NBD_PORT" 100 1 || return 1
+	wait_matched $k || return 1
 	j=$(nb flows --pin-dir "$PIN" --json) || return 1
-	t_expect "flows listed" "$(jget "$j" "len(j['flows'])")" 8 || return 1
+	t_expect "flows listed" "$(jget "$j" "len(j['flows'])")" $k || return 1
 	# idle: still listed, finished, their last packet the end
 	for ((i = 0; i < 60; i++)); do
 		j=$(nb flows --pin-dir "$PIN" --json) || return 1
@@ -384,35 +384,34 @@ test_idle_expiry() {
 	done
 	t_expect "flows after idle" \
 		"$(jget "$j" "(len(j['flows']), sorted(set((f['state'], f['ended'] == f['last_seen']) for f in j['flows'])))")" \
-		"(8, [('idle', True)])" || return 1
+		"($k, [('idle', True)])" || return 1
 	j=$(nb hosts --pin-dir "$PIN" --json) || return 1
 	t_expect "host rx after idle" "$(jget "$j" "[(m['packets'], m['bytes']) for m in j['hosts'][0]['rx']]")" \
-		"[(8, 1120)]" || return 1
+		"[($k, $((k * 140)))]" || return 1
 	j=$(nb interfaces --pin-dir "$PIN" --json) || return 1
 	t_expect "vmk0 rx after idle" "$(jget "$j" "[(i['rx_packets'], i['rx_bytes']) for i in j['interfaces']]")" \
-		"[(8, 1120)]" || return 1
+		"[($k, $((k * 140)))]" || return 1
 	# new flows take over the idle slots
 	for c in $CPUS; do
-		CPU=$c inject 8 "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 44000 "$NBD_PORT" 100 1 || return 1
-		n=$((n + 8))
+		CPU=$c inject $k "$MAC_RUBRIK" "$MAC_VMK0" "$IP_RUBRIK" "$IP_ESX" 44000 "$NBD_PORT" 100 1 || return 1
+		n=$((n + k))
 	done
-	wait_matched $((8 + n)) || return 1
+	wait_matched $((k + n)) || return 1
 	sleep 1.5	# a poll after the reclaims
 	j=$(nb flows --pin-dir "$PIN" --json) || return 1
 	# the reclaimed flows keep their records, after the active ones
 	t_expect "new flows listed" \
-		"$(jget "$j" "(sorted(f['client_port'] for f in j['flows'][:8] if f['state'] == 'active') == list(range(44000, 44008)), sorted(f['client_port'] for f in j['flows'][8:] if f['state'] == 'idle') == list(range(43000, 43008)), len(j['flows']))")" \
-		"(True, True, 16)" || return 1
+		"$(jget "$j" "(sorted(f['client_port'] for f in j['flows'][:$k] if f['state'] == 'active') == list(range(44000, 44000 + $k)), sorted(f['client_port'] for f in j['flows'][$k:] if f['state'] == 'idle') == list(range(43000, 43000 + $k)), len(j['flows']))")" \
+		"(True, True, $((2 * k)))" || return 1
 	j=$(nb hosts --pin-dir "$PIN" --json) || return 1
 	t_expect "host rx after reclaim" "$(jget "$j" "[(m['packets'], m['bytes']) for m in j['hosts'][0]['rx']]")" \
-		"[($((8 + n)), $(((8 + n) * 140)))]" || return 1
+		"[($((k + n)), $(((k + n) * 140)))]" || return 1
 	j=$(nb stats --pin-dir "$PIN" --json) || return 1
 	echo "$j" >>"$_t_log"
 	jcheck "$j" "j['stats']['reclaimed'] >= 1" True || return 1
-	# 16 connections: each listed, or evicted (its slot reclaimed, or
-	# idle in the table by now)
-	t_expect "flows + flows_evicted" \
-		"$(jget "$j" "j['stats']['flows'] + j['stats']['flows_evicted']")" 16 || return 1
+	# 2k connections, every one listed: active, or finished
+	t_expect "flows, flows_evicted" \
+		"$(jget "$j" "(j['stats']['flows'], j['stats']['flows_evicted'])")" "($((2 * k)), 0)" || return 1
 	stop_run
 	t_expect "run exit" "$STOP_RC" 0
 }

@@ -479,16 +479,16 @@ done
 
 # ---- idle expiry in capture time ----
 
-# mkpcap idle: 8 flows, then 8 others 400 s later; host totals of all 16
+# mkpcap idle: 24 flows, then 24 others 400 s later; host totals of all 48
 IDLE_TOTALS=(
-	'side(host(IP_ESX), "rx", "packets")' 16
-	'side(host(IP_ESX), "rx", "bytes")' 640
-	'side(host(IP_ESX), "tx", "packets")' 32
-	'side(host(IP_ESX), "tx", "bytes")' 24448
-	'iface(MAC_VMK4)["tx_packets"]' 32
-	'iface(MAC_VMK0)["rx_packets"]' 16
-	'j["stats"]["matched"]' 48
-	'j["time"]' 1763900400.047005
+	'side(host(IP_ESX), "rx", "packets")' 48
+	'side(host(IP_ESX), "rx", "bytes")' 1920
+	'side(host(IP_ESX), "tx", "packets")' 96
+	'side(host(IP_ESX), "tx", "bytes")' 73344
+	'iface(MAC_VMK4)["tx_packets"]' 96
+	'iface(MAC_VMK0)["rx_packets"]' 48
+	'j["stats"]["matched"]' 144
+	'j["time"]' 1763900400.143018
 )
 
 t_begin replay_idle_expiry
@@ -497,39 +497,39 @@ t_begin replay_idle_expiry
 if mk idle && replay idle "$D/idle.pcap" --json "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 16 \
-	'j["stats"]["flows"]' 16 \
-	'j["stats"]["flows_active"]' 8 \
-	'j["stats"]["flows_finished"]' 8 \
+	'len(j["flows"])' 48 \
+	'j["stats"]["flows"]' 48 \
+	'j["stats"]["flows_active"]' 24 \
+	'j["stats"]["flows_finished"]' 24 \
 	'j["stats"]["reclaimed"]' 0 \
 	'j["stats"]["flows_evicted"]' 0 \
-	'[f["client"] for f in j["flows"][:8] if f["state"] == "active"]' '["10.0.29.%d" % i for i in range(50, 58)]' \
-	'sorted(f["client"] for f in j["flows"][8:] if f["state"] == "idle" and f["ended"] == f["last_seen"])' '["10.0.28.%d" % i for i in range(50, 58)]' &&
+	'sorted(f["client"] for f in j["flows"][:24] if f["state"] == "active")' 'sorted("10.0.29.%d" % i for i in range(50, 74))' \
+	'sorted(f["client"] for f in j["flows"][24:] if f["state"] == "idle" and f["ended"] == f["last_seen"])' 'sorted("10.0.28.%d" % i for i in range(50, 74))' &&
    replay idle_text "$D/idle.pcap" "${VMKS[@]}" &&
-   grep -q "; flows 8 active, 8 finished listed, 0 evicted$" "$D/idle_text.json" &&
-   grep -q "^FINISHED FLOWS (most recent first, 8 of 8)$" "$D/idle_text.json"; then
+   grep -q "; flows 24 active, 24 finished listed, 0 evicted$" "$D/idle_text.json" &&
+   grep -q "^FINISHED FLOWS (most recent first, 10 of 24)$" "$D/idle_text.json"; then
 	t_ok
 else
 	t_fail "flows idle in capture time are listed as idle after the active ones, in the totals once"
 fi
 
 t_begin replay_idle_reclaimed
-# --max-flows 5: the smallest table, 8 slots (1.5 slots a flow, rounded up)
+# --max-flows 5: the smallest table, 24 slots (two buckets and the stash)
 if replay idle8 "$D/idle.pcap" --json --max-flows 5 "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle8.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 16 \
-	'j["stats"]["reclaimed"]' 8 \
+	'len(j["flows"])' 48 \
+	'j["stats"]["reclaimed"]' 24 \
 	'j["stats"]["table_full"]' 0 \
 	'j["stats"]["flows_evicted"]' 0 \
-	'sum(f["to_server"]["packets"] + f["from_server"]["packets"] for f in j["flows"])' 48 \
-	'sorted(f["client"] for f in j["flows"] if f["state"] == "idle")' '["10.0.28.%d" % i for i in range(50, 58)]'; then
+	'sum(f["to_server"]["packets"] + f["from_server"]["packets"] for f in j["flows"])' 144 \
+	'sorted(f["client"] for f in j["flows"] if f["state"] == "idle")' 'sorted("10.0.28.%d" % i for i in range(50, 74))'; then
 	t_ok
 else
 	t_fail "slots reclaimed in capture time keep their counts and their records"
 fi
 
-# 1000 flows through the smallest table (8 slots): the frames of flows
+# 1000 flows through the smallest table (24 slots): the frames of flows
 # that found no slot count as table_full and in nothing else, said once
 # on stderr with the way out.
 t_begin replay_table_full
@@ -538,7 +538,7 @@ if t_log "$MKPCAP" bench "$D/full.pcap" --frames 2000 &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/full.json" \
 	'j["stats"]["matched"]' 2000 \
-	'len(j["flows"])' 8 \
+	'len(j["flows"])' 24 \
 	'j["stats"]["table_full"] + sum(f[d]["packets"] for f in j["flows"] for d in ("to_server", "from_server"))' 2000 \
 	'j["stats"]["table_full"] + sum(h[s][0]["packets"] for h in j["hosts"] for s in ("rx", "tx") if h[s])' 2000 &&
    t_expect stderr "$(cat "$D/full.err")" \
@@ -562,15 +562,15 @@ for ext in pcap pcapng; do
 	   ! t_expect "$ext exit" "$rc" 0 ||
 	   ! t_expect "$ext stderr" "$(cat "$D/stepback-$ext.err")" "" ||
 	   ! jcheck "$D/stepback-$ext.json" \
-		'all_stats()' 'stats(packets=36, matched=36, reclaimed=4, vlan=36)' \
-		'side(host("10.0.0.10"), "rx", "packets")' 12 \
-		'side(host("10.0.0.10"), "rx", "bytes")' 480 \
-		'side(host("10.0.0.10"), "tx", "packets")' 24 \
-		'side(host("10.0.0.10"), "tx", "bytes")' 18336 \
-		'iface("'$MAC_VMK0'")["rx_packets"] + iface("'$MAC_VMK4'")["tx_packets"]' 36 \
+		'all_stats()' 'stats(packets=108, matched=108, reclaimed=12, vlan=108)' \
+		'side(host("10.0.0.10"), "rx", "packets")' 36 \
+		'side(host("10.0.0.10"), "rx", "bytes")' 1440 \
+		'side(host("10.0.0.10"), "tx", "packets")' 72 \
+		'side(host("10.0.0.10"), "tx", "bytes")' 55008 \
+		'iface("'$MAC_VMK0'")["rx_packets"] + iface("'$MAC_VMK4'")["tx_packets"]' 108 \
 		'seen("10.0.30.50")' '(1763902000.0, 1763902000.002000)' \
-		'seen("10.0.30.53")' '(1763902000.009001, 1763902000.011001)' \
-		'j["time"]' 1763902000.011001; then
+		'seen("10.0.30.61")' '(1763902000.033004, 1763902000.035004)' \
+		'j["time"]' 1763902000.035004; then
 		ok=0
 	fi
 done
@@ -580,7 +580,7 @@ t_begin replay_idle_timeout_option
 if replay idle1000 "$D/idle.pcap" --json --idle-timeout 1000 "${VMKS[@]}" &&
    t_expect exit "$rc" 0 &&
    jcheck "$D/idle1000.json" "${IDLE_TOTALS[@]}" \
-	'len(j["flows"])' 16 \
+	'len(j["flows"])' 48 \
 	'j["stats"]["flows_evicted"]' 0; then
 	t_ok
 else

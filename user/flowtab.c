@@ -19,6 +19,10 @@ _Static_assert(sizeof(struct np_flow_key) % 8 == 0, "key padding");
 _Static_assert(sizeof(struct np_dir) % 8 == 0, "np_dir padding");
 _Static_assert(sizeof(struct np_flow) % 8 == 0, "np_flow padding");
 _Static_assert(sizeof(struct np_meta) % 8 == 0, "np_meta padding");
+_Static_assert(__builtin_offsetof(struct np_dir, dst_mac) % 8 == 0 &&
+	       __builtin_offsetof(struct np_dir, src_mac) ==
+	       __builtin_offsetof(struct np_dir, dst_mac) + 6,
+	       "the program copies both MACs as one u64 and one u32");
 _Static_assert(NP_STAT_MAX == 16, "the program masks outcomes with 0xf");
 
 const char *const np_stat_names[NP_STAT_MAX] = {
@@ -583,6 +587,9 @@ int np_read_stats(int fd, __u64 c[NP_STAT_MAX])
 		for (int i = 0; i < NP_STAT_MAX; i++)
 			c[i] += v[i];
 	}
+	/* the program counts each frame once, in its outcome */
+	for (int i = NP_OUTCOME_FIRST; i <= NP_OUTCOME_LAST; i++)
+		c[NP_STAT_PACKETS] += c[i];
 out:
 	free(buf);
 	return err;

@@ -2,30 +2,67 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <linux/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "flowtab.h"
 #include "prog.h"
 
-__u32 np_slots_for(__u32 max_flows)
+/* Buckets (not counting the stash) per CPU for --max-flows N. */
+static __u32 buckets_for(__u32 max_flows)
 {
 	__u64 want;
-	__u32 n = NP_FLOW_PROBES;
+	__u32 n = NP_FLOW_MIN_BUCKETS;
 
 	if (!max_flows)
 		max_flows = NP_DEFAULT_MAX_FLOWS;
 	/*
 	 * A new flow takes a free slot of the emptier of its two buckets
-	 * (bpf/flow.h). Up to half full, no bucket fills; at two thirds
-	 * full, one flow in a thousand finds both of its full. 1.5 slots
-	 * per flow, rounded up to a power of two (so 1.5 to 3), hold the
-	 * flows --max-flows promises.
+	 * of 8 (bpf/flow.h), else one of the stash. At two thirds full,
+	 * the fullest bucket of 65,536 slots reaches 8 in most tables, and
+	 * the stash takes the rare flow that then finds both of its
+	 * buckets full: 1.5 slots per flow, rounded up to a power of two
+	 * of buckets (so 1.5 to 3), hold the flows --max-flows promises
+	 * (tests/prog_tests/table.c counts the trials).
 	 */
 	want = (__u64)max_flows + (max_flows + 1) / 2;
-	while (n < want && n < (1u << 30))
+	while ((__u64)n * NP_FLOW_BUCKET < want && n < (1u << 26))
 		n <<= 1;
 	return n;
+}
+
+__u32 np_slots_for(__u32 max_flows)
+{
+	return (buckets_for(max_flows) + 1) * NP_FLOW_BUCKET;
+}
+
+int np_hkey_random(struct np_hkey *k)
+{
+	__u64 r[12];
+	size_t got = 0;
+
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom((char *)r + got, sizeof(r) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += n;
+	}
+	np_hkey_set(k, r);
+	return 0;
+}
+
+void np_hkey_set(struct np_hkey *k, const __u64 r[12])
+{
+	for (int i = 0; i < 10; i++)
+		k->add[i] = (__u32)r[i];
+	k->v4 = k->add[6] * k->add[7] + k->add[8] * k->add[9];
+	/* odd, with both halves full of bits */
+	k->mul = r[10] | 1 | 1ull << 63;
 }
 
 void np_prog_set_ports(struct nbdpath_bpf *skel, const __u16 *ports, int n)
@@ -53,7 +90,7 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 	__u32 slots = np_slots_for(o->max_flows);
 	__u32 idle = o->idle_sec ? o->idle_sec : NP_DEFAULT_IDLE_SEC;
 	__u32 closed = o->closed_sec ? o->closed_sec : NP_DEFAULT_CLOSED_SEC;
-	__u32 buckets = slots / NP_FLOW_BUCKET;
+	__u32 buckets = buckets_for(o->max_flows);
 	int ncpu = libbpf_num_possible_cpus();
 	int e;
 
@@ -73,9 +110,16 @@ struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
 		*err = -errno;
 		return NULL;
 	}
-	skel->rodata->bucket_shift = __builtin_ctz(buckets);
 	skel->rodata->bucket_mask = buckets - 1;
+	skel->rodata->n_slots = slots;
+	if (o->hkey)
+		skel->data->cfg.hkey = *o->hkey;
+	else if ((e = np_hkey_random(&skel->data->cfg.hkey)))
+		goto fail;
 	e = bpf_map__set_max_entries(skel->maps.np_flows, slots * ncpu);
+	if (!e)
+		e = bpf_map__set_max_entries(skel->maps.np_tags,
+					     (buckets + 1) * ncpu);
 	if (e)
 		goto fail;
 	e = bpf_map__set_max_entries(skel->maps.np_finished,
@@ -113,5 +157,5 @@ void np_prog_maps(struct nbdpath_bpf *skel, struct np_maps *m)
 	m->retired = bpf_map__fd(skel->maps.np_retired);
 	m->current = bpf_map__fd(skel->maps.np_current);
 	m->finished = bpf_map__fd(skel->maps.np_finished);
-	m->n_slots = NP_FLOW_BUCKET << skel->rodata->bucket_shift;
+	m->n_slots = skel->rodata->n_slots;
 }

@@ -16,6 +16,7 @@ struct np_prog_opts {
 	__u32 closed_sec;		/* 0: 5 */
 	bool replay;			/* also load nbdpath_replay */
 	__u32 max_finished;		/* np_finished records; 0: 1 */
+	const struct np_hkey *hkey;	/* NULL: a random one (tests set it) */
 };
 
 /* Map fds of a loaded program or of a running instance's pins. */
@@ -33,10 +34,15 @@ struct np_maps {
 
 /*
  * Flow table slots per CPU for --max-flows N: the smallest power of two
- * of at least 1.5 N slots (and at least the probe window), so that N
- * flows fit.
+ * of buckets holding at least 1.5 N slots (and at least two buckets),
+ * plus the stash, so that N flows fit.
  */
 __u32 np_slots_for(__u32 max_flows);
+
+/* A flow hash secret from getrandom(); 0 or negative errno. */
+int np_hkey_random(struct np_hkey *k);
+/* ...or from 12 given words (tests): the same derivation. */
+void np_hkey_set(struct np_hkey *k, const __u64 r[12]);
 
 /* open + configure + load; NULL with errno set (negative in *err) on failure */
 struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err);

@@ -187,3 +187,57 @@ void test_percpu_both_ports(void)
 out:
 	tp_close(&t);
 }
+
+#include "../bpf/flow.h"
+
+/*
+ * The hit path first tries the slot of its CPU's last hit, which starts
+ * at zero: CPU 0's first slot. A flow sitting there must still be
+ * counted in CPU 1's own partition when CPU 1 sees it first.
+ */
+void test_percpu_last_slot(void)
+{
+	static const __u64 r[12] = { 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+				     21, 22 };
+	const __u64 want[NP_STAT_MAX] = {
+		[NP_STAT_PACKETS] = 3,
+		[NP_STAT_MATCHED] = 3,
+	};
+	struct np_prog_opts o = { .max_flows = 64 };
+	struct np_flow_key k;
+	struct np_hkey hk;
+	struct tprog t;
+	struct seg g;
+	__u16 port;
+	__u64 now = TP_CLOCK0;
+	int used[2];
+
+	if (env.nr_cpus < 2) {
+		test__skip("needs 2 CPUs, this process may use %d",
+			   env.nr_cpus);
+		return;
+	}
+	np_hkey_set(&hk, r);
+	o.hkey = &hk;
+	if (!tp_load(&t, &o))
+		goto out;
+	/* a client port whose first bucket is bucket 0: slot 0 */
+	for (port = 40000; port < 60000; port++) {
+		tp_key(&k, IP_ESX, NBD_PORT, IP_RUBRIK, port);
+		if (!flow_bucket_a(flow_hash(&k, &hk),
+				   t.skel->rodata->bucket_mask))
+			break;
+	}
+	g = to_srv(MAC_GW, 16);
+	g.sport = port;
+	if (!burst(&t, &g, 2, 0, &now) || !burst(&t, &g, 1, 1, &now) ||
+	    !tp_stats(&t, want) || !slots_in_use(&t, used))
+		goto out;
+	ASSERT_EQ(used[0], 1, "slots in use on CPU 0");
+	ASSERT_EQ(used[1], 1, "slots in use on CPU 1");
+	if (tp_read_n(&t, 1))
+		ASSERT_EQ(np_dir_packets(&t.flows.v[0].dir[NP_DIR_TO_SERVER]), 3,
+			  "packets");
+out:
+	tp_close(&t);
+}

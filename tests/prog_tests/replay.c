@@ -434,16 +434,17 @@ static bool sum_retired(int fd, struct retired_sum *s)
 }
 
 /*
- * Eight flows, then eight others 400 s later in capture time (past the
- * 300 s idle timeout) in a table of eight slots: the program reclaims
+ * N flows, then N others 400 s later in capture time (past the 300 s
+ * idle timeout) in the smallest table, N slots: the program reclaims
  * every slot of the first batch, and replay must have read their counts
  * first, so that table plus retired map still hold every packet.
  */
 void test_replay_idle_expiry(void)
 {
 	static struct capture c;
-	/* 5 flows x 1.5 slots: the 8-slot minimum table */
+	/* 5 flows x 1.5 slots: the minimum table, two buckets and the stash */
 	struct np_prog_opts po = { .max_flows = 5 };
+	const int n = NP_FLOW_MIN_SLOTS;
 	struct np_replay_result res = {};
 	struct nbdpath_bpf *skel = NULL;
 	struct retired_sum rt;
@@ -459,7 +460,7 @@ void test_replay_idle_expiry(void)
 	c.n = 0;
 	c.path[0] = 0;
 	for (int batch = 0; batch < 2; batch++) {
-		for (int i = 0; i < 8; i++) {
+		for (int i = 0; i < n; i++) {
 			struct seg s = {
 				.dmac = MAC_VMK0, .smac = MAC_GW,
 				.daddr = IP_ESX, .sport = 40000 + i,
@@ -488,25 +489,26 @@ void test_replay_idle_expiry(void)
 	np_prog_maps(skel, &m);
 	if (!ASSERT_OK(np_read_stats(m.stats, st), "np_read_stats"))
 		goto out;
-	ASSERT_EQ(st[NP_STAT_MATCHED], 32, "matched");
-	ASSERT_EQ(st[NP_STAT_RECLAIMED], 8, "reclaimed");
+	ASSERT_EQ(st[NP_STAT_MATCHED], 4 * n, "matched");
+	ASSERT_EQ(st[NP_STAT_RECLAIMED], n, "reclaimed");
 	ASSERT_EQ(st[NP_STAT_TABLE_FULL], 0, "table_full");
 	ASSERT_TRUE(res.reads >= 2, "a read before the second batch");
-	ASSERT_EQ(res.flows.n, 8, "flows left in the table");
+	ASSERT_EQ(res.flows.n, n, "flows left in the table");
 	for (size_t i = 0; i < res.flows.n; i++)
 		for (int d = 0; d < 2; d++)
 			live[d] += np_dir_packets(&res.flows.v[i].dir[d]);
 	if (!sum_retired(m.retired, &rt))
 		goto out;
-	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 16, "retired to_server packets");
+	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 2 * n,
+		  "retired to_server packets");
 	/* per flow: a bare SYN and a segment of 100 bytes */
-	ASSERT_EQ(rt.bytes[NP_DIR_TO_SERVER], 8 * (2 * hdrs + 100),
+	ASSERT_EQ(rt.bytes[NP_DIR_TO_SERVER], n * (2 * hdrs + 100),
 		  "retired to_server bytes");
-	ASSERT_EQ(live[NP_DIR_TO_SERVER] + rt.packets[NP_DIR_TO_SERVER], 32,
+	ASSERT_EQ(live[NP_DIR_TO_SERVER] + rt.packets[NP_DIR_TO_SERVER], 4 * n,
 		  "every packet in table or retired");
 	if (!ASSERT_OK(bpf_map_lookup_elem(m.meta, &zero, &meta), "np_meta"))
 		goto out;
-	ASSERT_EQ(meta.flows_evicted, 8, "flows_evicted");
+	ASSERT_EQ(meta.flows_evicted, n, "flows_evicted");
 	ASSERT_EQ(meta.clock, NP_CLOCK_REALTIME, "meta clock");
 out:
 	np_replay_result_free(&res);
@@ -516,12 +518,15 @@ out:
 
 /*
  * The capture's clock steps back (two captures merged in the wrong order,
- * an NTP step): four flows at T0 + 2000 s, four at T0, four at T0 + 400 s,
- * each a SYN and a 100-byte segment, in 8 slots. The last four reclaim
- * the slots of the four at T0, idle by then in their own time, before the
+ * an NTP step): GROUP flows at T0 + 2000 s, GROUP at T0, GROUP at
+ * T0 + 400 s, each a SYN and a 100-byte segment, in the smallest table
+ * (2 * GROUP slots: two buckets and the stash). The last group reclaims
+ * the slots of the one at T0, idle by then in their own time, before the
  * latest capture time moves: replay must have read them first, so table
  * plus retired map still hold every packet, and each flow its own times.
  */
+#define GROUP	(NP_FLOW_MIN_SLOTS / 2)
+
 void test_replay_clock_steps_back(void)
 {
 	static const __u64 at[3] = { 2000, 0, 400 };	/* s after T0 */
@@ -540,7 +545,7 @@ void test_replay_clock_steps_back(void)
 	for (int g = 0; g < 3; g++) {
 		__u64 ts = T0 + at[g] * 1000000000ull;
 
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < GROUP; i++) {
 			struct seg s = {
 				.dmac = MAC_VMK0, .smac = MAC_GW,
 				.daddr = IP_ESX, .sport = 40000 + i,
@@ -565,14 +570,15 @@ void test_replay_clock_steps_back(void)
 	if (!ASSERT_OK(err, "np_replay_file"))
 		goto out;
 	ASSERT_EQ(res.first_ns, T0 + MS, "earliest frame");
-	ASSERT_EQ(res.last_ns, T0 + 2000000000000ull + 8 * MS, "latest frame");
+	ASSERT_EQ(res.last_ns, T0 + 2000000000000ull + 2 * GROUP * MS,
+		  "latest frame");
 	np_prog_maps(skel, &m);
 	if (!ASSERT_OK(np_read_stats(m.stats, st), "np_read_stats"))
 		goto out;
-	ASSERT_EQ(st[NP_STAT_MATCHED], 24, "matched");
-	ASSERT_EQ(st[NP_STAT_RECLAIMED], 4, "reclaimed");
+	ASSERT_EQ(st[NP_STAT_MATCHED], 6 * GROUP, "matched");
+	ASSERT_EQ(st[NP_STAT_RECLAIMED], GROUP, "reclaimed");
 	ASSERT_EQ(st[NP_STAT_TABLE_FULL], 0, "table_full");
-	ASSERT_EQ(res.flows.n, 8, "flows left in the table");
+	ASSERT_EQ(res.flows.n, 2 * GROUP, "flows left in the table");
 	for (size_t i = 0; i < res.flows.n; i++) {
 		const struct np_dir *d = &res.flows.v[i].dir[NP_DIR_TO_SERVER];
 		/* client 10.0.3x.5y: group x, flow y */
@@ -587,8 +593,9 @@ void test_replay_clock_steps_back(void)
 	}
 	if (!sum_retired(m.retired, &rt))
 		goto out;
-	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 8, "retired: the T0 group");
-	ASSERT_EQ(live + rt.packets[NP_DIR_TO_SERVER], 24,
+	ASSERT_EQ(rt.packets[NP_DIR_TO_SERVER], 2 * GROUP,
+		  "retired: the T0 group");
+	ASSERT_EQ(live + rt.packets[NP_DIR_TO_SERVER], 6 * GROUP,
 		  "every packet in table or retired");
 out:
 	np_replay_result_free(&res);

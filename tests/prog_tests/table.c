@@ -10,10 +10,13 @@
 #define SEC_NS	1000000000ull
 
 /*
- * --max-flows of the smallest table, NP_FLOW_PROBES slots: the table
- * takes at least 1.5 slots per flow, and 5 x 1.5 rounds up to 8.
+ * --max-flows of the smallest table, two buckets and the stash: the
+ * table takes at least 1.5 slots per flow, and 5 x 1.5 rounds up to two
+ * buckets. Every key may use every one of its NSLOTS slots.
  */
-#define MAX_FLOWS_8_SLOTS	5
+#define MAX_FLOWS_MIN		5
+#define NSLOTS			NP_FLOW_MIN_SLOTS
+#define MASK(n)			((1ull << (n)) - 1)
 
 /* Flow i: a data mover of its own, 10.0.28.(100 + i), to vmk0. */
 static void flow_frame(struct frame *f, int i, bool to_server, __u8 flags)
@@ -60,40 +63,40 @@ static __u64 present(struct tprog *t, int n)
 }
 
 /*
- * An 8-slot table holds 8 flows per CPU. The rest are counted as
- * matched and as table_full; nothing is dropped silently, and flows
+ * The smallest table holds NSLOTS flows per CPU. The rest are counted
+ * as matched and as table_full; nothing is dropped silently, and flows
  * already in the table go on counting.
  */
 void test_table_full(void)
 {
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS };
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN };
 	__u64 want[NP_STAT_MAX] = {};
 	const struct np_flow_rec *r;
 	struct frame f;
 	struct tprog t;
 	int i;
 
-	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 8, "slots"))
+	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 24, "slots"))
 		goto out;
-	for (i = 0; i < 12; i++) {
+	for (i = 0; i < NSLOTS + 4; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
 	}
-	want[NP_STAT_PACKETS] = 12;
-	want[NP_STAT_MATCHED] = 12;
+	want[NP_STAT_PACKETS] = NSLOTS + 4;
+	want[NP_STAT_MATCHED] = NSLOTS + 4;
 	want[NP_STAT_TABLE_FULL] = 4;
 	if (!tp_stats_delta(&t, want) || !tp_read(&t))
 		goto out;
-	if (!ASSERT_EQ(t.flows.n, 8, "distinct flows that fit"))
+	if (!ASSERT_EQ(t.flows.n, NSLOTS, "distinct flows that fit"))
 		goto out;
-	ASSERT_EQ(present(&t, 12), 0xffull, "the first eight");
+	ASSERT_EQ(present(&t, NSLOTS + 4), MASK(NSLOTS), "the first NSLOTS");
 
 	/* a flow in the table still counts; one outside still does not */
 	flow_frame(&f, 0, false, FRAME_TH_SYN | FRAME_TH_ACK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	flow_frame(&f, 11, false, FRAME_TH_SYN | FRAME_TH_ACK);
+	flow_frame(&f, NSLOTS + 3, false, FRAME_TH_SYN | FRAME_TH_ACK);
 	if (!tp_run(&t, &f, 0))
 		goto out;
 	want[NP_STAT_PACKETS] = 2;
@@ -139,10 +142,11 @@ static bool bucket_loads(struct tprog *t, int *load, unsigned int n_buckets)
 /*
  * A backup appliance opens many connections to one host, one per disk:
  * keys that differ only in the client port must spread over the table,
- * not queue up in one probe window of 8. Spread means: 16 flows in a
- * table of 128 slots (32 buckets of 4) fill no bucket beyond half, and
- * use at least half as many buckets as there are flows; a hash that
- * ignored the client port would put them all in one bucket pair.
+ * not queue up in one bucket of 8. Spread means: 16 flows in a table of
+ * 128 slots (16 buckets of 8, and the stash) fill no bucket beyond half
+ * and leave the stash empty, and use at least half as many buckets as
+ * there are flows; a hash that ignored the client port would put them
+ * all in one bucket pair.
  */
 void test_table_spread(void)
 {
@@ -171,7 +175,7 @@ void test_table_spread(void)
 	if (!tp_stats_delta(&t, want) || !tp_read(&t))
 		goto out;
 	ASSERT_EQ(t.flows.n, 16, "flows");
-	if (!ASSERT_EQ(t.maps.n_slots, 128, "slots") ||
+	if (!ASSERT_EQ(t.maps.n_slots, 128 + NP_FLOW_BUCKET, "slots") ||
 	    !bucket_loads(&t, load, 128 / NP_FLOW_BUCKET))
 		goto out;
 	for (i = 0; i < 128 / NP_FLOW_BUCKET; i++) {
@@ -209,7 +213,7 @@ static int which(const struct np_flow_rec *r, int n)
  */
 static void table_reclaim_idle(void)
 {
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300 };
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN, .idle_sec = 300 };
 	__u64 want[NP_STAT_MAX] = {};
 	struct tp_retired ret = {};
 	struct frame f;
@@ -218,14 +222,14 @@ static void table_reclaim_idle(void)
 
 	if (!tp_load_track(&t, &o))
 		goto out;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
 	}
-	/* flows 1..7 go on, flow 0 falls silent */
+	/* flows 1..NSLOTS - 1 go on, flow 0 falls silent */
 	tp_set_clock(&t, TP_CLOCK0 + 200 * SEC_NS);
-	for (i = 1; i < 8; i++) {
+	for (i = 1; i < NSLOTS; i++) {
 		flow_frame(&f, i, false, FRAME_TH_SYN | FRAME_TH_ACK);
 		if (!tp_run(&t, &f, 0))
 			goto out;
@@ -236,16 +240,16 @@ static void table_reclaim_idle(void)
 
 	/* 299.999 s after flow 0's last frame: not yet */
 	tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS - 1);
-	flow_frame(&f, 8, true, FRAME_TH_SYN);
+	flow_frame(&f, NSLOTS, true, FRAME_TH_SYN);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want[NP_STAT_PACKETS] = 16;
-	want[NP_STAT_MATCHED] = 16;
+	want[NP_STAT_PACKETS] = 2 * NSLOTS;
+	want[NP_STAT_MATCHED] = 2 * NSLOTS;
 	want[NP_STAT_TABLE_FULL] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
 
-	/* 300 s: flow 0 is idle, flow 8 takes its slot */
+	/* 300 s: flow 0 is idle, flow NSLOTS takes its slot */
 	tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
 	if (!tp_run(&t, &f, 0))
 		goto out;
@@ -258,7 +262,7 @@ static void table_reclaim_idle(void)
 	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 1, "retired once"))
 		goto out;
-	ASSERT_EQ(which(&ret.rec[0], 9), 0, "retired flow");
+	ASSERT_EQ(which(&ret.rec[0], NSLOTS + 1), 0, "retired flow");
 	tp_dir(&ret.rec[0].dir[NP_DIR_TO_SERVER], &(struct want_dir){
 		.packets = 1, .bytes = 52,
 		.macs = { { MAC_VMK0, 1, 52 } },
@@ -267,17 +271,18 @@ static void table_reclaim_idle(void)
 	}, "retired to_server");
 	tp_dir(&ret.rec[0].dir[NP_DIR_FROM_SERVER], &(struct want_dir){},
 	       "retired from_server");
-	ASSERT_EQ(present(&t, 9), 0x1feull, "flows 1..8 in the table");
-	/* flow 8 starts afresh in the reclaimed slot */
-	if (find(&t, 8))
-		tp_dir(&find(&t, 8)->dir[NP_DIR_TO_SERVER], &(struct want_dir){
+	ASSERT_EQ(present(&t, NSLOTS + 1), MASK(NSLOTS + 1) & ~1ull,
+		  "flows 1..NSLOTS in the table");
+	/* flow NSLOTS starts afresh in the reclaimed slot */
+	if (find(&t, NSLOTS))
+		tp_dir(&find(&t, NSLOTS)->dir[NP_DIR_TO_SERVER], &(struct want_dir){
 			.packets = 1, .bytes = 52,
 			.macs = { { MAC_VMK0, 1, 52 } },
 			.src_mac = MAC_GW, .dst_mac = MAC_VMK0,
 			.tcp_flags = FRAME_TH_SYN, .flags = NP_DIRF_UNTAGGED,
 			.first_ns = TP_CLOCK0 + 300 * SEC_NS,
 			.last_ns = TP_CLOCK0 + 300 * SEC_NS,
-		}, "flow 8 to_server");
+		}, "flow NSLOTS to_server");
 
 	/* read again: nothing more to retire */
 	if (!tp_read_retire(&t, tp_retire_keep, &ret))
@@ -293,7 +298,7 @@ static void table_reclaim_idle(void)
 	if (!tp_stats_delta(&t, want))
 		goto out;
 
-	/* 500 s: flows 1..7 idle 300 s; flow 0 takes one of their slots */
+	/* 500 s: flows 1..NSLOTS - 1 idle 300 s; flow 0 takes one of their slots */
 	tp_set_clock(&t, TP_CLOCK0 + 500 * SEC_NS);
 	if (!tp_run(&t, &f, 0))
 		goto out;
@@ -304,10 +309,12 @@ static void table_reclaim_idle(void)
 	if (!tp_read_retire(&t, tp_retire_keep, &ret) ||
 	    !ASSERT_EQ(ret.n, 2, "retired twice in all"))
 		goto out;
-	w = which(&ret.rec[1], 8);
-	if (!ASSERT_TRUE(w >= 1 && w <= 7, "second retired is one of 1..7"))
+	w = which(&ret.rec[1], NSLOTS);
+	if (!ASSERT_TRUE(w >= 1 && w < NSLOTS,
+			 "second retired is one of 1..NSLOTS - 1"))
 		goto out;
-	ASSERT_EQ(present(&t, 9), 0x1ffull & ~(1ull << w), "flows after");
+	ASSERT_EQ(present(&t, NSLOTS + 1), MASK(NSLOTS + 1) & ~(1ull << w),
+		  "flows after");
 	tp_dir(&ret.rec[1].dir[NP_DIR_FROM_SERVER], &(struct want_dir){
 		.packets = 1, .bytes = 52,
 		.macs = { { MAC_VMK0, 1, 52 } },
@@ -327,7 +334,7 @@ out:
  */
 static void table_reclaim_closed(void)
 {
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS, .idle_sec = 300,
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN, .idle_sec = 300,
 				  .closed_sec = 5 };
 	__u64 want[NP_STAT_MAX] = {};
 	struct tp_retired ret = {};
@@ -337,7 +344,7 @@ static void table_reclaim_closed(void)
 
 	if (!tp_load_track(&t, &o))
 		goto out;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
@@ -359,17 +366,17 @@ static void table_reclaim_closed(void)
 		goto out;
 
 	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS - 1);
-	flow_frame(&f, 8, true, FRAME_TH_SYN);
+	flow_frame(&f, NSLOTS, true, FRAME_TH_SYN);
 	if (!tp_run(&t, &f, 0))
 		goto out;
-	want[NP_STAT_PACKETS] = 13;
-	want[NP_STAT_MATCHED] = 13;
+	want[NP_STAT_PACKETS] = NSLOTS + 5;
+	want[NP_STAT_MATCHED] = NSLOTS + 5;
 	want[NP_STAT_TABLE_FULL] = 1;
 	if (!tp_stats_delta(&t, want))
 		goto out;
 
 	tp_set_clock(&t, TP_CLOCK0 + 5 * SEC_NS);
-	for (i = 8; i < 11; i++) {
+	for (i = NSLOTS; i < NSLOTS + 3; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run(&t, &f, 0))
 			goto out;
@@ -387,7 +394,8 @@ static void table_reclaim_closed(void)
 	a = which(&ret.rec[0], 3);
 	b = which(&ret.rec[1], 3);
 	ASSERT_EQ((1 << a) | (1 << b), 0x3, "retired flows 0 and 1");
-	ASSERT_EQ(present(&t, 11), 0x3fcull, "flows 2..9 in the table");
+	ASSERT_EQ(present(&t, NSLOTS + 3), MASK(NSLOTS + 2) & ~3ull,
+		  "flows 2..NSLOTS + 1 in the table");
 out:
 	tp_close(&t);
 }
@@ -400,7 +408,7 @@ out:
 void test_table_read_only(void)
 {
 	LIBBPF_OPTS(bpf_get_fd_by_id_opts, ro, .open_flags = BPF_F_RDONLY);
-	struct np_prog_opts o = { .max_flows = MAX_FLOWS_8_SLOTS,
+	struct np_prog_opts o = { .max_flows = MAX_FLOWS_MIN,
 				  .idle_sec = 300 };
 	struct tp_retired la = {}, lb = {};
 	struct bpf_map_info info = {};
@@ -424,10 +432,10 @@ void test_table_read_only(void)
 		       "np_flowtab_init (read-only)") ||
 	    !ASSERT_TRUE(!tab.map, "a read-only fd is not mapped"))
 		goto out;
-	/* eight flows fill CPU 0's slots, four of them seen on CPU 1 too;
+	/* NSLOTS flows fill CPU 0's slots, four of them seen on CPU 1 too;
 	 * then a new flow reclaims one of CPU 0's
 	 */
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		flow_frame(&f, i, true, FRAME_TH_SYN);
 		if (!tp_run_on(&t, &f, 0, 0))
 			goto out;
@@ -451,7 +459,7 @@ void test_table_read_only(void)
 				 "the same retired counts"))
 			goto out;
 		tp_set_clock(&t, TP_CLOCK0 + 300 * SEC_NS);
-		flow_frame(&f, 8, true, FRAME_TH_SYN);
+		flow_frame(&f, NSLOTS, true, FRAME_TH_SYN);
 		if (!tp_run_on(&t, &f, 0, 0))
 			goto out;
 	}
@@ -479,7 +487,7 @@ void test_table_capacity(void)
 	char ip[24];
 	int i;
 
-	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 2048, "slots"))
+	if (!tp_load(&t, &o) || !ASSERT_EQ(t.maps.n_slots, 2056, "slots"))
 		goto out;
 	for (i = 0; i < 1000; i++) {
 		snprintf(ip, sizeof(ip), "10.0.28.%d", 50 + i % 4);
@@ -508,4 +516,242 @@ void test_table_reclaim(void)
 		table_reclaim_idle();
 	if (test__start_subtest("closed"))
 		table_reclaim_closed();
+}
+
+/* ---- the keyed hash and the promise of --max-flows ---- */
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include "../bpf/flow.h"
+#include "bench_bare.skel.h"
+
+/* Where flow_frame()-like segments keep the client's address and port. */
+#define ETH_IP_TCP	(14 + 20)
+
+/* The key of a data mover 10.0.28.50:port to IP_ESX:902, as stored. */
+static void mover_key(struct np_flow_key *k, __u16 port)
+{
+	tp_key(k, IP_ESX, NBD_PORT, IP_RUBRIK, port);
+}
+
+static void mover_frame(struct frame *f, __u16 port)
+{
+	frame_seg(f, &(struct seg){
+		.dmac = MAC_VMK0, .smac = MAC_GW,
+		.saddr = IP_RUBRIK, .daddr = IP_ESX,
+		.sport = port, .dport = NBD_PORT, .flags = FRAME_TH_SYN,
+	});
+}
+
+/* Both buckets of k in a table of mask + 1 buckets, under hk. */
+static void buckets_of(const struct np_flow_key *k, const struct np_hkey *hk,
+		       __u32 mask, __u32 *a, __u32 *b)
+{
+	__u64 h = flow_hash(k, hk);
+
+	*a = flow_bucket_a(h, mask);
+	*b = flow_bucket_b(h, *a, mask);
+}
+
+/*
+ * A sender who knows the hash can pick client ports whose two buckets
+ * are the same pair, and fill them and the stash: the next flow of that
+ * pair is refused. With the secret of another load, the same flows
+ * spread and every one fits; and no two loads draw the same secret.
+ */
+void test_table_keyed_hash(void)
+{
+	static const __u64 r0[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	static const __u64 r1[12] = { 0x9e3779b9, 0x7f4a7c15, 0x85ebca6b,
+				      0xc2b2ae35, 0x27d4eb2f, 0x165667b1,
+				      0xd3a2646c, 0xfd7046c5, 0xb55a4f09,
+				      0x14d049bb, 0x94d049bb133111ebull, 3 };
+	struct np_prog_opts o = { .max_flows = 64 };
+	__u32 mask, a, b, n = 0, ports[NSLOTS + 1];
+	struct np_hkey k0, k1;
+	struct np_flow_key k;
+	struct tprog t = {}, u = {};
+	__u64 want[NP_STAT_MAX] = {};
+	struct frame f;
+
+	np_hkey_set(&k0, r0);
+	np_hkey_set(&k1, r1);
+	o.hkey = &k0;
+	if (!tp_load(&t, &o))
+		goto out;
+	mask = t.skel->rodata->bucket_mask;
+	if (!ASSERT_EQ(mask, 15, "16 buckets for --max-flows 64"))
+		goto out;
+	/* 25 client ports whose buckets are 0 and 1 under k0 */
+	for (__u32 port = 1024; port < 65535 && n <= NSLOTS; port++) {
+		mover_key(&k, port);
+		buckets_of(&k, &k0, mask, &a, &b);
+		if ((a | b) == 1)
+			ports[n++] = port;
+	}
+	if (!ASSERT_EQ(n, NSLOTS + 1, "crafted flows"))
+		goto out;
+	for (__u32 i = 0; i <= NSLOTS; i++) {
+		mover_frame(&f, ports[i]);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_PACKETS] = NSLOTS + 1;
+	want[NP_STAT_MATCHED] = NSLOTS + 1;
+	want[NP_STAT_TABLE_FULL] = 1;
+	if (!tp_stats(&t, want) || !tp_read_n(&t, NSLOTS))
+		goto out;
+
+	o.hkey = &k1;
+	if (!tp_load(&u, &o))
+		goto out;
+	for (__u32 i = 0; i <= NSLOTS; i++) {
+		mover_frame(&f, ports[i]);
+		if (!tp_run(&u, &f, 0))
+			goto out;
+	}
+	want[NP_STAT_TABLE_FULL] = 0;
+	if (!tp_stats(&u, want) || !tp_read_n(&u, NSLOTS + 1))
+		goto out;
+	tp_close(&u);
+
+	/* the loader's own secret: drawn anew at every load */
+	o.hkey = NULL;
+	tp_close(&t);
+	if (!tp_load(&t, &o) || !tp_load(&u, &o))
+		goto out;
+	ASSERT_TRUE(memcmp(&t.skel->data->cfg.hkey, &u.skel->data->cfg.hkey,
+			   sizeof(k0)), "two loads, two secrets");
+	ASSERT_EQ(t.skel->data->cfg.hkey.mul & 1, 1, "the multiplier is odd");
+out:
+	tp_close(&u);
+	tp_close(&t);
+}
+
+/* Empty the flow table, tags and last-hit slots, between trials. */
+static bool table_empty(struct tprog *t, void *flows, size_t flows_len,
+			void *tags, size_t tags_len)
+{
+	struct bpf_map *m = t->skel->maps.np_scratch;
+	int ncpu = libbpf_num_possible_cpus();
+	size_t vsz = (bpf_map__value_size(m) + 7) & ~7u;
+	void *scratch = calloc(ncpu, vsz);
+	__u32 zero = 0;
+	bool ok;
+
+	memset(flows, 0, flows_len);
+	memset(tags, 0, tags_len);
+	ok = ASSERT_TRUE(scratch, "calloc") &&
+	     ASSERT_OK(bpf_map_update_elem(bpf_map__fd(m), &zero, scratch,
+					   BPF_ANY), "np_scratch");
+	free(scratch);
+	return ok;
+}
+
+static void *map_rw(int fd, size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * --max-flows N holds N flows, whatever the secret: trials of N new
+ * flows (random client addresses and ports, a random secret each) into
+ * an empty table of --max-flows N through BPF_PROG_TEST_RUN, none
+ * refused, every one in a slot. The sizes put the table at its fullest,
+ * two thirds of the buckets' slots (1.5 N rounded up to a power of two
+ * of buckets is 1.5 N, give or take a slot). A test run with repeat
+ * costs an RCU grace period or two, so make check runs 157 trials;
+ * NP_TABLE_TRIALS multiplies them
+ * (make bench runs 20 times as many).
+ */
+void test_table_holds(void)
+{
+	static const struct { __u32 n, trials; } sizes[] = {
+		{ 10, 50 }, { 85, 50 }, { 341, 30 }, { 2730, 20 },
+		{ 10922, 5 }, { 43690, 2 },
+	};
+	const char *env_trials = getenv("NP_TABLE_TRIALS");
+	__u32 mult = env_trials ? strtoul(env_trials, NULL, 10) : 1;
+	struct bench_bare_bpf *bb = NULL;
+	struct tprog t = {};
+	struct frame f;
+	__u64 total = 0;
+
+	if (!mult)
+		mult = 1;
+	bb = bench_bare_bpf__open_and_load();
+	if (!ASSERT_TRUE(bb, "bench_bare") || !tp_pin(0))
+		goto out;
+	/* bench_fresh rewrites the client's last two address bytes and
+	 * port every repetition, then tail-calls the program under test
+	 */
+	mover_frame(&f, 1024);
+	bb->bss->addr_off = ETH_IP_TCP - 20 + 12 + 2;
+	bb->bss->port_off = ETH_IP_TCP;
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct np_prog_opts o = { .max_flows = sizes[s].n };
+		size_t flows_len, tags_len;
+		void *flows = NULL, *tags = NULL;
+		__u32 zero = 0, fd;
+		int ncpu = libbpf_num_possible_cpus();
+
+		if (!tp_load(&t, &o))
+			goto out;
+		if (!ASSERT_EQ((t.maps.n_slots - NP_FLOW_BUCKET) * 2 / 3,
+			       sizes[s].n, "two thirds full at N flows"))
+			goto out;
+		flows_len = (size_t)t.maps.n_slots * ncpu * sizeof(struct np_flow);
+		tags_len = (size_t)(t.maps.n_slots / NP_FLOW_BUCKET) * ncpu * 8;
+		flows = map_rw(t.maps.flows, flows_len);
+		tags = map_rw(bpf_map__fd(t.skel->maps.np_tags), tags_len);
+		fd = bpf_program__fd(t.skel->progs.nbdpath_xdp);
+		if (!ASSERT_TRUE(flows && tags, "mmap the table") ||
+		    !ASSERT_OK(bpf_map_update_elem(
+				bpf_map__fd(bb->maps.bench_next), &zero, &fd,
+				BPF_ANY), "bench_next"))
+			goto next;
+		for (__u32 i = 0; i < sizes[s].trials * mult; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, ro,
+				    .data_in = f.data, .data_size_in = f.len,
+				    .repeat = sizes[s].n);
+			__u64 want[NP_STAT_MAX] = {};
+			__u32 seq, held = 0;
+
+			if (!table_empty(&t, flows, flows_len, tags, tags_len) ||
+			    !ASSERT_OK(np_hkey_random(&t.skel->data->cfg.hkey),
+				       "secret") ||
+			    !ASSERT_TRUE(getrandom(&seq, sizeof(seq), 0) ==
+					 sizeof(seq), "getrandom"))
+				break;
+			/* distinct keys: at most 4e9 of them from any start */
+			bb->bss->seq = seq % 1000000000u;
+			if (!tp_stats_delta(&t, want) ||
+			    !ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(
+				bb->progs.bench_fresh), &ro), "test run") ||
+			    !ASSERT_EQ(ro.retval, XDP_DROP, "action"))
+				break;
+			want[NP_STAT_PACKETS] = sizes[s].n;
+			want[NP_STAT_MATCHED] = sizes[s].n;
+			if (!tp_stats_delta(&t, want))
+				break;
+			for (size_t j = 0; j < (size_t)t.maps.n_slots * ncpu; j++)
+				held += ((struct np_flow *)flows)[j].in_use;
+			if (!ASSERT_EQ(held, sizes[s].n, "flows in slots"))
+				break;
+			total++;
+		}
+next:
+		if (flows)
+			munmap(flows, flows_len);
+		if (tags)
+			munmap(tags, tags_len);
+		tp_close(&t);
+	}
+	printf("%llu trials, none lost a flow\n", (unsigned long long)total);
+out:
+	tp_close(&t);
+	bench_bare_bpf__destroy(bb);
 }
