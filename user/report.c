@@ -710,6 +710,42 @@ static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;
 }
 
+static int cmp_ended_desc(const void *pa, const void *pb)
+{
+	const struct np_rflow *a = pa, *b = pb;
+
+	if (a->ended_ns != b->ended_ns)
+		return a->ended_ns > b->ended_ns ? -1 : 1;
+	return memcmp(&a->rec.key, &b->rec.key, sizeof(a->rec.key));
+}
+
+/*
+ * The finished flows, most recent first (nbdpath(8), FLOWS): those whose
+ * slot the kernel has not reused yet and the reclaimed records, which
+ * come in two lists, by ended. by_key (the next report's rates) then
+ * points at the new places; a key listed twice (a port reused) keeps
+ * the first, the active flow's.
+ */
+static int finished_newest_first(struct np_report *r)
+{
+	int err;
+
+	qsort(r->flows + r->n_active, r->n_flows - r->n_active,
+	      sizeof(*r->flows), cmp_ended_desc);
+	err = np_keyidx_init(&r->by_key, r->n_flows);
+	if (err)
+		return err;
+	for (size_t i = 0; i < r->n_flows; i++) {
+		struct np_keyent *e = np_keyidx_find(&r->by_key, r->flows,
+			sizeof(r->flows[0]), &r->flows[i].rec.key,
+			np_flow_key_hash(&r->flows[i].rec.key));
+
+		if (!e->idx)
+			e->idx = i + 1;
+	}
+	return 0;
+}
+
 /*
  * The kernel's flows by bytes, then the finished records, newest first.
  * A flow the rule of np_rules.h has expired but whose slot is not yet
@@ -832,6 +868,8 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		}
 		fill_dirs(r, f, pf);
 	}
+	if (r->n_flows - r->n_active > 1)
+		err = finished_newest_first(r);
 out:
 	np_spare_put(NP_SPARE_SORT, srt);
 	return err;
