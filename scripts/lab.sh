@@ -11,6 +11,7 @@
 #
 # Usage: lab.sh up|down|status|env [--prefix P] [--mtu N] [--mgmt-mtu N]
 #                                  [--mirror all|vmk4] [--ipv6]
+#        lab.sh route fixed|asymmetric [--prefix P]
 set -Eeuo pipefail
 
 ME=${0##*/}
@@ -26,10 +27,15 @@ die() {
 usage() {
 	cat <<EOF
 usage: $ME up|down|status|env [options]
+       $ME route fixed|asymmetric [--prefix P]
   up       build the lab (tears down a lab of the same prefix first)
   down     remove the lab's namespaces and files (only this prefix)
   status   show what exists; exit 0 only if the whole lab is up
   env      print shell variables describing the lab (for eval)
+  route    on a running lab, mid-run: 'fixed' is the operator's fix, a /32
+           route to each backup node via vmk0's gateway, so that esx1's
+           replies leave by vmk0; 'asymmetric' removes it again (vmk4,
+           on the backup subnet, carries them, as after 'up')
 options:
   --prefix P         namespace prefix (default \$LAB_PREFIX or nbdlab)
   --mtu N            MTU of every lab link, mirror included (default 1500)
@@ -46,12 +52,19 @@ MGMT_MTU=
 MIRROR=all
 IPV6=0
 CMD=
+ROUTE=
 
 while (($#)); do
 	case $1 in
-	up | down | status | env)
+	up | down | status | env | route)
 		[[ -z $CMD ]] || die "more than one command given ('$CMD' and '$1')"
 		CMD=$1
+		if [[ $1 == route ]]; then
+			ROUTE=${2:-}
+			[[ $ROUTE == fixed || $ROUTE == asymmetric ]] ||
+				die "route needs 'fixed' or 'asymmetric'"
+			shift
+		fi
 		;;
 	--prefix) P=${2:?--prefix needs a value}; shift ;;
 	--prefix=*) P=${1#*=} ;;
@@ -374,6 +387,7 @@ lab_status() {
 			done)"
 	fi
 	[[ -f $STATE ]] && tr '\n' ' ' <"$STATE" && echo
+	ns_exists "$NS_ESX1" && echo "route: $(lab_route_state)"
 	if lab_complete; then
 		echo "lab $P: up"
 	elif ((n)); then
@@ -383,6 +397,45 @@ lab_status() {
 		echo "lab $P: down"
 		return 1
 	fi
+}
+
+# ---------------------------------------------------------------- route
+
+# The seed's cause: esx1 answers the backup nodes from vmk0's IP, but vmk4
+# sits on their subnet, so the connected route sends the replies out of
+# vmk4. The operator's fix is a host route per backup node via vmk0's
+# gateway; 'replace' and a delete of exactly that route keep both ways
+# idempotent. Established connections follow at once: a route change
+# invalidates the sockets' cached routes.
+lab_route() {
+	local node
+	lab_complete || die "lab $P is not up"
+	# shellcheck disable=SC1090
+	source "$STATE"
+	for node in "$NODE1_IP" "$NODE2_IP"; do
+		if [[ $ROUTE == fixed ]]; then
+			ip -n "$NS_ESX1" route replace "$node/32" via "$RTR_MGMT_IP" dev vmk0
+		else
+			ip -n "$NS_ESX1" route del "$node/32" via "$RTR_MGMT_IP" dev vmk0 2>/dev/null || true
+		fi
+	done
+	if ((LAB_IPV6)); then
+		for node in "$IP6_RUBRIK" "$IP6_RUBRIK2"; do
+			if [[ $ROUTE == fixed ]]; then
+				ip -n "$NS_ESX1" -6 route replace "$node/128" via "$IP6_GW" dev vmk0
+			else
+				ip -n "$NS_ESX1" -6 route del "$node/128" via "$IP6_GW" dev vmk0 \
+					2>/dev/null || true
+			fi
+		done
+	fi
+	echo "lab $P: route $ROUTE ($(lab_route_state))"
+}
+
+# What esx1's routing does now with a reply to node1: the vmk it leaves by.
+lab_route_state() {
+	ip -n "$NS_ESX1" -o route get "$NODE1_IP" from "$ESX1_VMK0_IP" |
+		sed -n 's/.* dev \([^ ]*\).*/esx1 to node1 via \1/p'
 }
 
 # The locals below are read back by name through ${!v}.
@@ -423,4 +476,5 @@ up) lab_up ;;
 down) lab_down ;;
 status) lab_status ;;
 env) lab_env ;;
+route) lab_route ;;
 esac

@@ -302,3 +302,21 @@ t_capture_stop() {
 	done
 	return "$rc"
 }
+
+# t_until SECONDS CMD...: run CMD every 0.2 s until it succeeds (0), or
+# give up after SECONDS (1); for conditions that come with time, never a
+# fixed sleep
+t_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.2
+	done
+}
+
+# t_now: Unix time with microseconds, as the reports print it
+t_now() { date +%s.%6N; }
+
+# t_lines FILE...: the number of lines in the files (missing ones: 0)
+t_lines() { cat "$@" 2>/dev/null | wc -l; }

@@ -12,6 +12,12 @@
  *
  * Single-threaded poll() loop on both sides so the build needs no -pthread.
  *
+ * A client connection ends after its last reply with a FIN (shutdown, then
+ * the server's FIN) or, with --end rst, with a RST (SO_LINGER 0 close); with
+ * --hold it first stays open and silent that long, so that a sensor sees it
+ * go idle. The server takes a RST at a request boundary as a normal end.
+ * Each connection's JSON says how it ended ("end": "fin" or "rst").
+ *
  * Both commands pin themselves to one CPU (the lowest they may use) unless
  * told --cpu any. On veth every transmit is queued to the backlog of the CPU
  * that sends it; a sender whose segments leave from two CPUs (process context
@@ -76,8 +82,11 @@ static void usage(FILE *f)
 		"       %s fetch --host ADDR [--port N] [--conns C] [--requests N]\n"
 		"                  [--reply-size BYTES[k|m|g]] [--duration SECONDS]\n"
 		"                  [--bind ADDR] [--timeout SECONDS] [--cpu N|any]\n"
+		"                  [--end fin|rst] [--hold SECONDS]\n"
 		"fetch sends --requests per connection (default 1), or as many as fit in\n"
-		"--duration, then capped by --requests if both are given.\n"
+		"--duration, then capped by --requests if both are given; then each\n"
+		"connection stays open and idle --hold seconds (default 0) and ends with\n"
+		"a FIN (default) or a RST (--end rst: SO_LINGER 0, then close).\n"
 		"Each prints one JSON line on exit; byte counts are exact socket totals.\n"
 		"Default --cpu is the lowest allowed CPU, so that veth labs keep segments\n"
 		"in order (no spurious retransmissions).\n",
@@ -235,6 +244,7 @@ struct srv_conn {
 	char peer[INET6_ADDRSTRLEN];
 	unsigned int peer_port;
 	bool error;
+	bool reset;	/* the client ended it with a RST */
 };
 
 static int open_listener(const char *bind_addr, unsigned int port)
@@ -333,6 +343,14 @@ static bool srv_step(struct srv_conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return false;
+			if (errno == ECONNRESET && !c->have) {
+				/* fetch --end rst: every reply was read */
+				c->reset = true;
+				close(c->fd);
+				c->fd = -1;
+				c->st = S_DONE;
+				return false;
+			}
 			srv_fail(c, strerror(errno));
 			return false;
 		}
@@ -519,9 +537,10 @@ static int cmd_serve(int argc, char **argv)
 	       nconns, treq, tw, tr, port, pinned_cpu, now() - t0, failed ? "true" : "false");
 	for (i = 0; i < nconns; i++)
 		printf("%s{\"peer\":\"%s\",\"peer_port\":%u,\"requests\":%" PRIu64
-		       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64 "}",
+		       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+		       ",\"end\":\"%s\"}",
 		       i ? "," : "", conns[i].peer, conns[i].peer_port, conns[i].requests,
-		       conns[i].written, conns[i].read);
+		       conns[i].written, conns[i].read, conns[i].reset ? "rst" : "fin");
 	printf("]}\n");
 	fflush(stdout);
 	free(conns);
@@ -531,7 +550,7 @@ static int cmd_serve(int argc, char **argv)
 
 /* ---------------------------------------------------------------- fetch */
 
-enum cli_state { C_CONNECT, C_SEND, C_RECV, C_DRAIN, C_DONE };
+enum cli_state { C_CONNECT, C_SEND, C_RECV, C_HOLD, C_DRAIN, C_DONE };
 
 struct cli_conn {
 	int fd;
@@ -542,6 +561,8 @@ struct cli_conn {
 	uint64_t requests, written, read;
 	char local[INET6_ADDRSTRLEN];
 	unsigned int local_port;
+	double hold_until;	/* C_HOLD: idle until then */
+	bool held;
 };
 
 struct fetch_cfg {
@@ -549,6 +570,8 @@ struct fetch_cfg {
 	uint32_t reply_size;
 	double deadline;	/* 0: none */
 	uint64_t next_id;
+	double hold;		/* idle seconds after the last reply */
+	bool rst;		/* end with a RST rather than a FIN */
 };
 
 static void cli_prepare(struct cli_conn *c, struct fetch_cfg *cfg)
@@ -574,8 +597,25 @@ static bool cli_want_more(const struct cli_conn *c, const struct fetch_cfg *cfg)
 
 static void cli_finish_or_next(struct cli_conn *c, struct fetch_cfg *cfg)
 {
-	if (cli_want_more(c, cfg)) {
+	if (!c->held && cli_want_more(c, cfg)) {
 		cli_prepare(c, cfg);
+		return;
+	}
+	if (!c->held && cfg->hold > 0) {
+		c->held = true;
+		c->hold_until = now() + cfg->hold;
+		c->st = C_HOLD;
+		return;
+	}
+	if (cfg->rst) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		/* close() now sends a RST instead of a FIN */
+		if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+			die("setsockopt SO_LINGER: %s", strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+		c->st = C_DONE;
 		return;
 	}
 	/* Half-close so the server sees our FIN and answers with its own */
@@ -624,6 +664,18 @@ static bool cli_step(struct cli_conn *c, struct fetch_cfg *cfg, unsigned int idx
 			}
 		}
 		return true;
+	case C_HOLD:
+		/* the server sends nothing unasked: anything here is an error */
+		if (now() < c->hold_until) {
+			struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+			if (poll(&p, 1, 0) > 0)
+				die("connection %u (local port %u): the server spoke or closed while held idle",
+				    idx, c->local_port);
+			return false;
+		}
+		cli_finish_or_next(c, cfg);
+		return c->st != C_DONE;
 	case C_RECV:
 	case C_DRAIN: {
 		size_t want = IO_CHUNK;
@@ -675,6 +727,8 @@ static int cmd_fetch(int argc, char **argv)
 		{ "bind", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "cpu", required_argument, NULL, 'C' },
+		{ "end", required_argument, NULL, 'e' },
+		{ "hold", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -692,8 +746,18 @@ static int cmd_fetch(int argc, char **argv)
 	struct pollfd *pfd;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "H:p:c:n:s:d:b:t:C:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "H:p:c:n:s:d:b:t:C:e:o:h", opts, NULL)) != -1) {
 		switch (o) {
+		case 'e':
+			if (!strcmp(optarg, "rst")) {
+				cfg.rst = true;
+			} else if (strcmp(optarg, "fin")) {
+				fprintf(stderr, "%s: bad value for --end: '%s' (fin or rst)\n",
+					prog, optarg);
+				return 2;
+			}
+			break;
+		case 'o': cfg.hold = parse_secs("hold", optarg); break;
 		case 'C': cpu = optarg; break;
 		case 'H': host = optarg; break;
 		case 'p': port = parse_num("port", optarg, 65535, false); break;
@@ -767,6 +831,14 @@ static int cmd_fetch(int argc, char **argv)
 			pfd[np].events = (conns[i].st == C_CONNECT || conns[i].st == C_SEND) ?
 					 POLLOUT : POLLIN;
 			np++;
+			if (conns[i].st == C_HOLD) {
+				int ms = (int)((conns[i].hold_until - now()) * 1000) + 1;
+
+				if (ms < 1)
+					ms = 1;
+				if (tmo < 0 || ms < tmo)
+					tmo = ms;
+			}
 		}
 		if (deadline) {
 			double left = deadline - now();
@@ -774,7 +846,8 @@ static int cmd_fetch(int argc, char **argv)
 			if (left <= 0)
 				die("fetch: timed out after %.1f s with %u of %u connections done",
 				    timeout, done, nconns);
-			tmo = (int)(left * 1000) + 1;
+			if (tmo < 0 || (int)(left * 1000) + 1 < tmo)
+				tmo = (int)(left * 1000) + 1;
 		}
 		rc = poll(pfd, np, tmo);
 		if (rc < 0) {
@@ -818,9 +891,10 @@ static int cmd_fetch(int argc, char **argv)
 	printf("],\"connections\":[");
 	for (i = 0; i < nconns; i++)
 		printf("%s{\"local\":\"%s\",\"local_port\":%u,\"requests\":%" PRIu64
-		       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64 "}",
+		       ",\"bytes_written\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+		       ",\"end\":\"%s\"}",
 		       i ? "," : "", conns[i].local, conns[i].local_port, conns[i].requests,
-		       conns[i].written, conns[i].read);
+		       conns[i].written, conns[i].read, cfg.rst ? "rst" : "fin");
 	printf("]}\n");
 	fflush(stdout);
 	free(conns);

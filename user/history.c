@@ -254,9 +254,20 @@ static int snap_take(struct np_history *h, const struct np_report *r)
 static const struct snap *window_start(struct np_history *h, __s64 now)
 {
 	size_t k = h->n_snaps;
+	__s64 slack = 0;
 
-	/* the newest snapshot at least a window old */
-	while (k > 0 && now - h->snaps[k - 1].time_ns < (__s64)h->window_ns)
+	/*
+	 * The newest snapshot at least a window old. Polls come an interval
+	 * apart give or take a little: a snapshot a window old less half an
+	 * interval is taken as a window old, or a poll a millisecond early
+	 * would start the window a whole interval back.
+	 */
+	if (k)
+		slack = (now - h->snaps[k - 1].time_ns) / 2;
+	if (slack < 0 || slack > (__s64)h->window_ns / 2)
+		slack = 0;
+	while (k > 0 &&
+	       now - h->snaps[k - 1].time_ns < (__s64)h->window_ns - slack)
 		k--;
 	if (!k)
 		return NULL;
