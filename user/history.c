@@ -48,6 +48,7 @@ struct np_history {
 	struct hstate *hosts;		/* by IP */
 	size_t	n_hosts;
 	int	map_fd;			/* np_current to publish to; -1 */
+	__u64	slack_ns;		/* see np_history_set_slack() */
 };
 
 _Static_assert(NP_HISTORY_CHANGES >= NP_CURRENT_CHANGES, "np_current");
@@ -61,6 +62,11 @@ struct cur_store {
 void np_history_publish(struct np_history *h, int map_fd)
 {
 	h->map_fd = map_fd;
+}
+
+void np_history_set_slack(struct np_history *h, __u64 slack_ns)
+{
+	h->slack_ns = slack_ns < h->window_ns / 2 ? slack_ns : h->window_ns / 2;
 }
 
 static struct cur_store *store_new(struct np_report *r, size_t n_macs,
@@ -254,20 +260,10 @@ static int snap_take(struct np_history *h, const struct np_report *r)
 static const struct snap *window_start(struct np_history *h, __s64 now)
 {
 	size_t k = h->n_snaps;
-	__s64 slack = 0;
 
-	/*
-	 * The newest snapshot at least a window old. Polls come an interval
-	 * apart give or take a little: a snapshot a window old less half an
-	 * interval is taken as a window old, or a poll a millisecond early
-	 * would start the window a whole interval back.
-	 */
-	if (k)
-		slack = (now - h->snaps[k - 1].time_ns) / 2;
-	if (slack < 0 || slack > (__s64)h->window_ns / 2)
-		slack = 0;
-	while (k > 0 &&
-	       now - h->snaps[k - 1].time_ns < (__s64)h->window_ns - slack)
+	/* the newest snapshot at least a window old (less the slack) */
+	while (k > 0 && now - h->snaps[k - 1].time_ns <
+			(__s64)(h->window_ns - h->slack_ns))
 		k--;
 	if (!k)
 		return NULL;

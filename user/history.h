@@ -26,6 +26,14 @@ void np_history_free(struct np_history *h);
  */
 int np_history_current(struct np_history *h, struct np_report *r);
 
+/*
+ * Reports that come about an interval apart, give or take a little: a
+ * snapshot a window old less slack_ns counts as a window old, or a poll
+ * a millisecond early would start the window a whole interval back
+ * (run: half an interval; replay's steps are exact).
+ */
+void np_history_set_slack(struct np_history *h, __u64 slack_ns);
+
 /* Also write each host's current into a running instance's np_current. */
 void np_history_publish(struct np_history *h, int map_fd);
 

@@ -653,6 +653,7 @@ int cmd_run(struct np_cli *o)
 	/* what the queries read of the finished flows and current verdicts */
 	r.finished.map_fd = r.maps.finished;
 	np_history_publish(r.history, r.maps.current);
+	np_history_set_slack(r.history, o->interval * NP_NSEC_PER_SEC / 2);
 	if (!err) {
 		err = np_flowtab_init(&r.tab, r.maps.flows, r.maps.n_slots, true);
 		if (err)
