@@ -656,6 +656,7 @@ static void resolve_ifnames(struct np_instance *in)
 
 struct map_shape {
 	__u32 type, key, value;
+	__u32 flags;			/* that must be set */
 };
 
 static int check_shape(int fd, const struct map_shape *s, __u32 *max_entries)
@@ -666,7 +667,7 @@ static int check_shape(int fd, const struct map_shape *s, __u32 *max_entries)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.type != s->type || info.key_size != s->key ||
-	    info.value_size != s->value)
+	    info.value_size != s->value || (info.map_flags & s->flags) != s->flags)
 		return -EPROTO;
 	*max_entries = info.max_entries;
 	return 0;
@@ -677,15 +678,16 @@ int np_instance_open(struct np_instance *in, const char *dir,
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
 	const struct map_shape shapes[NP_N_PINS] = {
-		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_meta) },
-		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_flow) },
-		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, NP_STAT_MAX * sizeof(__u64) },
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_meta), 0 },
+		/* readers map it: a copy that cannot be mapped is not ours */
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_flow), BPF_F_MMAPABLE },
+		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, NP_STAT_MAX * sizeof(__u64), 0 },
 		{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct np_neigh_key),
-		  sizeof(struct np_neigh) },
+		  sizeof(struct np_neigh), 0 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_neigh_key),
-		  sizeof(struct np_name) },
+		  sizeof(struct np_name), 0 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_retired_key),
-		  sizeof(struct np_retired) },
+		  sizeof(struct np_retired), 0 },
 	};
 	char path[PATH_MAX + 32], when[32];
 	int dir_fd = -1, err, fd;
