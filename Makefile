@@ -25,7 +25,7 @@ endif
 # the BPF objects are intermediates of the skeletons, but tests and
 # operators load them too (bpftool, ip link): keep them
 .SECONDARY:
-.PHONY: all deps check demo bench clean help
+.PHONY: all deps check demo bench fuzz clean help
 
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_HDRS	:= $(wildcard bpf/*.h) $(wildcard include/*.h)
@@ -91,12 +91,66 @@ $(OUT)/%: tests/%.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+# ---- sanitizers and fuzzing (README, "Fuzzing") ----
+
+# nbdpath and test_progs again with ASan and UBSan, for `make check`
+ASAN_OUT	:= .build-asan
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+ASAN_OBJS	:= $(patsubst user/%.c,$(ASAN_OUT)/user/%.o,$(USER_SRCS))
+ASAN_LIB_OBJS	:= $(filter-out $(ASAN_OUT)/user/main.o,$(ASAN_OBJS))
+ASAN_BINS	:= $(ASAN_OUT)/nbdpath $(ASAN_OUT)/test_progs
+
+$(ASAN_OUT)/user:
+	$(Q)mkdir -p $@
+
+$(ASAN_OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(ASAN_OUT)/user
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/nbdpath: $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+$(ASAN_OUT)/test_progs: $(TEST_SRCS) $(TEST_INC) tests/test_progs.h tests/frames.h $(ASAN_LIB_OBJS) $(SKELS) $(USER_HDRS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests $(TEST_SRCS) $(ASAN_LIB_OBJS) -o $@ $(LDLIBS)
+
+# libFuzzer targets: every tests/fuzz/fuzz_NAME.c, linked with the
+# loader's objects built for fuzzing; its corpus is tests/fuzz/corpus/NAME/
+FUZZ_OUT	:= .build-fuzz
+# (clang names a GNU extension gcc takes silently: nic.c uses it)
+FUZZ_SAN	:= -Wno-gnu-variable-sized-type-not-at-end \
+		   -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS	:= $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+# seconds of fuzzing per target in `make fuzz`
+FUZZ_SECONDS	?= 60
+
+$(FUZZ_OUT)/user:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(FUZZ_OUT)/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS) $(USER_HDRS) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -Itests $< $(FUZZ_LIB_OBJS) -o $@ $(LDLIBS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BINS)
+
 deps:
 	$(Q)scripts/deps.sh
 
 # deps first (and alone): the build needs clang and bpftool.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS) \
+		$(ASAN_BINS) $(FUZZ_BINS)
 	$(Q)tests/run.sh
 
 demo: deps
@@ -109,7 +163,7 @@ bench: deps
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(OUT) nbdpath
+	$(Q)rm -rf $(OUT) $(ASAN_OUT) $(FUZZ_OUT) nbdpath
 
 help:
 	@echo 'nbdpath targets:'
@@ -117,5 +171,8 @@ help:
 	@echo '  check          install missing packages, build, run every test'
 	@echo '  demo           install, build, run the seed lab and show the report'
 	@echo '  bench          measure per-packet cost, live rate, replay speed'
+	@echo '  fuzz           libFuzzer with ASan/UBSan: each tests/fuzz/fuzz_*.c for'
+	@echo '                 FUZZ_SECONDS (default 60) a target, then 10M random frames'
+	@echo '                 through the XDP program (check replays the corpora once)'
 	@echo '  clean          remove build output'
 	@echo 'V=1 shows the commands.'

@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev bpftool libpcap-dev libelf-dev zlib1g-dev
       gcc make pkg-config tcpdump tshark iproute2 ethtool util-linux
-      procps python3)
+      procps python3
+      libclang-rt-dev libasan8 libubsan1)	# make check's sanitizer and fuzz builds
 
 missing=()
 for p in "${pkgs[@]}"; do
