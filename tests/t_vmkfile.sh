@@ -88,14 +88,18 @@ f=$WORK/limit.txt
 { printf '%s\n%s\n' "$HEADER" "$ROW0"; head -c $(((4 << 20) - ${#HEADER} - ${#ROW0} - 2)) /dev/zero | tr '\0' '\n'; } >"$f"
 expect 0 "" exactly_4_mib -- $NB run -i va --vmk-file "$f" --duration 0.2 "${P[@]}"
 
-# a pipe that never ends
+# a pipe that never ends; the test holds it open both ways, so that
+# the writer lives on while nbdpath opens it once to check it and again
+# to read it
 mkfifo "$WORK/fifo"
+exec 3<>"$WORK/fifo"
 yes "$ROW0" >"$WORK/fifo" &
 YES=$!
 t_cleanup "kill $YES"
 expect 2 "nbdpath: --vmk-file '$WORK/fifo': $TOOBIG" endless_pipe -- $NB run -i va --vmk-file "$WORK/fifo" "${P[@]}"
 kill "$YES" 2>/dev/null
 wait "$YES" 2>/dev/null
+exec 3<&-
 
 t_begin nothing_left
 if [[ ! -e $PINS/p ]]; then t_ok; else t_fail "$PINS/p is left: $(ls -A "$PINS/p")"; fi
