@@ -42,8 +42,10 @@ for bin in "$@"; do
 		found=1
 	done
 	if ((rc != 0 || found)); then
-		echo "   FAIL (exit $rc); the end of the log:"
-		tail -n 40 ".build-fuzz/$name.log" | sed 's/^/    /'
+		echo "   FAIL (exit $rc); the report:"
+		# from the sanitizer's (or libFuzzer's) first word on
+		sed -n '/ERROR: \|runtime error\|ALARM: \|deadly signal\|out-of-memory/,$p' \
+			".build-fuzz/$name.log" | head -n 40 | sed 's/^/    /'
 		fail=1
 	elif [[ ${FUZZ_MERGE:-0} == 1 ]]; then
 		"$bin" -merge=1 -close_fd_mask=3 "$corpus" "$work" </dev/null \
