@@ -38,16 +38,30 @@ NE=(nsenter "--net=/run/netns/$NS")
 
 mounts_on() { awk -v d="$1" '$5 == d' /proc/self/mountinfo | wc -l; }
 
-# race ROUND: 0 when the round went as it must, its story in the log
+# race ROUND [existing]: 0 when the round went as it must, its story in
+# the log. existing: the pin dir is there already, empty: a bpffs is
+# mounted on it and taken away again, the directory stays.
 race() {
 	local top=$WORK/r$1 pin pa pb rc_a= rc_b= i win lose out
 	pin=$top/deep/pins
-	"${NE[@]}" "$NP" run -i va --mode generic --pin-dir "$pin" --interval 0.2 \
+	[[ ${2:-} == existing ]] && mkdir -p "$pin"
+	# both wait at the FIFO, and go the moment it is opened for writing
+	rm -f "$WORK/go"
+	mkfifo "$WORK/go"
+	"${NE[@]}" bash -c 'read -r _ <"$1"; shift; exec "$@"' _ "$WORK/go" \
+		"$NP" run -i va --mode generic --pin-dir "$pin" --interval 0.2 \
 		>"$WORK/a.out" 2>"$WORK/a.err" &
 	pa=$!
-	"${NE[@]}" "$NP" run -i vc --mode generic --pin-dir "$pin" --interval 0.2 \
+	"${NE[@]}" bash -c 'read -r _ <"$1"; shift; exec "$@"' _ "$WORK/go" \
+		"$NP" run -i vc --mode generic --pin-dir "$pin" --interval 0.2 \
 		>"$WORK/b.out" 2>"$WORK/b.err" &
 	pb=$!
+	# (a reader late to the FIFO would wait for a writer forever)
+	for ((i = 0; i < 100; i++)); do
+		[[ $(cat /proc/$pa/wchan /proc/$pb/wchan 2>/dev/null) == wait_for_partnerwait_for_partner ]] && break
+		sleep 0.02
+	done
+	: >"$WORK/go"
 	t_cleanup "kill -9 $pa $pb && sleep 0.2"
 	# the loser gives up within a second; 10 s for a slow machine
 	for ((i = 0; i < 200; i++)); do
@@ -90,6 +104,10 @@ sys.exit(0 if d["instance"]["pid"] == int(sys.argv[2]) and d["instance"]["runnin
 	wait "$win"
 	t_expect "round $1: winner exit" "$?" 0 || return 1
 	t_expect "round $1: mounts left on $pin" "$(mounts_on "$pin")" 0 || return 1
+	if [[ ${2:-} == existing ]]; then
+		t_expect "round $1: what is in $pin" "$(ls -A "$pin" 2>&1)" "" || return 1
+		rm -r "$top/deep"
+	fi
 	[[ ! -e $top/deep ]] || { echo "round $1: $top/deep is left" >>"$_t_log"; return 1; }
 	t_expect "round $1: attached" "$(ip -n "$NS" link show | grep -c xdp)" 0 || return 1
 	rmdir "$top"
@@ -103,5 +121,14 @@ for ((r = 0; r < ROUNDS; r++)); do
 	ok=$((ok + 1))
 done
 if t_expect "rounds that went right" "$ok" "$ROUNDS"; then t_ok; else t_fail; fi
+
+t_begin "two_runs_one_empty_pin_dir_x$((ROUNDS / 3))"
+ok=0
+for ((r = ROUNDS; r < ROUNDS + ROUNDS / 3; r++)); do
+	mkdir "$WORK/r$r"
+	race "$r" existing || break
+	ok=$((ok + 1))
+done
+if t_expect "rounds that went right" "$ok" "$((ROUNDS / 3))"; then t_ok; else t_fail; fi
 
 t_done
