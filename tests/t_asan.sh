@@ -51,7 +51,7 @@ suite() {
 		grep -E ':FAIL' "$out" >>"$_t_log"
 		head -n 60 "$WORK"/reports/* >>"$_t_log"
 		t_fail "sanitizer reports: $(ls "$WORK/reports" | tr '\n' ' ')"
-	elif ((rc != 0)) || [[ -z $last || $last != *" 0 failed,"* ]]; then
+	elif ((rc != 0)) || [[ -z $last || $last != *" 0 failed,"* || $last == "0 passed,"* ]]; then
 		grep -E ':FAIL' -A 20 "$out" | head -n 80 >>"$_t_log"
 		t_fail "exit $rc, ${last:-no summary line}"
 	else
