@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(clang llvm libbpf-dev bpftool libpcap-dev libelf-dev zlib1g-dev
       gcc make pkg-config tcpdump tshark iproute2 ethtool util-linux
       procps python3
-      libclang-rt-dev libasan8 libubsan1)	# make check's sanitizer and fuzz builds
+      libclang-rt-dev)	# clang's ASan, UBSan and libFuzzer: make check, make fuzz
 
 missing=()
 for p in "${pkgs[@]}"; do
