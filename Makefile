@@ -47,7 +47,7 @@ endif
 # the BPF objects are intermediates of the skeletons, but tests and
 # operators load them too (bpftool, ip link): keep them
 .SECONDARY:
-.PHONY: all deps check demo bench clean help install uninstall
+.PHONY: all deps check demo bench fuzz clean help install uninstall
 
 # the program's BPF objects; bpf/bench_*.bpf.c are the bench's, built for
 # `make bench` only, and tests/*.bpf.c for `make check`
@@ -143,12 +143,72 @@ $(OUT)/%: tests/%.c $(TEST_HDRS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ $(LDLIBS)
 
+# ---- sanitizers and fuzzing (README, "Fuzzing") ----
+
+# nbdpath and test_progs again with clang's ASan and UBSan, for `make
+# check` (clang's runtime writes UBSan's reports to UBSAN_OPTIONS'
+# log_path too, gcc's to stderr only; clang also names a GNU extension
+# gcc takes silently, which nic.c uses)
+ASAN_OUT	:= .build-asan
+# ours and the builder's as for gcc, without the hardening ASan replaces
+SAN_CFLAGS	= -Iinclude -I$(OUT) -Iuser $(CPPFLAGS) -Wall -Wextra \
+		  $(if $(filter 1,$(WERROR)),-Werror) -std=gnu11 $(CFLAGS)
+SAN_FLAGS	:= -Wno-gnu-variable-sized-type-not-at-end \
+		   -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+ASAN_OBJS	:= $(patsubst user/%.c,$(ASAN_OUT)/user/%.o,$(USER_SRCS))
+ASAN_LIB_OBJS	:= $(filter-out $(ASAN_OUT)/user/main.o,$(ASAN_OBJS))
+ASAN_BINS	:= $(ASAN_OUT)/nbdpath $(ASAN_OUT)/test_progs
+# what clang says of the test runner and gcc does not (the gcc build
+# still holds it to -Werror): "test_x" + 5, { 0 } initialisers
+TEST_CLANG	:= -Wno-string-plus-int -Wno-missing-field-initializers
+
+$(ASAN_OUT)/user:
+	$(Q)mkdir -p $@
+
+$(ASAN_OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(ASAN_OUT)/user
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/nbdpath: $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+$(ASAN_OUT)/test_progs: $(TEST_SRCS) $(TEST_INC) tests/test_progs.h tests/frames.h $(ASAN_LIB_OBJS) $(SKELS) $(USER_HDRS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) $(TEST_CLANG) -Itests $(TEST_SRCS) $(ASAN_LIB_OBJS) -o $@ $(LDLIBS)
+
+# libFuzzer targets: every tests/fuzz/fuzz_NAME.c, linked with the
+# loader's objects built for fuzzing; its corpus is tests/fuzz/corpus/NAME/
+FUZZ_OUT	:= .build-fuzz
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS	:= $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+# seconds of fuzzing per target in `make fuzz`
+FUZZ_SECONDS	?= 60
+
+$(FUZZ_OUT)/user:
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(FUZZ_OUT)/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS) $(USER_HDRS) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer -Itests $< $(FUZZ_LIB_OBJS) -o $@ $(LDLIBS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BINS)
+
 deps:
 	$(Q)scripts/deps.sh
 
 # deps first (and alone): the build needs clang and bpftool.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS) $(TEST_BPF_OBJS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS) $(TEST_BPF_OBJS) \
+		$(ASAN_BINS) $(FUZZ_BINS)
 	$(Q)tests/run.sh
 
 demo: deps
@@ -187,7 +247,7 @@ uninstall:
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(OUT) nbdpath
+	$(Q)rm -rf $(OUT) $(ASAN_OUT) $(FUZZ_OUT) nbdpath
 
 help:
 	@echo 'nbdpath targets:'
@@ -198,6 +258,9 @@ help:
 	@echo '  install        install binary, man page, bash completion, systemd unit,'
 	@echo '                 env example, alerting rules (PREFIX=/usr/local, DESTDIR)'
 	@echo '  uninstall      remove what install installed'
+	@echo '  fuzz           libFuzzer with ASan/UBSan: each tests/fuzz/fuzz_*.c for'
+	@echo '                 FUZZ_SECONDS (default 60) a target, then 10M random frames'
+	@echo '                 through the XDP program (check replays the corpora once)'
 	@echo '  clean          remove build output'
 	@echo 'CFLAGS, CPPFLAGS, LDFLAGS add to the hardened defaults; WERROR=0 keeps warnings warnings.'
 	@echo 'V=1 shows the commands.'

@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev bpftool libpcap-dev libelf-dev zlib1g-dev
       gcc make pkg-config tcpdump tshark iproute2 ethtool util-linux
-      procps python3 libmicrohttpd-dev prometheus curl systemd nfdump pmacct)
+      procps python3 libmicrohttpd-dev prometheus curl systemd nfdump pmacct
+      libclang-rt-dev)	# clang's ASan, UBSan and libFuzzer: make check, make fuzz
 
 missing=()
 for p in "${pkgs[@]}"; do

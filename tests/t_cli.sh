@@ -116,6 +116,11 @@ check 2 bad_interval_abc			-- $NB run -i va --interval abc "${P[@]}"
 check 2 bad_interval_negative			-- $NB run -i va --interval=-1 "${P[@]}"
 check 2 bad_interval_inf			-- $NB run -i va --interval inf "${P[@]}"
 check 2 bad_interval_exp			-- $NB run -i va --interval 1e3 "${P[@]}"
+# a poll cannot run more often than this: 1 ns would busy-loop
+check_msg "--interval '0.000000001': expected seconds, a plain number from 0.1 to 31536000" \
+	2 bad_interval_1ns			-- $NB run -i va --interval 0.000000001 "${P[@]}"
+check 2 bad_interval_below_min			-- $NB run -i va --interval 0.099 "${P[@]}"
+check 2 bad_duration_below_min			-- $NB run -i va --duration 0.05 "${P[@]}"
 check 2 bad_duration				-- $NB run -i va --duration 0 "${P[@]}"
 check_msg "--idle-timeout" 2 idle_below_3_intervals -- $NB run -i va --interval 2 --idle-timeout 5 "${P[@]}"
 check 2 bad_max_flows_0				-- $NB run -i va --max-flows 0 "${P[@]}"
@@ -144,7 +149,7 @@ check 2 version_extra_argument			-- $NB version extra
 check 2 version_not_pin_dir			-- $NB version --pin-dir "$PINS"
 
 # ---- the new options: each bad value, its one message ----
-SEC="expected seconds, a plain number above 0"
+SEC="expected seconds, a plain number from 0.1 to 31536000"
 check_msg "--window '0': $SEC" 2 bad_window_0	-- $NB run -i va --window 0 "${P[@]}"
 check_msg "--window 'x': $SEC" 2 bad_window_x	-- $NB run -i va --window x "${P[@]}"
 check_msg "--window 0.5 is shorter than --interval 1" 2 window_below_interval -- $NB run -i va --window 0.5 "${P[@]}"
@@ -429,5 +434,42 @@ t_begin incompatible_pins_kept
 if [[ -e $PINS/bad/np_meta && -e $PINS/nometa/np_flows ]]; then t_ok; else t_fail "a foreign pin was removed"; fi
 rm -f "$PINS/bad/np_meta" "$PINS/nometa/np_flows"
 rmdir "$PINS/bad" "$PINS/nometa"
+
+# A live run's np_flows replaced by an array of the same shape that
+# cannot be mapped (no BPF_F_MMAPABLE): not a table of ours, so 3. The
+# run is in a netns of its own, where the checks' "nothing attached"
+# does not look.
+t_netns NS2
+ip -n "$NS2" link add vc type veth peer name vd
+ip netns exec "$NS2" ethtool -K vc rxvlan off rx-vlan-stag-hw-parse off >/dev/null 2>&1
+ip -n "$NS2" link set vc up
+ip -n "$NS2" link set vd up
+FORGED=$PINS/forged
+ip netns exec "$NS2" $NB run -i vc --mode generic --pin-dir "$FORGED" --interval 0.2 \
+	>"$WORK/forged.out" 2>"$WORK/forged.err" &
+FORGED_PID=$!
+t_cleanup "kill -9 $FORGED_PID"
+for ((i = 0; i < 100; i++)); do
+	$NB stats --pin-dir "$FORGED" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+shape=$(bpftool map show pinned "$FORGED/np_flows" -j |
+	python3 -c 'import json, sys; m = json.load(sys.stdin); print(m["bytes_value"], m["max_entries"])')
+read -r vsize entries <<<"$shape"
+rm -f "$FORGED/np_flows"
+bpftool map create "$FORGED/np_flows" type array key 4 value "$vsize" entries "$entries" name np_flows
+for q in hosts flows interfaces stats; do
+	check_msg "incompatible" 3 "query_flows_not_mmapable_$q" -- $NB $q --pin-dir "$FORGED"
+done
+kill -TERM "$FORGED_PID"
+wait "$FORGED_PID"
+rc=$?
+t_begin forged_run_stops_clean
+if t_expect "run exit" "$rc" 0 && t_expect "pin dir left" "$(ls -d "$FORGED" 2>/dev/null)" ""; then
+	t_ok
+else
+	cat "$WORK/forged.err" >>"$_t_log"
+	t_fail
+fi
 
 t_done

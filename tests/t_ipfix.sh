@@ -451,16 +451,16 @@ grep -q "^nbdpath: --ipfix 'no-such-host.invalid:4739': cannot resolve 'no-such-
 # server-side MAC is the report's count exactly, for flows closed with
 # FIN, left idle, and still open at the end of the capture, and for long
 # flows exported in several --active-timeout pieces (bench: 20 flows
-# over 20 ms of capture, a piece every 5 ms)
+# over 600 ms of capture, a piece every 100 ms)
 #
 MKPCAP=$NP_BUILD/mkpcap
 t_begin replay_export_matches_report
 ok=1
 for sc in seed idle bench; do
 	args=()
-	[[ $sc == bench ]] && args=(--window 0.05 --active-timeout 0.005)
+	[[ $sc == bench ]] && args=(--window 0.1 --active-timeout 0.1)
 	extra=()
-	[[ $sc == bench ]] && extra=(--frames 20000 --flows 20)
+	[[ $sc == bench ]] && extra=(--frames 600000 --flows 20)
 	rm -rf "$D/nfr-$sc"
 	if ! t_log "$MKPCAP" "$sc" "$D/$sc.pcap" "${extra[@]}" ||
 	   ! nfcapd_start "$D/nfr-$sc" ||

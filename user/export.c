@@ -129,8 +129,8 @@ static void add(struct np_export *e, const struct np_report *r,
 	memcpy(rec.mac, mac ? mac : none, 6);
 	memcpy(rec.src_mac, d->src_mac, 6);
 	memcpy(rec.dst_mac, d->dst_mac, 6);
-	rec.start_ms = ((__s64)d->first_ns + r->o.clock_to_unix_ns) / 1000000;
-	rec.end_ms = ((__s64)d->last_ns + r->o.clock_to_unix_ns) / 1000000;
+	rec.start_ms = np_report_unix(&r->o, d->first_ns) / 1000000;
+	rec.end_ms = np_report_unix(&r->o, d->last_ns) / 1000000;
 	rec.vlan = x->n_vlans ? x->vlans[0] : 0;
 	rec.ingress_ifindex = d->ifindex;
 	rec.ifname = x->mirror;

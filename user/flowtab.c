@@ -230,6 +230,12 @@ static void fold_reversed(struct np_flowset *s, struct keyidx *x)
 		if (!e->idx)
 			continue;
 		b = &s->v[e->idx - 1];
+		/* both ends the same address and port: its own reverse, one
+		 * connection, nothing to fold (folding it into itself would
+		 * zero it)
+		 */
+		if (b == a)
+			continue;
 		if (rec_first(b) < rec_first(a) ||
 		    (rec_first(b) == rec_first(a) && b < a))
 			continue;	/* b absorbs a when its turn comes */

@@ -197,6 +197,62 @@ static int meta_open(const char *dir, int dir_fd, struct np_meta *meta,
 
 /* ---- run: claiming the directory ---- */
 
+/*
+ * Every run claims and releases its pin directory holding this lock, so
+ * that deciding to mount a bpffs, mounting it and locking the directory
+ * on it are one step: two runs started together on a new directory
+ * would otherwise each mount one (stacked) and each lock its own, and a
+ * run starting while another stops could lock a bpffs about to be
+ * unmounted. A lock file, as iptables' /run/xtables.lock, on the same
+ * inode in every mount namespace (under `ip netns exec` too); "/" where
+ * /run cannot hold one.
+ */
+#define NP_CLAIM_LOCK	"/run/nbdpath.lock"
+
+/* quiet: on the way out, where nothing is left to refuse */
+static int claim_lock(struct np_pins *p, bool quiet)
+{
+	const char *path = NP_CLAIM_LOCK;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		path = "/";
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		int err = -errno;
+
+		if (!quiet)
+			np_err("cannot open %s to claim --pin-dir %s: %s",
+			       path, p->dir, strerror(-err));
+		return err;
+	}
+	/* held for milliseconds: a claim, or a release */
+	for (int i = 0; i < 500; i++) {
+		if (!flock(fd, LOCK_EX | LOCK_NB)) {
+			p->claim_fd = fd;
+			return 0;
+		}
+		if (errno != EWOULDBLOCK)
+			break;
+		usleep(20000);
+	}
+	if (!quiet)
+		np_err("cannot lock %s to claim --pin-dir %s: %s; another nbdpath run is stuck starting or stopping",
+		       path, p->dir, errno == EWOULDBLOCK ? "held for 10 s" :
+		       strerror(errno));
+	close(fd);
+	return -EBUSY;
+}
+
+static void claim_unlock(struct np_pins *p)
+{
+	if (p->claim_fd >= 0)
+		close(p->claim_fd);
+	p->claim_fd = -1;
+}
+
 static bool is_bpffs(const char *path, int *err)
 {
 	struct statfs fs;
@@ -435,12 +491,16 @@ int np_pins_claim(struct np_pins *p, const char *dir, unsigned int mode)
 
 	memset(p, 0, sizeof(*p));
 	p->dir_fd = -1;
+	p->claim_fd = -1;
 	p->mode = mode;
 	err = set_dir(p->dir, dir);
+	if (!err)
+		err = claim_lock(p, false);
 	if (!err)
 		err = prepare_dir(p);
 	if (!err)
 		err = lock_dir(p);
+	claim_unlock(p);
 	if (!err)
 		err = clear_stale(p);
 	/* the mode of a directory we did not make is its owner's business */
@@ -488,6 +548,9 @@ void np_pins_release(struct np_pins *p)
 {
 	if (!p->dir[0])
 		return;
+	/* a run claiming the directory now waits until it is gone */
+	if ((p->mounted || p->own_dir) && claim_lock(p, true))
+		np_dbg("releasing %s without the claim lock", p->dir);
 	/* np_meta last: a query never sees maps without it */
 	for (int i = NP_N_PINS - 1; i >= 0; i--) {
 		if (p->pinned[i] && unlinkat(p->dir_fd, pin_names[i], 0))
@@ -510,6 +573,7 @@ void np_pins_release(struct np_pins *p)
 		if (rmdir(p->dir))
 			break;
 	}
+	claim_unlock(p);
 	p->dir[0] = 0;
 }
 
@@ -593,6 +657,7 @@ static void resolve_ifnames(struct np_instance *in)
 
 struct map_shape {
 	__u32 type, key, value;
+	__u32 flags;			/* that must be set */
 };
 
 static int check_shape(int fd, const struct map_shape *s, __u32 *max_entries)
@@ -603,7 +668,7 @@ static int check_shape(int fd, const struct map_shape *s, __u32 *max_entries)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.type != s->type || info.key_size != s->key ||
-	    info.value_size != s->value)
+	    info.value_size != s->value || (info.map_flags & s->flags) != s->flags)
 		return -EPROTO;
 	*max_entries = info.max_entries;
 	return 0;
@@ -614,18 +679,19 @@ int np_instance_open(struct np_instance *in, const char *dir,
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
 	const struct map_shape shapes[NP_N_PINS] = {
-		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_meta) },
-		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_flow) },
-		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, NP_STAT_MAX * sizeof(__u64) },
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_meta), 0 },
+		/* readers map it: a copy that cannot be mapped is not ours */
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_flow), BPF_F_MMAPABLE },
+		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, NP_STAT_MAX * sizeof(__u64), 0 },
 		{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct np_neigh_key),
-		  sizeof(struct np_neigh) },
+		  sizeof(struct np_neigh), 0 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_neigh_key),
-		  sizeof(struct np_name) },
+		  sizeof(struct np_name), 0 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_retired_key),
-		  sizeof(struct np_retired) },
+		  sizeof(struct np_retired), 0 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_current_key),
-		  sizeof(struct np_current) },
-		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_finished_rec) },
+		  sizeof(struct np_current), 0 },
+		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_finished_rec), 0 },
 	};
 	char path[PATH_MAX + 32], when[32];
 	int dir_fd = -1, err, fd;

@@ -25,6 +25,7 @@
 struct np_pins {
 	char dir[PATH_MAX];
 	int dir_fd;			/* holds flock(LOCK_EX) while we live */
+	int claim_fd;			/* the claim lock, while claiming or releasing */
 	bool own_dir;			/* ours to remove on the way out */
 	bool mounted;			/* a bpffs of ours on dir itself */
 	char made[PATH_MAX];		/* the topmost directory we created */

@@ -44,6 +44,14 @@ const char *np_flow_state_name(enum np_flow_state s)
 	return (unsigned int)s < 4 ? names[s] : "active";
 }
 
+__s64 np_report_unix(const struct np_report_opts *o, __u64 ns)
+{
+	/* wrapping, not overflowing: a forged np_meta offset stays a
+	 * number, never undefined behaviour
+	 */
+	return (__s64)(ns + (__u64)o->clock_to_unix_ns);
+}
+
 /* ---- verdicts ---- */
 
 /* The entry for mac (or the "other" bucket) in a sorted per-MAC list. */
@@ -719,8 +727,8 @@ static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 	const struct np_report_opts *o = &r->o;
 
 	f->verdict = flow_verdict(&f->rec);
-	f->first_ns = (__s64)flow_first(&f->rec) + o->clock_to_unix_ns;
-	f->last_ns = (__s64)flow_last(&f->rec) + o->clock_to_unix_ns;
+	f->first_ns = np_report_unix(o, flow_first(&f->rec));
+	f->last_ns = np_report_unix(o, flow_last(&f->rec));
 	if (active)
 		f->state = np_flow_state_at(&f->rec, o->now_ns, o->idle_sec);
 	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;
@@ -994,7 +1002,7 @@ struct np_report *np_report_build(const struct np_maps *m,
 	r->o = *o;
 	r->kind = o->kind;
 	r->sample = o->sample_rate > 1 ? o->sample_rate : 1;
-	r->time_ns = (__s64)o->now_ns + o->clock_to_unix_ns;
+	r->time_ns = np_report_unix(o, o->now_ns);
 	/*
 	 * Rates over the measured time between the two reads, not the
 	 * nominal interval: a poll that ran late must not inflate them.

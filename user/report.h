@@ -87,6 +87,9 @@ struct np_report_opts {
 struct np_report;
 struct np_rflow;
 
+/* Unix ns of an NP clock value (wraps on a forged offset, never UB). */
+__s64 np_report_unix(const struct np_report_opts *o, __u64 ns);
+
 /*
  * Build the report from a merged flow set and the other maps (stats,
  * neigh, names, retired; fds < 0 are skipped), with rates against prev

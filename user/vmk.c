@@ -8,9 +8,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "log.h"
@@ -146,9 +148,20 @@ struct parse {
 	bool have_mac;
 };
 
+/*
+ * One definition of a blank for skipping and for ending a token: were
+ * they to differ (a form feed, a vertical tab or a lone carriage return
+ * that one skips and the other does not), a scan of a row would stop
+ * moving.
+ */
+static bool is_blank(char c)
+{
+	return isspace((unsigned char)c);
+}
+
 static const char *skip_blank(const char *s)
 {
-	while (*s == ' ' || *s == '\t')
+	while (*s && is_blank(*s))
 		s++;
 	return s;
 }
@@ -157,7 +170,7 @@ static size_t token_len(const char *s)
 {
 	size_t n = 0;
 
-	while (s[n] && !isspace((unsigned char)s[n]))
+	while (s[n] && !is_blank(s[n]))
 		n++;
 	return n;
 }
@@ -323,7 +336,7 @@ static int parse_line(struct parse *p, char *s)
 	int err;
 
 	/* CRLF from a Windows copy, trailing blanks from the table */
-	while (len && isspace((unsigned char)s[len - 1]))
+	while (len && is_blank(s[len - 1]))
 		s[--len] = 0;
 	/* blank lines end an esxcli block; some copies of the table have
 	 * them between rows, so it goes on until something else starts
@@ -344,36 +357,33 @@ static int parse_line(struct parse *p, char *s)
 	return esxcli_line(p, s);
 }
 
-int np_vmk_parse_file(struct np_vmk_list *l, const char *path)
+int np_vmk_parse_text(struct np_vmk_list *l, const char *path,
+		      const char *text, size_t len)
 {
 	struct parse p = { .l = l, .path = path };
-	char *line = NULL;
-	size_t cap = 0;
-	FILE *f;
+	char *buf, *s, *nl, *end;
 	int err = 0;
 
-	f = fopen(path, "r");
-	if (!f) {
-		err = -errno;
-		np_err("--vmk-file '%s': %s", path, strerror(errno));
-		return err;
+	/* a copy to cut into lines; a NUL inside a line ends it there */
+	buf = malloc(len + 1);
+	if (!buf) {
+		np_err("--vmk-file '%s': out of memory", path);
+		return -ENOMEM;
 	}
-	errno = 0;
-	while (getline(&line, &cap, f) >= 0) {
-		char *s = line;
-
+	memcpy(buf, text, len);
+	buf[len] = 0;
+	end = buf + len;
+	for (s = buf; s < end; s = nl + 1) {
+		nl = memchr(s, '\n', end - s);
+		if (!nl)
+			nl = end;
+		*nl = 0;
 		/* a UTF-8 byte order mark from a Windows editor */
 		if (!p.line++ && !strncmp(s, "\xef\xbb\xbf", 3))
 			s += 3;
 		err = parse_line(&p, s);
 		if (err)
 			goto out;
-		errno = 0;
-	}
-	if (ferror(f)) {
-		err = errno ? -errno : -EIO;
-		np_err("--vmk-file '%s': %s", path, strerror(-err));
-		goto out;
 	}
 	err = block_end(&p);
 	if (err)
@@ -388,8 +398,58 @@ int np_vmk_parse_file(struct np_vmk_list *l, const char *path)
 		err = -EINVAL;
 	}
 out:
-	free(line);
-	fclose(f);
+	free(buf);
+	return err;
+}
+
+int np_vmk_parse_file(struct np_vmk_list *l, const char *path)
+{
+	size_t len = 0;
+	char *buf;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		np_err("--vmk-file '%s': %s", path, strerror(-err));
+		return err;
+	}
+	/* untouched pages of it cost nothing */
+	buf = malloc(NP_VMK_FILE_MAX + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		np_err("--vmk-file '%s': out of memory", path);
+		goto out;
+	}
+	/*
+	 * To the end, but one byte past NP_VMK_FILE_MAX at most: a device,
+	 * a pipe or a file that never ends (/dev/zero) is refused there,
+	 * not read until memory runs out.
+	 */
+	while (len <= NP_VMK_FILE_MAX) {
+		n = read(fd, buf + len, NP_VMK_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			np_err("--vmk-file '%s': %s", path, strerror(-err));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	if (len > NP_VMK_FILE_MAX) {
+		np_err("--vmk-file '%s': larger than %d MiB; the output of 'esxcfg-vmknic -l' or 'esxcli network ip interface list' is a few KB: save that to the file",
+		       path, NP_VMK_FILE_MAX >> 20);
+		err = -EFBIG;
+		goto out;
+	}
+	err = np_vmk_parse_text(l, path, buf, len);
+out:
+	free(buf);
+	close(fd);
 	return err;
 }
 

@@ -3,6 +3,7 @@
 #ifndef NBDPATH_VMK_H
 #define NBDPATH_VMK_H
 
+#include <stddef.h>
 #include "nbdpath.h"
 
 #define NP_MAX_VMKS	256
@@ -30,6 +31,13 @@ int np_vmk_parse_arg(struct np_vmk_list *l, const char *arg);
  * message printed (unreadable file, no vmk found, unknown format).
  */
 int np_vmk_parse_file(struct np_vmk_list *l, const char *path);
+
+/* Bigger than any real output (a few KB): refused, not read further. */
+#define NP_VMK_FILE_MAX	(4 << 20)
+
+/* The same for text already read, of len bytes; path names it in messages. */
+int np_vmk_parse_text(struct np_vmk_list *l, const char *path,
+		      const char *text, size_t len);
 
 /* Parse "aa:bb:cc:dd:ee:ff" (also '-' separated, any case); 0 or -EINVAL. */
 int np_parse_mac(const char *s, __u8 mac[6]);

@@ -138,12 +138,51 @@ out:
 	tp_close(&t);
 }
 
+/*
+ * A connection whose two ends are the same address and port (crafted,
+ * or a capture's oddity): its key is its own reverse. It is one flow
+ * with every packet, not folded into itself and lost.
+ */
+static void ports_same_ends(void)
+{
+	const __u64 want[NP_STAT_MAX] = {
+		[NP_STAT_PACKETS] = 3,
+		[NP_STAT_MATCHED] = 3,
+	};
+	struct seg s = seed_req(NBD_PORT, FRAME_TH_ACK, 100);
+	const struct np_flow_rec *r;
+	struct frame f;
+	struct tprog t;
+
+	if (!tp_load(&t, NULL))
+		goto out;
+	s.saddr = IP_ESX;
+	frame_seg(&f, &s);
+	for (int i = 0; i < 3; i++)
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	if (!tp_stats(&t, want) || !tp_read_n(&t, 1))
+		goto out;
+	r = tp_flow(&t, IP_ESX, NBD_PORT, IP_ESX, NBD_PORT);
+	if (ASSERT_TRUE(r, "the flow") &&
+	    ASSERT_EQ(np_dir_packets(&r->dir[NP_DIR_TO_SERVER]) +
+		      np_dir_packets(&r->dir[NP_DIR_FROM_SERVER]), 3,
+		      "every packet"))
+		ASSERT_EQ(r->dir[NP_DIR_TO_SERVER].payload_bytes +
+			  r->dir[NP_DIR_FROM_SERVER].payload_bytes, 300,
+			  "payload");
+out:
+	tp_close(&t);
+}
+
 void test_ports(void)
 {
 	if (test__start_subtest("other_port"))
 		ports_other();
 	if (test__start_subtest("runtime"))
 		ports_runtime();
+	if (test__start_subtest("same_ends"))
+		ports_same_ends();
 	if (test__start_subtest("both"))
 		ports_both();
 }
