@@ -928,7 +928,10 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 				pf = e->idx ? &prev->flows[e->idx - 1] : NULL;
 			}
 		}
-		fill_dirs(r, f, pf);
+		/* a kept record moved nothing since its slot was reused:
+		 * against itself, its rates are 0
+		 */
+		fill_dirs(r, f, i < m ? pf : f);
 	}
 	err = sort_finished(r, m);
 out:
