@@ -23,7 +23,7 @@
 # Makefile does). Tunables, for a quick look:
 #   NP_BENCH_ROUNDS (7), NP_BENCH_RATE (812744 pps: 10 GbE of full-size
 #   frames), NP_BENCH_FRAMES (20000000 live frames per measurement),
-#   NP_BENCH_PARTS ("prog table poll live spread capture replay"),
+#   NP_BENCH_PARTS ("prog table poll live spread capture replay ipfix"),
 #   NP_BENCH_STEPS (BPF objects of other commits, measured as "step1"...
 #   in the per-packet rounds: what each change bought, in one run).
 set -euo pipefail
@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 rounds=${NP_BENCH_ROUNDS:-7}
 rate=${NP_BENCH_RATE:-812744}
 frames=${NP_BENCH_FRAMES:-20000000}
-parts=${NP_BENCH_PARTS:-prog table poll live spread capture replay}
+parts=${NP_BENCH_PARTS:-prog table poll live spread capture replay ipfix}
 bench=$PWD/.build/bench
 base=$PWD/.build/base/nbdpath.bpf.o
 test_progs=$PWD/.build/test_progs
@@ -401,11 +401,22 @@ part_replay() {
 	     "the page cache."
 }
 
+# ---- the IPFIX export's cost ------------------------------------------------
+
+part_ipfix() {
+	local l
+
+	step "IPFIX export of 10,000 records"
+	"$(dirname "$bench")/ipfix_send" bench | while IFS= read -r l; do
+		note "ipfix: $l"
+	done
+}
+
 # ---- run them --------------------------------------------------------------
 
 for p in $parts; do
 	case $p in
-	prog | poll | replay | table)
+	prog | poll | replay | table | ipfix)
 		"part_$p"
 		;;
 	live | spread | capture)
