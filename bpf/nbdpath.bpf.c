@@ -1007,6 +1007,9 @@ static __always_inline int classify(struct xdp_md *ctx, struct np_cpu *pc)
 	return out == NP_LEVEL_SLOW ? count_tcp(pc) : out;
 }
 
+/* the outcome indexes the counters masked with 0xf: every one fits */
+_Static_assert(NP_STAT_MAX == 16, "outcomes masked with 0xf");
+
 /* Classify one frame and count its outcome; returns the XDP action. */
 static __always_inline int np_frame(struct xdp_md *ctx)
 {
@@ -1032,7 +1035,7 @@ static __always_inline int np_frame(struct xdp_md *ctx)
 	/* the one exit: every frame lands in exactly one outcome (the
 	 * reader adds them up into NP_STAT_PACKETS: no counter kept twice)
 	 */
-	cnt->c[out & 0xf]++;
+	cnt->c[out & 0xf]++;		/* NP_STAT_MAX is 16: asserted above */
 	if (!*(__u64 *)&p)
 		return cfg.action;	/* no feature flag: the common frame */
 	if (p.any_vlan)

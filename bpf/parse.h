@@ -77,6 +77,7 @@ struct np_pkt {
 	__u8	table_full;		/* set by the flow update */
 	__u8	reclaimed;
 	__u8	neigh;			/* ARP/ND taught an owner IP */
+	/* np_frame() zeroes the eight flags above as one __u64 */
 
 	__u32	off;			/* where the next level starts */
 	__u32	ifindex;
@@ -99,6 +100,9 @@ struct np_pkt {
 	__u8	saddr[16];		/* IPv4-mapped for IPv4 */
 	__u8	daddr[16];
 };
+
+_Static_assert(__builtin_offsetof(struct np_pkt, off) == 8,
+	       "np_pkt's flags are its first 8 bytes: zeroed as one __u64");
 
 /* np_pkt.ipf: what the IP step leaves to the TCP step and the count */
 #define NP_IPF_FIRST_FRAG	0x01	/* IPv4 offset 0, more fragments */
