@@ -17,9 +17,11 @@
 
 /*
  * 3: np_neigh by family, np_meta.ifname; 4: buckets of 8 and a stash;
- * 5: np_current, np_finished, np_retired's overflow bucket
+ * 5: np_current, np_finished, np_retired's overflow bucket;
+ * 6: TCP health (np_dir's counters, sequence state and handshake leg,
+ * np_retired's retransmits and resets)
  */
-#define NP_LAYOUT_VERSION	5
+#define NP_LAYOUT_VERSION	6
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
@@ -143,7 +145,12 @@ struct np_mac_count {
  * A new one is a line here plus its update in the program.
  */
 #define NP_DIR_COUNTERS(X)						\
-	X(payload_bytes)
+	X(payload_bytes)						\
+	X(retransmits)							\
+	X(retransmit_bytes)						\
+	X(out_of_order)							\
+	X(zero_windows)							\
+	X(resets)
 
 enum np_dir_counter {
 #define NP_X(name) NP_DC_##name,
@@ -174,6 +181,26 @@ struct np_dir {
 	__u8	flags;			/* NP_DIRF_* */
 	__u8	encap;			/* 1 << NP_ENCAP_* */
 	__u8	pad[2];
+	/*
+	 * TCP health (nbdpath(8), TCP HEALTH). The handshake leg this
+	 * direction opens: to_server its first SYN, from_server its first
+	 * SYN-ACK, with the server-side MAC that carried it and how many
+	 * more came; ack_ns (to_server) the first ACK without SYN or RST.
+	 */
+	__u64	syn_ns;			/* NP clock; 0: not seen */
+	__u64	ack_ns;
+	__u32	syn_retries;
+	/*
+	 * Sequence state of this CPU's view (never merged): the highest
+	 * sequence end seen, and the one gap it tracks, [hole_lo, hole_hi)
+	 * (hole_lo == hole_hi: none), whose filling is no retransmission.
+	 */
+	__u32	next_seq;
+	__u32	hole_lo;
+	__u32	hole_hi;
+	__u8	syn_mac[6];
+	__u8	seq_valid;
+	__u8	pad2;
 };
 
 /*
@@ -351,6 +378,9 @@ struct np_retired_key {
 struct np_retired {
 	__u64	packets;
 	__u64	bytes;
+	__u64	retransmits;
+	__u64	retransmit_bytes;
+	__u64	resets;
 };
 
 /*

@@ -109,6 +109,20 @@ void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 #undef NP_X
 	if (!into->first_ns || (from->first_ns && from->first_ns < into->first_ns))
 		into->first_ns = from->first_ns;
+	/* the handshake leg: the earliest, its MAC with it; retries add up
+	 * (sequence state is each CPU's own and is not merged)
+	 */
+	if (from->syn_ns && (!into->syn_ns || from->syn_ns < into->syn_ns)) {
+		if (into->syn_ns)
+			into->syn_retries++;	/* the later first one */
+		into->syn_ns = from->syn_ns;
+		memcpy(into->syn_mac, from->syn_mac, 6);
+	} else if (from->syn_ns) {
+		into->syn_retries++;
+	}
+	into->syn_retries += from->syn_retries;
+	if (from->ack_ns && (!into->ack_ns || from->ack_ns < into->ack_ns))
+		into->ack_ns = from->ack_ns;
 	if (from->last_ns >= into->last_ns) {
 		into->last_ns = from->last_ns;
 		memcpy(into->src_mac, from->src_mac, 6);
@@ -347,9 +361,17 @@ static bool slot_replaced(const struct np_flow *old, const struct np_flow *cur)
 		return false;
 	if (!cur->in_use || memcmp(&old->key, &cur->key, sizeof(cur->key)))
 		return true;
-	for (int d = 0; d < 2; d++)
+	for (int d = 0; d < 2; d++) {
 		if (np_dir_packets(&cur->dir[d]) < np_dir_packets(&old->dir[d]))
 			return true;
+		/* the same key reclaimed for a new connection that already
+		 * counts as much: its first frame came after the old one's
+		 * last (a flow's first time only ever moves back)
+		 */
+		if (old->dir[d].last_ns &&
+		    cur->dir[d].first_ns > old->dir[d].last_ns)
+			return true;
+	}
 	return false;
 }
 

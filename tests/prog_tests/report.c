@@ -470,7 +470,7 @@ void test_report_verdicts(void)
 	/* flows by bytes, the biggest first */
 	JEQ(json, "flows.0.verdict", "\"from_server_only\"");
 	JEQ(json, "flows.0.to_server",
-	    "{\"packets\": 0, \"bytes\": 0, \"payload_bytes\": 0, \"src_mac\": null, \"dst_mac\": null, \"server_macs\": [], \"interface\": null, \"vlans\": [], \"untagged\": false, \"payload_estimated\": false, \"erspan_sessions\": [], \"encap\": [], \"tcp_flags\": [], \"mirror\": null}");
+	    "{\"packets\": 0, \"bytes\": 0, \"payload_bytes\": 0, \"retransmits\": 0, \"retransmit_bytes\": 0, \"out_of_order\": 0, \"zero_windows\": 0, \"resets\": 0, \"src_mac\": null, \"dst_mac\": null, \"server_macs\": [], \"interface\": null, \"vlans\": [], \"untagged\": false, \"payload_estimated\": false, \"erspan_sessions\": [], \"encap\": [], \"tcp_flags\": [], \"mirror\": null}");
 	JEQ(json, "flows.1.verdict", "\"to_server_only\"");
 	JEQ(json, "flows.1.from_server.packets", "0");
 	JEQ(json, "flows.1.from_server.src_mac", "null");
