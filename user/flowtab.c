@@ -94,6 +94,19 @@ static void add_u16(__u16 *set, __u8 *n, int max, __u16 v, __u8 *flags,
 		*flags |= overflow;
 }
 
+int np_dir_main_mac(const struct np_dir *d)
+{
+	__u64 best = d->other_packets;
+	int m = -1;
+
+	for (int i = 0; i < d->n_macs && i < NP_DIR_MACS; i++)
+		if (d->macs[i].packets > best || (m < 0 && !best)) {
+			best = d->macs[i].packets;
+			m = i;
+		}
+	return m;
+}
+
 void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 {
 	int i;
@@ -620,7 +633,7 @@ out:
 /* ---- retiring a reclaimed slot's counts ---- */
 
 static int retired_put(int fd, const struct np_retired_key *k, __u64 packets,
-		       __u64 bytes, __u64 flags)
+		       __u64 bytes, const __u64 *health, __u64 flags)
 {
 	struct np_retired v;
 
@@ -631,6 +644,11 @@ static int retired_put(int fd, const struct np_retired_key *k, __u64 packets,
 	}
 	v.packets += packets;
 	v.bytes += bytes;
+	if (health) {
+		v.retransmits += health[0];
+		v.retransmit_bytes += health[1];
+		v.resets += health[2];
+	}
 	if (bpf_map_update_elem(fd, k, &v, flags))
 		return -errno;
 	return 0;
@@ -642,12 +660,12 @@ int np_retired_reserve(int fd)
 	int err = 0;
 
 	for (k.dir = 0; k.dir < 2 && !err; k.dir++)
-		err = retired_put(fd, &k, 0, 0, BPF_ANY);
+		err = retired_put(fd, &k, 0, 0, NULL, BPF_ANY);
 	return err;
 }
 
 static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
-		      __u64 packets, __u64 bytes)
+		      __u64 packets, __u64 bytes, const __u64 *health)
 {
 	static bool said;
 	struct np_retired_key k;
@@ -657,14 +675,14 @@ static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
 	memcpy(k.server_ip, ip, 16);
 	memcpy(k.mac, mac, 6);
 	k.dir = dir;
-	err = retired_put(fd, &k, packets, bytes, BPF_ANY);
+	err = retired_put(fd, &k, packets, bytes, health, BPF_ANY);
 	if (err != -E2BIG)
 		return err;
 	/* the map is full: the bucket made with it keeps the counts */
 	memset(&k, 0, sizeof(k));
 	k.dir = dir;
 	k.overflow = 1;
-	err = retired_put(fd, &k, packets, bytes, BPF_EXIST);
+	err = retired_put(fd, &k, packets, bytes, health, BPF_EXIST);
 	if (!err && !said) {
 		said = true;
 		np_warn("%s is full: the counts of expired flows of further hosts go to one bucket, reported as host \"::\" (totals stay exact)",
@@ -686,16 +704,21 @@ void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)
 		return;
 	for (int d = 0; d < 2 && m->retired >= 0 && !err; d++) {
 		const struct np_dir *x = &rec->dir[d];
+		const __u64 health[3] = { x->retransmits, x->retransmit_bytes,
+					  x->resets };
+		int main = np_dir_main_mac(x);
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)
 				err = retire_add(m->retired, rec->key.server_ip,
 						 x->macs[i].mac, d,
 						 x->macs[i].packets,
-						 x->macs[i].bytes);
+						 x->macs[i].bytes,
+						 i == main ? health : NULL);
 		if (!err && x->other_packets)
 			err = retire_add(m->retired, rec->key.server_ip, zero,
-					 d, x->other_packets, x->other_bytes);
+					 d, x->other_packets, x->other_bytes,
+					 main < 0 ? health : NULL);
 	}
 	if (!err && m->meta >= 0) {
 		if (bpf_map_lookup_elem(m->meta, &key, &meta)) {
