@@ -5,7 +5,13 @@
  * rule with exact counts; and a 4-tuple reused after its flow is over,
  * which must open a new flow rather than count into the finished one.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "test_progs.h"
+#include "json_parse.h"
+#include "report.h"
+#include "vmk.h"
 
 /* the segment tables below leave zw and cpu out where they are zero */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -433,6 +439,168 @@ out:
 	tp_close(&t);
 }
 
+#define JEQ(json, path, want)	ASSERT_STREQ(jget((json), (path)), (want), (path))
+
+/* Write the report in one form into a new string. */
+static char *form(const struct np_report *r, int which)
+{
+	size_t len;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!ASSERT_TRUE(f, "open_memstream"))
+		return NULL;
+	if (which == 0)
+		np_report_json(f, r, NP_VIEW_ALL);
+	else if (which == 1)
+		np_report_text(f, r, NP_VIEW_ALL);
+	else
+		np_report_prom(f, r);
+	fclose(f);
+	printf("%s", out);
+	return out;
+}
+
+/*
+ * The seed's host (requests on vmk0, replies by vmk4), losing on vmk4:
+ * flow A established (SYN-ACK 2 ms after the SYN, the ACK 1 ms later)
+ * with 10 data segments from the server, 2 of them sent again; flow B's
+ * SYN-ACK (by vmk4) sent twice and never acknowledged; flow C's SYN
+ * never answered. The report says it per flow, per host, per interface,
+ * in JSON, text and Prometheus.
+ */
+static void health_report(void)
+{
+	const struct hseg a[] = {
+		{ true, SYN, 1000, 0, 0 },
+		{ false, SYN | ACK, 5000, 0, 2 },
+		{ true, ACK, 1001, 0, 3 },
+		{ true, PSH | ACK, 1001, 100, 4 },
+		{ false, PSH | ACK, 5001, 1000, 5 },
+		{ false, PSH | ACK, 6001, 1000, 6 },
+		{ false, PSH | ACK, 7001, 1000, 7 },
+		{ false, PSH | ACK, 5001, 1000, 8 },	/* again */
+		{ false, PSH | ACK, 8001, 1000, 9 },
+		{ false, PSH | ACK, 9001, 1000, 10 },
+		{ false, PSH | ACK, 6001, 1000, 11 },	/* again */
+		{ false, PSH | ACK, 10001, 1000, 12 },
+		{ false, PSH | ACK, 11001, 1000, 13 },
+		{ false, PSH | ACK, 12001, 1000, 14 },
+		{ true, ACK, 1101, 0, 15 },
+	};
+	struct np_vmk_list l = {};
+	struct np_report_opts o = {};
+	struct np_report *r = NULL;
+	char *json = NULL, *text = NULL, *prom = NULL;
+	struct tprog t;
+	struct frame f;
+	struct seg g;
+
+	if (!tp_load(&t, NULL) ||
+	    !ASSERT_OK(np_vmk_parse_arg(&l, "vmk0=00:25:b5:00:00:0a"), "vmk0") ||
+	    !ASSERT_OK(np_vmk_parse_arg(&l, "vmk4=00:50:56:6b:28:04"), "vmk4") ||
+	    !ASSERT_OK(np_vmk_store(&l, t.maps.names), "np_vmk_store") ||
+	    !run_segs(&t, a, N_OF(a)))
+		goto out;
+	/* B: SYN, SYN-ACK twice, no ACK; C: SYN only */
+	g = seed_req(CLIENT_PORT + 1, SYN, 0);
+	g.seq = 300;
+	tp_set_clock(&t, TP_CLOCK0 + 20 * MS_NS);
+	frame_seg(&f, &g);
+	if (!tp_run(&t, &f, 0))
+		goto out;
+	g = seed_rep(CLIENT_PORT + 1, SYN | ACK, 0);
+	g.seq = 700;
+	frame_seg(&f, &g);
+	for (int i = 0; i < 2; i++) {
+		tp_set_clock(&t, TP_CLOCK0 + (21 + 1000 * i) * MS_NS);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	g = seed_req(CLIENT_PORT + 2, SYN, 0);
+	tp_set_clock(&t, TP_CLOCK0 + 30 * MS_NS);
+	frame_seg(&f, &g);
+	if (!tp_run(&t, &f, 0) || !tp_read(&t))
+		goto out;
+	o.kind = NP_SRC_REPLAY;
+	o.path = "health.pcap";
+	o.now_ns = TP_CLOCK0 + 2 * SEC_NS;
+	o.clock_to_unix_ns = 1763900000ll * 1000000000ll - (__s64)TP_CLOCK0;
+	r = np_report_build(&t.maps, &t.flows, &o, NULL);
+	if (!ASSERT_TRUE(r, "np_report_build"))
+		goto out;
+	json = form(r, 0);
+	text = form(r, 1);
+	prom = form(r, 2);
+	if (!json || !text || !prom || !ASSERT_TRUE(json_valid(json), "JSON"))
+		goto out;
+	/* flows by bytes: A, then B (two SYN-ACKs), then C */
+	JEQ(json, "flows.0.client_port", "50512");
+	JEQ(json, "flows.0.from_server.retransmits", "2");
+	JEQ(json, "flows.0.from_server.retransmit_bytes", "2000");
+	JEQ(json, "flows.0.to_server.retransmits", "0");
+	JEQ(json, "flows.0.handshake.syn", "1763900000.000000000");
+	JEQ(json, "flows.0.handshake.syn_mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "flows.0.handshake.syn_retries", "0");
+	JEQ(json, "flows.0.handshake.synack", "1763900000.002000000");
+	JEQ(json, "flows.0.handshake.synack_mac", "\"00:50:56:6b:28:04\"");
+	JEQ(json, "flows.0.handshake.ack", "1763900000.003000000");
+	JEQ(json, "flows.0.handshake.rtt_server", "0.002000");
+	JEQ(json, "flows.0.handshake.rtt_client", "0.001000");
+	JEQ(json, "flows.0.handshake.state", "\"established\"");
+	JEQ(json, "flows.1.client_port", "50513");
+	JEQ(json, "flows.1.handshake.state", "\"no_ack\"");
+	JEQ(json, "flows.1.handshake.synack_retries", "1");
+	JEQ(json, "flows.1.handshake.ack", "null");
+	JEQ(json, "flows.1.handshake.rtt_client", "null");
+	JEQ(json, "flows.1.handshake.rtt_server", "0.001000");
+	JEQ(json, "flows.2.handshake.state", "\"no_synack\"");
+	JEQ(json, "flows.2.handshake.synack", "null");
+	JEQ(json, "flows.2.handshake.synack_mac", "null");
+	JEQ(json, "flows.2.handshake.synack_retries", "null");
+	/* the host: vmk4 loses, vmk0 not */
+	JEQ(json, "hosts.0.tx.0.interface", "\"vmk4\"");
+	/* A's two data segments and B's second SYN-ACK */
+	JEQ(json, "hosts.0.tx.0.retransmits", "3");
+	JEQ(json, "hosts.0.tx.0.retransmit_bytes", "2000");
+	JEQ(json, "hosts.0.rx.0.retransmits", "0");
+	JEQ(json, "hosts.0.tcp_health.from_server.retransmits", "3");
+	JEQ(json, "hosts.0.tcp_health.to_server.retransmits", "0");
+	JEQ(json, "hosts.0.tcp_health.handshakes.established", "1");
+	JEQ(json, "hosts.0.tcp_health.handshakes.no_ack", "1");
+	JEQ(json, "hosts.0.tcp_health.handshakes.no_synack", "1");
+	JEQ(json, "hosts.0.tcp_health.handshakes.unseen", "0");
+	JEQ(json, "hosts.0.tcp_health.unanswered_synacks.0.interface",
+	    "\"vmk4\"");
+	JEQ(json, "hosts.0.tcp_health.unanswered_synacks.0.count", "1");
+	JEQ(json, "hosts.0.tcp_health.handshake_rtt.server.min", "0.001000");
+	JEQ(json, "hosts.0.tcp_health.handshake_rtt.server.median", "0.001500");
+	JEQ(json, "hosts.0.tcp_health.handshake_rtt.server.max", "0.002000");
+	JEQ(json, "hosts.0.tcp_health.handshake_rtt.client.median", "0.001000");
+	JEQ(json, "interfaces.1.interface", "\"vmk4\"");
+	JEQ(json, "interfaces.1.tx_retransmits", "3");
+	JEQ(json, "interfaces.0.rx_retransmits", "0");
+	/* 13 segments by vmk4 (A: 11, B: 2), 3 of them again; 6 by vmk0 */
+	ASSERT_TRUE(strstr(text, "failed handshakes: 1 no_ack (1 SYN-ACK unanswered via vmk4), 1 no_synack"),
+		    "failed handshakes line");
+	ASSERT_TRUE(strstr(text, "asymmetric and losing: replies via vmk4 retransmit 23.08% of segments (requests via vmk0: 0.00%); 1 SYN-ACK via vmk4 never acknowledged (1 SYNs unanswered)"),
+		    "asymmetric and losing line");
+	ASSERT_TRUE(strstr(prom, "nbdpath_server_retransmits_total{server_ip=\"10.0.0.10\",mac=\"00:50:56:6b:28:04\",vmk=\"vmk4\",direction=\"from_server\"} 3\n"),
+		    "prom retransmits");
+	ASSERT_TRUE(strstr(prom, "nbdpath_server_retransmit_bytes_total{server_ip=\"10.0.0.10\",mac=\"00:50:56:6b:28:04\",vmk=\"vmk4\",direction=\"from_server\"} 2000\n"),
+		    "prom retransmit bytes");
+	ASSERT_TRUE(strstr(prom, "nbdpath_host_handshakes_total{server_ip=\"10.0.0.10\",state=\"no_ack\"} 1\n"),
+		    "prom handshakes");
+	ASSERT_TRUE(strstr(prom, "nbdpath_host_handshake_rtt_seconds{server_ip=\"10.0.0.10\",side=\"server\",quantile=\"0.5\"} 0.001500\n"),
+		    "prom rtt");
+out:
+	free(json);
+	free(text);
+	free(prom);
+	np_report_free(r);
+	tp_close(&t);
+}
+
 void test_health(void)
 {
 	if (test__start_subtest("retransmit"))
@@ -455,4 +623,6 @@ void test_health(void)
 		health_cpus();
 	if (test__start_subtest("reused_tuple"))
 		health_reused_tuple();
+	if (test__start_subtest("report"))
+		health_report();
 }
