@@ -375,11 +375,12 @@ static void put_host_health(FILE *f, const struct np_rhost *h,
 		fmt_vmk(rxn, sizeof(rxn), &h->dir[NP_DIR_TO_SERVER][0]);
 	else
 		snprintf(rxn, sizeof(rxn), "-");
-	fprintf(f, "      asymmetric and losing: replies via %s retransmit %.2f%% of segments (requests via %s: %.2f%%); %llu SYN-ACK%s via %s never acknowledged (%llu SYNs unanswered)\n",
+	fprintf(f, "      asymmetric and losing: replies via %s retransmit %.2f%% of segments (requests via %s: %.2f%%); %llu SYN-ACK%s via %s never acknowledged (%llu SYN%s unanswered)\n",
 		name, rt_pct(tot->retransmits, tot->packets), rxn,
 		rt_pct(rx_rt, rx_pk), (unsigned long long)leg_failed,
 		leg_failed == 1 ? "" : "s", name,
-		(unsigned long long)h->hs[NP_HS_NO_SYNACK]);
+		(unsigned long long)h->hs[NP_HS_NO_SYNACK],
+		h->hs[NP_HS_NO_SYNACK] == 1 ? "" : "s");
 }
 
 /* "SYMMETRIC now (since 23:10:25), asymmetric until 23:10:25" */
