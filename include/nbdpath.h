@@ -381,6 +381,12 @@ struct np_retired {
 	__u64	retransmits;
 	__u64	retransmit_bytes;
 	__u64	resets;
+	/*
+	 * Handshakes by enum np_hs_state, each flow's under the main MAC
+	 * (np_dir_main_mac()) of its from_server direction, or of its
+	 * to_server one when no reply was seen.
+	 */
+	__u64	handshakes[4];
 };
 
 /*

@@ -107,6 +107,23 @@ int np_dir_main_mac(const struct np_dir *d)
 	return m;
 }
 
+_Static_assert(NP_HS_MAX == sizeof(((struct np_retired *)0)->handshakes) /
+	       sizeof(__u64), "np_retired.handshakes: one per np_hs_state");
+
+enum np_hs_state np_flow_hs_state(const struct np_flow_rec *f)
+{
+	const struct np_dir *a = &f->dir[NP_DIR_TO_SERVER];
+	const struct np_dir *b = &f->dir[NP_DIR_FROM_SERVER];
+
+	return np_hs_state(a->syn_ns, b->syn_ns, b->syn_ns ? a->ack_ns : 0);
+}
+
+int np_flow_hs_dir(const struct np_flow_rec *f)
+{
+	return np_dir_packets(&f->dir[NP_DIR_FROM_SERVER]) ?
+	       NP_DIR_FROM_SERVER : NP_DIR_TO_SERVER;
+}
+
 void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 {
 	int i;
@@ -648,6 +665,8 @@ static int retired_put(int fd, const struct np_retired_key *k, __u64 packets,
 		v.retransmits += health[0];
 		v.retransmit_bytes += health[1];
 		v.resets += health[2];
+		for (int i = 0; i < NP_HS_MAX; i++)
+			v.handshakes[i] += health[3 + i];
 	}
 	if (bpf_map_update_elem(fd, k, &v, flags))
 		return -errno;
@@ -704,9 +723,13 @@ void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)
 		return;
 	for (int d = 0; d < 2 && m->retired >= 0 && !err; d++) {
 		const struct np_dir *x = &rec->dir[d];
-		const __u64 health[3] = { x->retransmits, x->retransmit_bytes,
-					  x->resets };
+		__u64 health[3 + NP_HS_MAX] = { x->retransmits,
+						x->retransmit_bytes,
+						x->resets };
 		int main = np_dir_main_mac(x);
+
+		if (d == np_flow_hs_dir(rec))
+			health[3 + np_flow_hs_state(rec)] = 1;
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)

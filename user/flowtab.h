@@ -85,6 +85,9 @@ __u64 np_dir_bytes(const struct np_dir *d);
  * counts them per direction, not per MAC.
  */
 int np_dir_main_mac(const struct np_dir *d);
+/* A flow's handshake state (np_rules.h) and the direction it is counted in */
+enum np_hs_state np_flow_hs_state(const struct np_flow_rec *f);
+int np_flow_hs_dir(const struct np_flow_rec *f);
 
 /* The outcome and feature counters, summed over CPUs. */
 int np_read_stats(int fd, __u64 c[NP_STAT_MAX]);

@@ -261,7 +261,8 @@ struct contrib {
 	__u8	other;
 	__u64	packets;
 	__u64	bytes;
-	__u64	health[3];		/* retransmits, their bytes, resets */
+	/* retransmits, their bytes, resets, handshakes by np_hs_state */
+	__u64	health[3 + NP_HS_MAX];
 };
 
 #define CONTRIB_KEY	offsetof(struct contrib, packets)
@@ -350,20 +351,25 @@ static int contrib_add(struct contribs *a, const __u8 ip[16], const __u8 *mac,
 add:
 	x->packets += packets;
 	x->bytes += bytes;
-	for (int i = 0; health && i < 3; i++)
+	for (int i = 0; health && i < 3 + NP_HS_MAX; i++)
 		x->health[i] += health[i];
 	return 0;
 }
 
 static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 {
+	int hs_dir = np_flow_hs_dir(f);
 	int err = 0;
 
 	for (int d = 0; d < 2 && !err; d++) {
 		const struct np_dir *x = &f->dir[d];
-		const __u64 health[3] = { x->retransmits, x->retransmit_bytes,
-					  x->resets };
+		__u64 health[3 + NP_HS_MAX] = { x->retransmits,
+						x->retransmit_bytes,
+						x->resets };
 		int main = np_dir_main_mac(x);
+
+		if (d == hs_dir)
+			health[3 + np_flow_hs_state(f)] = 1;
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)
@@ -387,8 +393,11 @@ static int add_retired(const void *key, const void *val, void *ctx)
 	static const __u8 zero[6];
 	const struct np_retired_key *k = key;
 	const struct np_retired *v = val;
-	const __u64 health[3] = { v->retransmits, v->retransmit_bytes,
-				  v->resets };
+	const __u64 health[3 + NP_HS_MAX] = {
+		v->retransmits, v->retransmit_bytes, v->resets,
+		v->handshakes[0], v->handshakes[1], v->handshakes[2],
+		v->handshakes[3],
+	};
 
 	if (k->dir > NP_DIR_FROM_SERVER || !v->packets)
 		return 0;
@@ -516,6 +525,26 @@ static const char *mirror_name(struct np_report *r, __u32 ifindex)
 
 /* ---- hosts and interfaces ---- */
 
+/* n unanswered SYN-ACKs (unscaled) of host h by mac */
+static void add_failed(struct np_report *r, struct np_rhost *h,
+		       const __u8 *mac, __u64 n)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_failed; i++)
+		if (!memcmp(h->failed[i].mac, mac, 6))
+			break;
+	if (i == h->n_failed) {
+		if (i == NP_RFAILED_MAX) {
+			h->failed_more = true;
+			return;
+		}
+		memcpy(h->failed[i].mac, mac, 6);
+		h->n_failed++;
+	}
+	h->failed[i].count += n * r->sample;
+}
+
 /* One host's per-MAC lists from contribs sorted by host order. */
 static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 {
@@ -554,6 +583,10 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 		m->retransmits += x->health[0] * r->sample;
 		m->retransmit_bytes += x->health[1] * r->sample;
 		m->resets += x->health[2] * r->sample;
+		for (int k = 0; k < NP_HS_MAX; k++)
+			h->hs[k] += x->health[3 + k] * r->sample;
+		if (x->health[3 + NP_HS_NO_ACK] && !x->other)
+			add_failed(r, h, x->mac, x->health[3 + NP_HS_NO_ACK]);
 	}
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		struct np_rhost *x = &r->hosts[i];
@@ -761,12 +794,12 @@ static void set_handshake(struct np_report *r, struct np_rflow *f)
 	h->rtt_client = -1;
 	if (a->syn_ns) {
 		h->syn_ns = (__s64)a->syn_ns + off;
-		h->syn_mac = a->syn_mac;
+		memcpy(h->syn_mac, a->syn_mac, 6);
 		h->syn_retries = a->syn_retries * r->sample;
 	}
 	if (b->syn_ns) {
 		h->synack_ns = (__s64)b->syn_ns + off;
-		h->synack_mac = b->syn_mac;
+		memcpy(h->synack_mac, b->syn_mac, 6);
 		h->synack_retries = b->syn_retries * r->sample;
 	}
 	if (b->syn_ns && a->ack_ns)
@@ -777,14 +810,7 @@ static void set_handshake(struct np_report *r, struct np_rflow *f)
 	if (h->ack_ns)
 		h->rtt_client = a->ack_ns > b->syn_ns ?
 				(double)(a->ack_ns - b->syn_ns) / 1e9 : 0;
-	if (!a->syn_ns && !b->syn_ns)
-		h->state = NP_HS_UNSEEN;
-	else if (!b->syn_ns)
-		h->state = NP_HS_NO_SYNACK;
-	else if (!h->ack_ns)
-		h->state = NP_HS_NO_ACK;
-	else
-		h->state = NP_HS_ESTABLISHED;
+	h->state = np_flow_hs_state(&f->rec);
 }
 
 static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
@@ -1071,30 +1097,10 @@ static int cmp_hs_rtt(const void *pa, const void *pb)
 	return (a->rtt > b->rtt) - (a->rtt < b->rtt);
 }
 
-static void add_failed(struct np_report *r, struct np_rhost *h,
-		       const __u8 *mac)
-{
-	size_t i;
-
-	for (i = 0; i < h->n_failed; i++)
-		if (!memcmp(h->failed[i].mac, mac, 6))
-			break;
-	if (i == h->n_failed) {
-		if (i == NP_RFAILED_MAX) {
-			h->failed_more = true;
-			return;
-		}
-		memcpy(h->failed[i].mac, mac, 6);
-		h->failed[i].name = name_of(r, mac);
-		h->n_failed++;
-	}
-	h->failed[i].count += r->sample;
-}
-
 /*
- * Each host's handshakes by state, the MACs of its unanswered SYN-ACKs,
- * and its handshake RTTs (minimum, median, maximum) over the flows
- * whose SYN-ACK is in the window, or all listed flows without a window.
+ * Each host's handshake RTTs (minimum, median, maximum) over the flows
+ * whose SYN-ACK is in the window, or all listed flows without a window;
+ * the names of the MACs of its unanswered SYN-ACKs.
  */
 static int host_handshakes(struct np_report *r)
 {
@@ -1116,9 +1122,6 @@ static int host_handshakes(struct np_report *r)
 							   f->rec.key.server_ip);
 		if (!h)
 			continue;
-		h->hs[hs->state] += r->sample;
-		if (hs->state == NP_HS_NO_ACK)
-			add_failed(r, h, hs->synack_mac);
 		if (!hs->synack_ns || hs->synack_ns < from)
 			continue;
 		if (hs->rtt_server >= 0)
@@ -1126,6 +1129,10 @@ static int host_handshakes(struct np_report *r)
 		if (hs->rtt_client >= 0)
 			v[n++] = (struct hs_rtt){ h - r->hosts, 1, hs->rtt_client };
 	}
+	for (size_t i = 0; i < r->n_hosts; i++)
+		for (size_t j = 0; j < r->hosts[i].n_failed; j++)
+			r->hosts[i].failed[j].name =
+				name_of(r, r->hosts[i].failed[j].mac);
 	qsort(v, n, sizeof(*v), cmp_hs_rtt);
 	for (size_t i = 0, j; i < n; i = j) {
 		struct np_rhost *h = &r->hosts[v[i].host];

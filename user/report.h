@@ -31,15 +31,7 @@ enum np_flow_state {
 
 const char *np_flow_state_name(enum np_flow_state s);
 
-/* A flow's handshake as the mirror saw it (nbdpath(8), TCP HEALTH). */
-enum np_hs_state {
-	NP_HS_ESTABLISHED,		/* SYN, SYN-ACK and the client's ACK */
-	NP_HS_NO_SYNACK,		/* SYN seen, no SYN-ACK */
-	NP_HS_NO_ACK,			/* SYN-ACK seen, never acknowledged */
-	NP_HS_UNSEEN,			/* began before the sensor saw it */
-	NP_HS_MAX,
-};
-
+/* enum np_hs_state: np_rules.h */
 const char *np_hs_state_name(enum np_hs_state s);
 
 /*

@@ -345,7 +345,7 @@ static void put_handshake(struct ctx *c, const struct np_rhandshake *h)
 	jsonw_start_object(w);
 	put_time_or_null(w, "syn", h->syn_ns);
 	jsonw_name(w, "syn_mac");
-	jsonw_mac(w, h->syn_mac);
+	jsonw_mac(w, h->syn_ns ? h->syn_mac : NULL);
 	jsonw_name(w, "syn_retries");
 	if (h->syn_ns)
 		jsonw_u64(w, h->syn_retries);
@@ -353,7 +353,7 @@ static void put_handshake(struct ctx *c, const struct np_rhandshake *h)
 		jsonw_null(w);
 	put_time_or_null(w, "synack", h->synack_ns);
 	jsonw_name(w, "synack_mac");
-	jsonw_mac(w, h->synack_mac);
+	jsonw_mac(w, h->synack_ns ? h->synack_mac : NULL);
 	jsonw_name(w, "synack_retries");
 	if (h->synack_ns)
 		jsonw_u64(w, h->synack_retries);

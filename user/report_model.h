@@ -85,8 +85,9 @@ struct np_rdir {
 /* A flow's handshake: times unix (0: not seen), RTTs in s (< 0: none). */
 struct np_rhandshake {
 	__s64	syn_ns, synack_ns, ack_ns;
-	const __u8 *syn_mac;		/* server-side MAC, in rec; NULL */
-	const __u8 *synack_mac;
+	/* server-side MACs, by value: flows move while the report is built */
+	__u8	syn_mac[6];
+	__u8	synack_mac[6];
 	__u64	syn_retries, synack_retries;
 	double	rtt_server;		/* SYN to SYN-ACK */
 	double	rtt_client;		/* SYN-ACK to the client's ACK */

@@ -179,7 +179,7 @@ static void put_health(FILE *f, const struct np_report *r)
 				}
 	}
 	head(f, "nbdpath_host_handshakes_total", "counter",
-	     "TCP handshakes of an ESXi host's listed flows (active and kept finished ones) by state: established, no_synack, no_ack, unseen.");
+	     "TCP handshakes of an ESXi host's flows (expired ones included) by state: established, no_synack, no_ack, unseen.");
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		if (r->hosts[i].overflow)
 			continue;
