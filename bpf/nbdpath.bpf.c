@@ -959,6 +959,12 @@ hit:
 	age = now - f->dir[dir].last_ns;
 	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
 	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns)) {
+		/* the last hit's slot was taken without the hash */
+		if (!h->v6)
+			pc->hash = flow_hash_v4(srv, cli, ports, &cfg.hkey);
+		else
+			pc->hash = flow_hash_words(q0, q1, q2, q3, q4,
+						   &cfg.hkey);
 		pc->used = 0;
 		return false;
 	}

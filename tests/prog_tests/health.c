@@ -601,6 +601,61 @@ out:
 	tp_close(&t);
 }
 
+/*
+ * The same, with another flow's frame in between: the reused 4-tuple's
+ * frame finds its old slot as this CPU's last hit, whose check computes
+ * no hash, and the slow path must still search the key's own buckets
+ * (not those of the flow hashed last): one slot per key, the old counts
+ * retired whole.
+ */
+static void health_reused_last_hit(void)
+{
+	const struct hseg a[] = {
+		HANDSHAKE(0),
+		{ true, FIN | ACK, 1001, 0, 10 },
+		{ false, FIN | ACK, 5001, 0, 11 },
+		{ true, ACK, 1002, 0, 12 },
+	};
+	struct np_prog_opts o = { .max_flows = 4096, .idle_sec = 300,
+				  .closed_sec = 5 };
+	struct tp_retired ret = {};
+	const struct np_flow_rec *r;
+	struct tprog t;
+	struct frame f;
+	struct seg g;
+
+	if (!tp_load_track(&t, &o) || !run_segs(&t, a, N_OF(a)) ||
+	    !tp_read_retire(&t, tp_retire_keep, &ret))
+		goto out;
+	/* flows hashed since: each a new flow on the slow path */
+	for (int i = 1; i <= 8; i++) {
+		g = seed_req(CLIENT_PORT + i, SYN, 0);
+		tp_set_clock(&t, TP_CLOCK0 + (20 + i) * MS_NS);
+		frame_seg(&f, &g);
+		if (!tp_run(&t, &f, 0))
+			goto out;
+	}
+	g = seed_req(CLIENT_PORT, SYN, 0);
+	g.seq = 77000;
+	tp_set_clock(&t, TP_CLOCK0 + 60 * SEC_NS);
+	frame_seg(&f, &g);
+	if (!tp_run(&t, &f, 0) ||
+	    !tp_read_retire(&t, tp_retire_keep, &ret) ||
+	    !ASSERT_EQ(ret.n, 1, "the finished flow retired"))
+		goto out;
+	ASSERT_EQ(np_dir_packets(&ret.rec[0].dir[0]), 4, "old to_server");
+	ASSERT_EQ(np_dir_packets(&ret.rec[0].dir[1]), 2, "old from_server");
+	r = tp_read_flow(&t, CS);
+	if (!r)
+		goto out;
+	ASSERT_EQ(np_dir_packets(&r->dir[0]), 1, "new to_server: the SYN");
+	ASSERT_EQ(np_dir_packets(&r->dir[1]), 0, "new from_server");
+	ASSERT_EQ(r->dir[0].syn_ns, TP_CLOCK0 + 60 * SEC_NS, "new syn");
+	ASSERT_EQ(t.flows.n, 9, "one record per key");
+out:
+	tp_close(&t);
+}
+
 void test_health(void)
 {
 	if (test__start_subtest("retransmit"))
@@ -623,6 +678,8 @@ void test_health(void)
 		health_cpus();
 	if (test__start_subtest("reused_tuple"))
 		health_reused_tuple();
+	if (test__start_subtest("reused_last_hit"))
+		health_reused_last_hit();
 	if (test__start_subtest("report"))
 		health_report();
 }
