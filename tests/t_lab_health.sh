@@ -11,7 +11,16 @@
 #             kernel retransmitted (TcpRetransSegs of its namespace, TSO
 #             and GSO off so that a frame is a segment), the request
 #             direction's equal the nodes' (none expected), all under
-#             vmk4; every handshake established;
+#             vmk4; every handshake established; nbdpath replay of a
+#             capture of the mirror (tcpdump on the switch's mirror port)
+#             gives the same counts, and so does the rule applied to
+#             tshark's dissection of it (tcp.seq_raw, tcp.len per stream).
+#             tshark's own tcp.analysis flags differ by definition: a
+#             segment below the highest sequence seen that comes within
+#             its out-of-order threshold (about an RTT, microseconds on
+#             veth) of the previous one is "out_of_order" to tshark, not a
+#             retransmission; its retransmission + fast_retransmission +
+#             spurious_retransmission count is logged, not compared;
 #   firewall  every SYN-ACK dropped: every connection no_ack, its SYN-ACK
 #             by vmk4's MAC, and the host names vmk4 for them.
 set -euo pipefail
@@ -27,12 +36,16 @@ PFX=nbdh$$
 trap 'exit 130' INT TERM
 
 t_need_root "lab TCP health" "network namespaces, XDP, tc"
-t_need_tools "lab TCP health" tc nstat ethtool python3
+t_need_tools "lab TCP health" tc nstat ethtool python3 tcpdump tshark
 t_need_file "lab TCP health" "$TRAFFIC"
 [[ -f $DROP ]] || { t_begin "lab TCP health"; t_fail "$DROP is missing: run make check"; t_done; }
 
 WORK=$(mktemp -d /tmp/nbdh.XXXXXX)
-t_cleanup "rm -rf $WORK"
+if [[ ${NP_KEEP:-0} == 1 ]]; then
+	t_cleanup "echo 't_lab_health.sh: work directory kept in $WORK' >&2"
+else
+	t_cleanup "rm -rf $WORK"
+fi
 t_cleanup "$LAB down --prefix $PFX"
 # shellcheck disable=SC2016 # expanded when the cleanup runs
 t_cleanup 'kill $(jobs -p)'
@@ -83,6 +96,30 @@ np_stop() { # TAG
 	[[ -s $WORK/$1.last ]]
 }
 
+# Segments carrying sequence space already seen, per stream, from tshark's
+# fields (stream, raw sequence number, payload, SYN, FIN, RST): the rule of
+# nbdpath(8), TCP HEALTH, for a capture without gaps.
+SEQ_RULE='
+import sys
+nxt, n = {}, 0
+on = ("1", "True")
+for line in sys.stdin:
+    st, seq, ln, syn, fin, rst = line.rstrip("\n").split("\t")
+    if rst in on:
+        continue
+    seq, ln = int(seq), int(ln) + (syn in on) + (fin in on)
+    end = (seq + ln) & 0xffffffff
+    if st not in nxt:
+        nxt[st] = end
+    elif ln and (seq - nxt[st]) & 0xffffffff >= 1 << 31:
+        n += 1
+        if (end - nxt[st]) & 0xffffffff < 1 << 31:
+            nxt[st] = end
+    elif ln:
+        nxt[st] = end
+print(n)
+'
+
 retrans() { # NS: segments its kernel retransmitted (the namespace's own MIB)
 	ip netns exec "$1" nstat -asz TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'
 }
@@ -90,7 +127,9 @@ retrans() { # NS: segments its kernel retransmitted (the namespace's own MIB)
 # ---- loss on vmk4's leg
 t_group "loss: from_server retransmits equal the kernel's, all by vmk4"
 drop tc/data
-if np_start loss; then
+if ! t_capture_start "$NS_SW" "$SW_MIRROR_IF" "$WORK/loss.pcap"; then
+	t_bad "no capture"
+elif np_start loss; then
 	rm -f "$WORK/srv.ready"
 	ip netns exec "$NS_ESX1" "$TRAFFIC" serve --conns 3 --timeout 60 \
 		--ready-file "$WORK/srv.ready" >"$WORK/srv.out" 2>"$WORK/srv.err" &
@@ -109,6 +148,7 @@ if np_start loss; then
 	fi
 	wait "$srv" || t_bad "server failed: $(cat "$WORK/srv.err")"
 	sleep 1.5	# one more poll after the last frame
+	t_capture_stop "$WORK/loss.pcap" >>"$WORK/cap.err" || t_bad "capture: $(cat "$WORK/cap.err")"
 	if np_stop loss; then
 		esx=$(retrans "$NS_ESX1")
 		nodes=$(($(retrans "$NS_NODE1") + $(retrans "$NS_NODE2")))
@@ -125,12 +165,31 @@ if np_start loss; then
 			"sorted(f['handshake']['synack_mac'] for f in j['flows'] if f['server'] == '$ESX1_VMK0_IP')" \
 			"['$ESX1_VMK4_MAC'] * 3" ||
 			T_CF=$((T_CF + 1))
+		# the capture, replayed: the same counts
+		if "$NP" replay "$WORK/loss.pcap" --json --vmk-file "$VMK_FILE" \
+			>"$WORK/replay.json" 2>"$WORK/replay.err"; then
+			# RTTs aside: the capture's clock is finer than the live one
+			health="{k: v for k, v in host('$ESX1_VMK0_IP')['tcp_health'].items() if k != 'handshake_rtt'}"
+			jcheck "$WORK/replay.json" "$health" \
+				"$(jget "$WORK/loss.last" "$health")" ||
+				T_CF=$((T_CF + 1))
+		else
+			t_bad "replay failed: $(cat "$WORK/replay.err")"
+		fi
+		# the rule over tshark's dissection of the capture
+		ts=$(tshark -r "$WORK/loss.pcap" -Y 'tcp.srcport == 902' -T fields \
+			-e tcp.stream -e tcp.seq_raw -e tcp.len -e tcp.flags.syn \
+			-e tcp.flags.fin -e tcp.flags.reset 2>/dev/null |
+			python3 -c "$SEQ_RULE")
+		t_check "the capture's retransmissions from port 902" "$ts" "$esx"
+		t_log echo "tshark's flags: $(tshark -r "$WORK/loss.pcap" -Y 'tcp.srcport == 902 && (tcp.analysis.retransmission || tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission)' 2>/dev/null | wc -l) retransmissions, $(tshark -r "$WORK/loss.pcap" -Y 'tcp.srcport == 902 && tcp.analysis.out_of_order' 2>/dev/null | wc -l) out of order"
 	else
 		t_bad "nbdpath run did not stop cleanly"
 	fi
 else
 	t_bad "nbdpath run did not attach"
 fi
+t_capture_kill
 t_group_end
 
 # ---- a firewall on vmk4's leg that drops every SYN-ACK
