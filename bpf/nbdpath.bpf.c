@@ -416,6 +416,90 @@ hit:
 }
 
 /*
+ * TCP health of one segment (nbdpath(8), TCP HEALTH). Sequence numbers
+ * compare by their signed 32-bit difference, so wrap-around at 2^32 is
+ * just another step; SYN and FIN take one sequence number each. A
+ * segment that starts below the highest end seen carries sequence space
+ * already seen: a retransmission, unless it lies in the gap that the
+ * last out-of-order segment left (its filling), or is a keep-alive (one
+ * byte just below the highest end, as tshark takes it). Segments that
+ * take no sequence space (pure ACKs, window updates, zero-length
+ * keep-alives) never count. The first segment seen, mid-flow or not,
+ * only starts the state. One gap is tracked: from the first unfilled
+ * byte to the start of the latest out-of-order segment, so data seen
+ * between two gaps and sent again is not counted either.
+ */
+static __always_inline void count_health(struct np_dir *d,
+					 const struct np_pkt *p,
+					 const __u8 *smac, int dir, __u64 now)
+{
+	__u8 fl = p->tcp_flags;
+	__u32 seq = p->seq, len, end;
+
+	if (fl & NP_TCPF_RST) {
+		d->resets++;
+		return;
+	}
+	if (fl & NP_TCPF_SYN) {
+		/* the leg this direction opens: SYN in, SYN-ACK out */
+		if ((dir == NP_DIR_TO_SERVER) == !(fl & NP_TCPF_ACK)) {
+			if (!d->syn_ns) {
+				d->syn_ns = now;
+				__builtin_memcpy(d->syn_mac, smac, 6);
+			} else {
+				d->syn_retries++;
+			}
+		}
+	} else if (dir == NP_DIR_TO_SERVER && (fl & NP_TCPF_ACK) &&
+		   !d->ack_ns) {
+		d->ack_ns = now;
+	}
+	if (!p->has_seq)
+		return;
+	if (!p->window)
+		d->zero_windows++;
+	len = p->payload + !!(fl & NP_TCPF_SYN) + !!(fl & NP_TCPF_FIN);
+	end = seq + len;
+	if (!d->seq_valid) {
+		d->next_seq = end;
+		d->hole_lo = end;
+		d->hole_hi = end;
+		d->seq_valid = 1;
+		return;
+	}
+	if (!len)
+		return;
+	if ((__s32)(seq - d->next_seq) >= 0) {
+		if (seq != d->next_seq) {
+			d->out_of_order++;
+			if (d->hole_lo == d->hole_hi)
+				d->hole_lo = d->next_seq;
+			d->hole_hi = seq;
+		}
+		d->next_seq = end;
+		return;
+	}
+	if (d->hole_lo != d->hole_hi && (__s32)(seq - d->hole_lo) >= 0 &&
+	    (__s32)(end - d->hole_hi) <= 0) {
+		/* the gap's filling, from either of its ends or within */
+		if (seq == d->hole_lo)
+			d->hole_lo = end;
+		else if (end == d->hole_hi)
+			d->hole_hi = seq;
+		if ((__s32)(d->hole_hi - d->hole_lo) <= 0)
+			d->hole_lo = d->hole_hi;
+		return;
+	}
+	if (len == 1 && p->payload == 1 && end == d->next_seq &&
+	    !(fl & (NP_TCPF_SYN | NP_TCPF_FIN)))
+		return;			/* keep-alive with one byte */
+	d->retransmits++;
+	d->retransmit_bytes += p->payload;
+	if ((__s32)(end - d->next_seq) > 0)
+		d->next_seq = end;
+}
+
+/*
  * eth: the frame's destination then source MAC, in the packet (the hit
  * path) or in p->dmac and p->smac, which follow each other likewise.
  */
@@ -446,6 +530,7 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		add_vlans(d, p);
 	if (p->has_session)
 		add_session(d, p->session);
+	count_health(d, p, smac, dir, now);
 }
 
 /* Slot i of bucket (NP_FLOW_BUCKET slots each) of the partition at base. */
@@ -485,9 +570,21 @@ struct probe {
 	__u32 old;			/* a reclaimable slot, or NP_FLOW_BUCKET */
 };
 
+static __always_inline struct np_flow *claim(struct np_flow *f,
+					     const struct np_flow_key *k,
+					     struct np_pkt *p)
+{
+	if (f->in_use)
+		p->reclaimed = 1;
+	__builtin_memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->in_use = 1;
+	return f;
+}
+
 static __always_inline struct np_flow *
 probe_bucket(__u32 base, __u32 bucket, const struct np_flow_key *k,
-	     __u64 now, struct probe *pr)
+	     __u64 now, struct probe *pr, struct np_pkt *p)
 {
 	struct np_flow *f;
 	__u32 i;
@@ -503,25 +600,21 @@ probe_bucket(__u32 base, __u32 bucket, const struct np_flow_key *k,
 			pr->used = i;
 			break;
 		}
-		if (key_eq(&f->key, k))
+		if (key_eq(&f->key, k)) {
+			/* the same 4-tuple again after its flow is over
+			 * (reused by a new connection): a new flow in the
+			 * same slot, never counted into the finished one
+			 */
+			if (flow_reclaimable(f, now, cfg.idle_ns,
+					     cfg.closed_ns))
+				return claim(f, k, p);
 			return f;
+		}
 		if (pr->old == NP_FLOW_BUCKET &&
 		    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
 			pr->old = i;
 	}
 	return NULL;
-}
-
-static __always_inline struct np_flow *claim(struct np_flow *f,
-					     const struct np_flow_key *k,
-					     struct np_pkt *p)
-{
-	if (f->in_use)
-		p->reclaimed = 1;
-	__builtin_memset(f, 0, sizeof(*f));
-	f->key = *k;
-	f->in_use = 1;
-	return f;
 }
 
 /* What the hit path learnt of a key it did not find (see flow_hit()). */
@@ -587,11 +680,11 @@ static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 		ua = USED_A(used);
 		ub = USED_B(used);
 	} else {
-		f = probe_bucket(base, a, k, now, &pa);
+		f = probe_bucket(base, a, k, now, &pa, p);
 		if (f)
 			return f;
 		ua = pa.used;
-		f = probe_bucket(base, b, k, now, &pa);
+		f = probe_bucket(base, b, k, now, &pa, p);
 		if (f)
 			return f;
 		ub = pa.used;
@@ -603,7 +696,7 @@ static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 			return claim_at(base, b, ub, k, h, p);
 		return claim_at(base, a, ua, k, h, p);
 	}
-	f = probe_bucket(base, mask + 1, k, now, &ps);
+	f = probe_bucket(base, mask + 1, k, now, &ps, p);
 	if (f || !create)
 		return f;
 	i = reclaimable_in(base, a, now);
@@ -778,7 +871,7 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
 	__u32 a, b, i, idx, srv = 0, cli = 0, cpu, ti;
 	__u32 used = 0;
-	__u64 tag;
+	__u64 tag, now, age;
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
@@ -857,7 +950,25 @@ found:
 	pc->last = idx;
 hit:
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
-	count_dir(&f->dir[dir], p, h->eth, dir, cfg.clock_ns);
+	now = cfg.clock_ns;
+	/* a flow over by the reclaim rule is not this frame's: the age of
+	 * the direction's last frame against the two limits (a direction
+	 * never seen has 0, and takes the full test), and the slow path
+	 * reclaims it
+	 */
+	age = now - f->dir[dir].last_ns;
+	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
+	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns)) {
+		/* the last hit's slot was taken without the hash */
+		if (!h->v6)
+			pc->hash = flow_hash_v4(srv, cli, ports, &cfg.hkey);
+		else
+			pc->hash = flow_hash_words(q0, q1, q2, q3, q4,
+						   &cfg.hkey);
+		pc->used = 0;
+		return false;
+	}
+	count_dir(&f->dir[dir], p, h->eth, dir, now);
 	return true;
 }
 

@@ -94,6 +94,11 @@ struct np_pkt {
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
 	__be16	sport;
 	__be16	dport;
+	/* set by parse_tcp_rest() when the header holds them (has_seq) */
+	__u32	seq;			/* host order */
+	__u16	window;			/* host order, unscaled */
+	__u8	has_seq;
+	__u8	pad;
 	/* copied only for a monitored port: the common miss pays nothing */
 	__u8	dmac[6];		/* MACs of the (inner) frame */
 	__u8	smac[6];
@@ -432,6 +437,7 @@ static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
 
 	p->tcp_flags = 0;
 	p->payload = 0;
+	p->has_seq = 0;
 	if ((p->ipf & NP_IPF_FIRST_FRAG) && l4 < 14)
 		return 0;
 	if ((void *)(th + 13) > c->end) {
@@ -450,6 +456,14 @@ static __always_inline int parse_tcp_rest(struct cursor *c, struct np_pkt *p)
 		p->tcp_flags = th[13];
 	if (l4 > hlen)
 		p->payload = l4 - hlen;
+	/* sequence and window for the TCP health counters: from a header
+	 * that holds them, never from a fragment's cut one or padding
+	 */
+	if ((void *)(th + 16) <= c->end && l4 >= 16) {
+		p->seq = bpf_ntohl(*(__be32 *)(th + 4));
+		p->window = bpf_ntohs(*(__be16 *)(th + 14));
+		p->has_seq = 1;
+	}
 	return 0;
 }
 

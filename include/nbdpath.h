@@ -17,16 +17,18 @@
 
 /*
  * 3: np_neigh by family, np_meta.ifname; 4: buckets of 8 and a stash;
- * 5: np_current, np_finished, np_retired's overflow bucket
+ * 5: np_current, np_finished, np_retired's overflow bucket;
+ * 6: TCP health (np_dir's counters, sequence state and handshake leg,
+ * np_retired's retransmits and resets)
  */
-#define NP_LAYOUT_VERSION	5
+#define NP_LAYOUT_VERSION	6
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
 /*
  * A backup sensor sees hundreds of NFC connections at a time, and every
- * flow slot costs sizeof(struct np_flow) on every CPU: 16384 flows take
- * 32768 slots, 13 MB per CPU.
+ * flow slot costs sizeof(struct np_flow) (560 bytes) on every CPU: 16384
+ * flows take 32768 slots, 18 MB per CPU.
  */
 #define NP_DEFAULT_MAX_FLOWS	16384
 #define NP_DEFAULT_IDLE_SEC	300
@@ -143,7 +145,12 @@ struct np_mac_count {
  * A new one is a line here plus its update in the program.
  */
 #define NP_DIR_COUNTERS(X)						\
-	X(payload_bytes)
+	X(payload_bytes)						\
+	X(retransmits)							\
+	X(retransmit_bytes)						\
+	X(out_of_order)							\
+	X(zero_windows)							\
+	X(resets)
 
 enum np_dir_counter {
 #define NP_X(name) NP_DC_##name,
@@ -174,6 +181,26 @@ struct np_dir {
 	__u8	flags;			/* NP_DIRF_* */
 	__u8	encap;			/* 1 << NP_ENCAP_* */
 	__u8	pad[2];
+	/*
+	 * TCP health (nbdpath(8), TCP HEALTH). The handshake leg this
+	 * direction opens: to_server its first SYN, from_server its first
+	 * SYN-ACK, with the server-side MAC that carried it and how many
+	 * more came; ack_ns (to_server) the first ACK without SYN or RST.
+	 */
+	__u64	syn_ns;			/* NP clock; 0: not seen */
+	__u64	ack_ns;
+	__u32	syn_retries;
+	/*
+	 * Sequence state of this CPU's view (never merged): the highest
+	 * sequence end seen, and the one gap it tracks, [hole_lo, hole_hi)
+	 * (hole_lo == hole_hi: none), whose filling is no retransmission.
+	 */
+	__u32	next_seq;
+	__u32	hole_lo;
+	__u32	hole_hi;
+	__u8	syn_mac[6];
+	__u8	seq_valid;
+	__u8	pad2;
 };
 
 /*
@@ -351,6 +378,15 @@ struct np_retired_key {
 struct np_retired {
 	__u64	packets;
 	__u64	bytes;
+	__u64	retransmits;
+	__u64	retransmit_bytes;
+	__u64	resets;
+	/*
+	 * Handshakes by enum np_hs_state, each flow's under the main MAC
+	 * (np_dir_main_mac()) of its from_server direction, or of its
+	 * to_server one when no reply was seen.
+	 */
+	__u64	handshakes[4];
 };
 
 /*

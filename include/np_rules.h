@@ -65,4 +65,27 @@ static inline int np_flow_expired(__u8 to_server, __u8 from_server,
 	       now - last >= closed_ns;
 }
 
+/*
+ * A flow's handshake as the mirror saw it (nbdpath(8), TCP HEALTH), from
+ * the first SYN's and SYN-ACK's times and the client's first ACK (0: not
+ * seen). The ACK counts once a SYN-ACK was seen: the two legs may reach
+ * the mirror by different paths, the ACK a little before its SYN-ACK.
+ */
+enum np_hs_state {
+	NP_HS_ESTABLISHED,		/* SYN, SYN-ACK and the client's ACK */
+	NP_HS_NO_SYNACK,		/* SYN seen, no SYN-ACK */
+	NP_HS_NO_ACK,			/* SYN-ACK seen, never acknowledged */
+	NP_HS_UNSEEN,			/* began before the sensor saw it */
+	NP_HS_MAX,
+};
+
+static inline enum np_hs_state np_hs_state(__u64 syn, __u64 synack, __u64 ack)
+{
+	if (!syn && !synack)
+		return NP_HS_UNSEEN;
+	if (!synack)
+		return NP_HS_NO_SYNACK;
+	return ack ? NP_HS_ESTABLISHED : NP_HS_NO_ACK;
+}
+
 #endif /* NBDPATH_RULES_H */

@@ -653,6 +653,8 @@ struct frame *na_vmk4(struct frame *f)
 
 void frame_seg_inner(struct frame *f, const struct seg *s)
 {
+	__u32 off;
+
 	frame_eth(f, s->dmac, s->smac);
 	for (int i = 0; i < s->n_tags && i < 3; i++)
 		frame_vlan(f, s->tpid[i], s->vid[i]);
@@ -663,12 +665,16 @@ void frame_seg_inner(struct frame *f, const struct seg *s)
 		frame_ipv4(f, &(struct frame_ip4){ .saddr = s->saddr,
 						   .daddr = s->daddr,
 						   .df = true });
-	frame_tcp(f, &(struct frame_tcp){
+	off = frame_tcp(f, &(struct frame_tcp){
 		.sport = s->sport,
 		.dport = s->dport,
 		.flags = s->flags,
+		.seq = s->seq,
 		.opt_len = (s->doff ? s->doff : 8) * 4 - 20,
+		.window = s->window,
 	});
+	if (s->zero_window)
+		frame_put16(f, off + 14, 0);
 	if (s->cut)
 		frame_payload_cut(f, s->payload);
 	else

@@ -311,6 +311,9 @@ struct seg {
 	int n_tags;
 	__u16 tpid[3];
 	__u16 vid[3];
+	__u32 seq;
+	__u16 window;		/* 0: 65535 */
+	bool zero_window;	/* advertise a window of 0 */
 };
 
 /*

@@ -93,6 +93,36 @@ static void add_u16(__u16 *set, __u8 *n, int max, __u16 v, __u8 *flags,
 		*flags |= overflow;
 }
 
+int np_dir_main_mac(const struct np_dir *d)
+{
+	__u64 best = d->other_packets;
+	int m = -1;
+
+	for (int i = 0; i < d->n_macs && i < NP_DIR_MACS; i++)
+		if (d->macs[i].packets > best || (m < 0 && !best)) {
+			best = d->macs[i].packets;
+			m = i;
+		}
+	return m;
+}
+
+_Static_assert(NP_HS_MAX == sizeof(((struct np_retired *)0)->handshakes) /
+	       sizeof(__u64), "np_retired.handshakes: one per np_hs_state");
+
+enum np_hs_state np_flow_hs_state(const struct np_flow_rec *f)
+{
+	const struct np_dir *a = &f->dir[NP_DIR_TO_SERVER];
+	const struct np_dir *b = &f->dir[NP_DIR_FROM_SERVER];
+
+	return np_hs_state(a->syn_ns, b->syn_ns, b->syn_ns ? a->ack_ns : 0);
+}
+
+int np_flow_hs_dir(const struct np_flow_rec *f)
+{
+	return np_dir_packets(&f->dir[NP_DIR_FROM_SERVER]) ?
+	       NP_DIR_FROM_SERVER : NP_DIR_TO_SERVER;
+}
+
 void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 {
 	int i;
@@ -108,6 +138,20 @@ void np_dir_merge(struct np_dir *into, const struct np_dir *from)
 #undef NP_X
 	if (!into->first_ns || (from->first_ns && from->first_ns < into->first_ns))
 		into->first_ns = from->first_ns;
+	/* the handshake leg: the earliest, its MAC with it; retries add up
+	 * (sequence state is each CPU's own and is not merged)
+	 */
+	if (from->syn_ns && (!into->syn_ns || from->syn_ns < into->syn_ns)) {
+		if (into->syn_ns)
+			into->syn_retries++;	/* the later first one */
+		into->syn_ns = from->syn_ns;
+		memcpy(into->syn_mac, from->syn_mac, 6);
+	} else if (from->syn_ns) {
+		into->syn_retries++;
+	}
+	into->syn_retries += from->syn_retries;
+	if (from->ack_ns && (!into->ack_ns || from->ack_ns < into->ack_ns))
+		into->ack_ns = from->ack_ns;
 	if (from->last_ns >= into->last_ns) {
 		into->last_ns = from->last_ns;
 		memcpy(into->src_mac, from->src_mac, 6);
@@ -352,9 +396,17 @@ static bool slot_replaced(const struct np_flow *old, const struct np_flow *cur)
 		return false;
 	if (!cur->in_use || memcmp(&old->key, &cur->key, sizeof(cur->key)))
 		return true;
-	for (int d = 0; d < 2; d++)
+	for (int d = 0; d < 2; d++) {
 		if (np_dir_packets(&cur->dir[d]) < np_dir_packets(&old->dir[d]))
 			return true;
+		/* the same key reclaimed for a new connection that already
+		 * counts as much: its first frame came after the old one's
+		 * last (a flow's first time only ever moves back)
+		 */
+		if (old->dir[d].last_ns &&
+		    cur->dir[d].first_ns > old->dir[d].last_ns)
+			return true;
+	}
 	return false;
 }
 
@@ -603,7 +655,7 @@ out:
 /* ---- retiring a reclaimed slot's counts ---- */
 
 static int retired_put(int fd, const struct np_retired_key *k, __u64 packets,
-		       __u64 bytes, __u64 flags)
+		       __u64 bytes, const __u64 *health, __u64 flags)
 {
 	struct np_retired v;
 
@@ -614,6 +666,13 @@ static int retired_put(int fd, const struct np_retired_key *k, __u64 packets,
 	}
 	v.packets += packets;
 	v.bytes += bytes;
+	if (health) {
+		v.retransmits += health[0];
+		v.retransmit_bytes += health[1];
+		v.resets += health[2];
+		for (int i = 0; i < NP_HS_MAX; i++)
+			v.handshakes[i] += health[3 + i];
+	}
 	if (bpf_map_update_elem(fd, k, &v, flags))
 		return -errno;
 	return 0;
@@ -625,12 +684,12 @@ int np_retired_reserve(int fd)
 	int err = 0;
 
 	for (k.dir = 0; k.dir < 2 && !err; k.dir++)
-		err = retired_put(fd, &k, 0, 0, BPF_ANY);
+		err = retired_put(fd, &k, 0, 0, NULL, BPF_ANY);
 	return err;
 }
 
 static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
-		      __u64 packets, __u64 bytes)
+		      __u64 packets, __u64 bytes, const __u64 *health)
 {
 	static bool said;
 	struct np_retired_key k;
@@ -640,14 +699,14 @@ static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
 	memcpy(k.server_ip, ip, 16);
 	memcpy(k.mac, mac, 6);
 	k.dir = dir;
-	err = retired_put(fd, &k, packets, bytes, BPF_ANY);
+	err = retired_put(fd, &k, packets, bytes, health, BPF_ANY);
 	if (err != -E2BIG)
 		return err;
 	/* the map is full: the bucket made with it keeps the counts */
 	memset(&k, 0, sizeof(k));
 	k.dir = dir;
 	k.overflow = 1;
-	err = retired_put(fd, &k, packets, bytes, BPF_EXIST);
+	err = retired_put(fd, &k, packets, bytes, health, BPF_EXIST);
 	if (!err && !said) {
 		said = true;
 		np_warn("%s is full: the counts of expired flows of further hosts go to one bucket, reported as host \"::\" (totals stay exact)",
@@ -669,16 +728,25 @@ void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)
 		return;
 	for (int d = 0; d < 2 && m->retired >= 0 && !err; d++) {
 		const struct np_dir *x = &rec->dir[d];
+		__u64 health[3 + NP_HS_MAX] = { x->retransmits,
+						x->retransmit_bytes,
+						x->resets };
+		int main = np_dir_main_mac(x);
+
+		if (d == np_flow_hs_dir(rec))
+			health[3 + np_flow_hs_state(rec)] = 1;
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)
 				err = retire_add(m->retired, rec->key.server_ip,
 						 x->macs[i].mac, d,
 						 x->macs[i].packets,
-						 x->macs[i].bytes);
+						 x->macs[i].bytes,
+						 i == main ? health : NULL);
 		if (!err && x->other_packets)
 			err = retire_add(m->retired, rec->key.server_ip, zero,
-					 d, x->other_packets, x->other_bytes);
+					 d, x->other_packets, x->other_bytes,
+					 main < 0 ? health : NULL);
 	}
 	if (!err && m->meta >= 0) {
 		if (bpf_map_lookup_elem(m->meta, &key, &meta)) {

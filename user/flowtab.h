@@ -78,6 +78,16 @@ void np_dir_merge(struct np_dir *into, const struct np_dir *from);
 /* Packets and bytes of a direction: the sum of its per-MAC buckets. */
 __u64 np_dir_packets(const struct np_dir *d);
 __u64 np_dir_bytes(const struct np_dir *d);
+/*
+ * The server-side MAC a direction's TCP health counts are kept under in
+ * host and interface totals: the one that carried most of its packets
+ * (index into macs[]), or -1 for the bucket past the set. The program
+ * counts them per direction, not per MAC.
+ */
+int np_dir_main_mac(const struct np_dir *d);
+/* A flow's handshake state (np_rules.h) and the direction it is counted in */
+enum np_hs_state np_flow_hs_state(const struct np_flow_rec *f);
+int np_flow_hs_dir(const struct np_flow_rec *f);
 
 /* The outcome and feature counters, summed over CPUs. */
 int np_read_stats(int fd, __u64 c[NP_STAT_MAX]);

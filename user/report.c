@@ -52,6 +52,18 @@ __s64 np_report_unix(const struct np_report_opts *o, __u64 ns)
 	return (__s64)(ns + (__u64)o->clock_to_unix_ns);
 }
 
+const char *np_hs_state_name(enum np_hs_state s)
+{
+	static const char *const names[NP_HS_MAX] = {
+		[NP_HS_ESTABLISHED]	= "established",
+		[NP_HS_NO_SYNACK]	= "no_synack",
+		[NP_HS_NO_ACK]		= "no_ack",
+		[NP_HS_UNSEEN]		= "unseen",
+	};
+
+	return (unsigned int)s < NP_HS_MAX ? names[s] : "unseen";
+}
+
 /* ---- verdicts ---- */
 
 /* The entry for mac (or the "other" bucket) in a sorted per-MAC list. */
@@ -257,6 +269,8 @@ struct contrib {
 	__u8	other;
 	__u64	packets;
 	__u64	bytes;
+	/* retransmits, their bytes, resets, handshakes by np_hs_state */
+	__u64	health[3 + NP_HS_MAX];
 };
 
 #define CONTRIB_KEY	offsetof(struct contrib, packets)
@@ -310,7 +324,8 @@ static int contribs_grow(struct contribs *a)
 }
 
 static int contrib_add(struct contribs *a, const __u8 ip[16], const __u8 *mac,
-		       int dir, __u64 packets, __u64 bytes)
+		       int dir, __u64 packets, __u64 bytes,
+		       const __u64 *health)
 {
 	struct contrib k, *x;
 	__u32 *e;
@@ -344,25 +359,37 @@ static int contrib_add(struct contribs *a, const __u8 ip[16], const __u8 *mac,
 add:
 	x->packets += packets;
 	x->bytes += bytes;
+	for (int i = 0; health && i < 3 + NP_HS_MAX; i++)
+		x->health[i] += health[i];
 	return 0;
 }
 
 static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 {
+	int hs_dir = np_flow_hs_dir(f);
 	int err = 0;
 
 	for (int d = 0; d < 2 && !err; d++) {
 		const struct np_dir *x = &f->dir[d];
+		__u64 health[3 + NP_HS_MAX] = { x->retransmits,
+						x->retransmit_bytes,
+						x->resets };
+		int main = np_dir_main_mac(x);
+
+		if (d == hs_dir)
+			health[3 + np_flow_hs_state(f)] = 1;
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)
 				err = contrib_add(c, f->key.server_ip,
 						  x->macs[i].mac, d,
 						  x->macs[i].packets,
-						  x->macs[i].bytes);
+						  x->macs[i].bytes,
+						  i == main ? health : NULL);
 		if (!err && dir_overflow(x))
 			err = contrib_add(c, f->key.server_ip, NULL, d,
-					  x->other_packets, x->other_bytes);
+					  x->other_packets, x->other_bytes,
+					  main < 0 ? health : NULL);
 	}
 	return err;
 }
@@ -374,16 +401,21 @@ static int add_retired(const void *key, const void *val, void *ctx)
 	static const __u8 zero[6];
 	const struct np_retired_key *k = key;
 	const struct np_retired *v = val;
+	const __u64 health[3 + NP_HS_MAX] = {
+		v->retransmits, v->retransmit_bytes, v->resets,
+		v->handshakes[0], v->handshakes[1], v->handshakes[2],
+		v->handshakes[3],
+	};
 
 	if (k->dir > NP_DIR_FROM_SERVER || !v->packets)
 		return 0;
 	/* the bucket of hosts past the map's size: host ::, no one MAC */
 	if (k->overflow)
 		return contrib_add(ctx, zero16, NULL, k->dir, v->packets,
-				   v->bytes);
+				   v->bytes, health);
 	return contrib_add(ctx, k->server_ip,
 			   memcmp(k->mac, zero, 6) ? k->mac : NULL, k->dir,
-			   v->packets, v->bytes);
+			   v->packets, v->bytes, health);
 }
 
 
@@ -501,6 +533,26 @@ static const char *mirror_name(struct np_report *r, __u32 ifindex)
 
 /* ---- hosts and interfaces ---- */
 
+/* n unanswered SYN-ACKs (unscaled) of host h by mac */
+static void add_failed(struct np_report *r, struct np_rhost *h,
+		       const __u8 *mac, __u64 n)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_failed; i++)
+		if (!memcmp(h->failed[i].mac, mac, 6))
+			break;
+	if (i == h->n_failed) {
+		if (i == NP_RFAILED_MAX) {
+			h->failed_more = true;
+			return;
+		}
+		memcpy(h->failed[i].mac, mac, 6);
+		h->n_failed++;
+	}
+	h->failed[i].count += n * r->sample;
+}
+
 /* One host's per-MAC lists from contribs sorted by host order. */
 static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 {
@@ -536,6 +588,13 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 		}
 		m->packets += x->packets * r->sample;
 		m->bytes += x->bytes * r->sample;
+		m->retransmits += x->health[0] * r->sample;
+		m->retransmit_bytes += x->health[1] * r->sample;
+		m->resets += x->health[2] * r->sample;
+		for (int k = 0; k < NP_HS_MAX; k++)
+			h->hs[k] += x->health[3 + k] * r->sample;
+		if (x->health[3 + NP_HS_NO_ACK] && !x->other)
+			add_failed(r, h, x->mac, x->health[3 + NP_HS_NO_ACK]);
 	}
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		struct np_rhost *x = &r->hosts[i];
@@ -598,6 +657,9 @@ static int build_ifaces(struct np_report *r, struct contrib *c, size_t n,
 			memcpy(f->ips[f->n_ips++], x->ip, 16);
 		f->packets[x->dir] += x->packets * r->sample;
 		f->bytes[x->dir] += x->bytes * r->sample;
+		f->retransmits[x->dir] += x->health[0] * r->sample;
+		f->retransmit_bytes[x->dir] += x->health[1] * r->sample;
+		f->resets[x->dir] += x->health[2] * r->sample;
 	}
 	for (size_t i = 0; i < r->n_ifaces; i++) {
 		struct np_riface *x = &r->ifaces[i];
@@ -722,9 +784,47 @@ static void fill_dirs(struct np_report *r, struct np_rflow *f,
 	}
 }
 
+/*
+ * The handshake of a flow from its two legs (nbdpath(8), TCP HEALTH).
+ * The client's ACK counts once a SYN-ACK was seen: the two legs may
+ * reach the mirror by different paths, so the ACK may show up a little
+ * before the SYN-ACK it answers; the client's RTT is then 0.
+ */
+static void set_handshake(struct np_report *r, struct np_rflow *f)
+{
+	const struct np_dir *a = &f->rec.dir[NP_DIR_TO_SERVER];
+	const struct np_dir *b = &f->rec.dir[NP_DIR_FROM_SERVER];
+	struct np_rhandshake *h = &f->hs;
+
+	memset(h, 0, sizeof(*h));
+	h->rtt_server = -1;
+	h->rtt_client = -1;
+	if (a->syn_ns) {
+		h->syn_ns = np_report_unix(&r->o, a->syn_ns);
+		memcpy(h->syn_mac, a->syn_mac, 6);
+		h->syn_retries = a->syn_retries * r->sample;
+	}
+	if (b->syn_ns) {
+		h->synack_ns = np_report_unix(&r->o, b->syn_ns);
+		memcpy(h->synack_mac, b->syn_mac, 6);
+		h->synack_retries = b->syn_retries * r->sample;
+	}
+	if (b->syn_ns && a->ack_ns)
+		h->ack_ns = np_report_unix(&r->o, a->ack_ns);
+	if (a->syn_ns && b->syn_ns)
+		h->rtt_server = b->syn_ns > a->syn_ns ?
+				(double)(b->syn_ns - a->syn_ns) / 1e9 : 0;
+	if (h->ack_ns)
+		h->rtt_client = a->ack_ns > b->syn_ns ?
+				(double)(a->ack_ns - b->syn_ns) / 1e9 : 0;
+	h->state = np_flow_hs_state(&f->rec);
+}
+
 static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 {
 	const struct np_report_opts *o = &r->o;
+
+	set_handshake(r, f);
 
 	f->verdict = flow_verdict(&f->rec);
 	f->first_ns = np_report_unix(o, flow_first(&f->rec));
@@ -990,6 +1090,79 @@ bool np_report_warn_full(const struct np_report *r, __u32 max_flows)
 	return n;
 }
 
+struct hs_rtt {
+	size_t	host;
+	int	side;
+	double	rtt;
+};
+
+static int cmp_hs_rtt(const void *pa, const void *pb)
+{
+	const struct hs_rtt *a = pa, *b = pb;
+
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->side != b->side)
+		return a->side - b->side;
+	return (a->rtt > b->rtt) - (a->rtt < b->rtt);
+}
+
+/*
+ * Each host's handshake RTTs (minimum, median, maximum) over the flows
+ * whose SYN-ACK is in the window, or all listed flows without a window;
+ * the names of the MACs of its unanswered SYN-ACKs.
+ */
+static int host_handshakes(struct np_report *r)
+{
+	__s64 from = r->o.window_ns ? r->time_ns - (__s64)r->o.window_ns :
+				      INT64_MIN;
+	struct hs_rtt *v = calloc(2 * r->n_flows + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_flows; i++) {
+		const struct np_rflow *f = &r->flows[i];
+		const struct np_rhandshake *hs = &f->hs;
+		struct np_rhost *h;
+
+		if (!f->listed)
+			continue;
+		h = (struct np_rhost *)np_report_find_host(r,
+							   f->rec.key.server_ip);
+		if (!h)
+			continue;
+		if (!hs->synack_ns || hs->synack_ns < from)
+			continue;
+		if (hs->rtt_server >= 0)
+			v[n++] = (struct hs_rtt){ h - r->hosts, 0, hs->rtt_server };
+		if (hs->rtt_client >= 0)
+			v[n++] = (struct hs_rtt){ h - r->hosts, 1, hs->rtt_client };
+	}
+	for (size_t i = 0; i < r->n_hosts; i++)
+		for (size_t j = 0; j < r->hosts[i].n_failed; j++)
+			r->hosts[i].failed[j].name =
+				name_of(r, r->hosts[i].failed[j].mac);
+	qsort(v, n, sizeof(*v), cmp_hs_rtt);
+	for (size_t i = 0, j; i < n; i = j) {
+		struct np_rhost *h = &r->hosts[v[i].host];
+		int side = v[i].side;
+		size_t k;
+
+		for (j = i; j < n && v[j].host == v[i].host &&
+			    v[j].side == side; j++)
+			;
+		k = j - i;
+		h->n_rtt[side] = k;
+		h->rtt[side][0] = v[i].rtt;
+		h->rtt[side][1] = k % 2 ? v[i + k / 2].rtt :
+				  (v[i + k / 2 - 1].rtt + v[i + k / 2].rtt) / 2;
+		h->rtt[side][2] = v[j - 1].rtt;
+	}
+	free(v);
+	return 0;
+}
+
 struct np_report *np_report_build(const struct np_maps *m,
 				  const struct np_flowset *flows,
 				  const struct np_report_opts *o,
@@ -1050,6 +1223,9 @@ struct np_report *np_report_build(const struct np_maps *m,
 	if (err)
 		goto fail;
 	finish_hosts(r, prev);
+	err = host_handshakes(r);
+	if (err)
+		goto fail;
 	if (o->history)
 		err = np_history_current(o->history, r);
 	else if (o->current_from_map)

@@ -31,6 +31,9 @@ enum np_flow_state {
 
 const char *np_flow_state_name(enum np_flow_state s);
 
+/* enum np_hs_state: np_rules.h */
+const char *np_hs_state_name(enum np_hs_state s);
+
 /*
  * A flow's state at now (NP clock): closed or reset once its end is
  * seen, idle once quiet for idle_sec (0: the default); now 0 keeps an

@@ -74,6 +74,8 @@ static void put_stats(struct ctx *c)
 static void put_rmac(struct ctx *c, const struct np_rmac *m, bool rates,
 		     bool owner)
 {
+	/* host totals (owner) carry TCP health, the window's lists not */
+	bool health = owner;
 	struct jsonw *w = c->w;
 
 	jsonw_start_object(w);
@@ -91,6 +93,11 @@ static void put_rmac(struct ctx *c, const struct np_rmac *m, bool rates,
 	}
 	jsonw_u64_field(w, "packets", m->packets);
 	jsonw_u64_field(w, "bytes", m->bytes);
+	if (health) {
+		jsonw_u64_field(w, "retransmits", m->retransmits);
+		jsonw_u64_field(w, "retransmit_bytes", m->retransmit_bytes);
+		jsonw_u64_field(w, "resets", m->resets);
+	}
 	put_sampled(c);
 	if (rates) {
 		jsonw_double_field(w, "pps", m->pps, 3);
@@ -136,6 +143,69 @@ static void put_current(struct ctx *c, const struct np_rhost *h)
 	jsonw_end_array(w);
 }
 
+/* A host's TCP health (nbdpath(8), TCP HEALTH): its flows' totals. */
+static void put_host_health(struct ctx *c, const struct np_rhost *h)
+{
+	static const char *const dirs[2] = { "to_server", "from_server" };
+	static const char *const sides[2] = { "server", "client" };
+	struct jsonw *w = c->w;
+
+	jsonw_name(w, "tcp_health");
+	jsonw_start_object(w);
+	for (int d = 0; d < 2; d++) {
+		__u64 rt = 0, rb = 0, rs = 0;
+
+		for (size_t j = 0; j < h->n[d]; j++) {
+			rt += h->dir[d][j].retransmits;
+			rb += h->dir[d][j].retransmit_bytes;
+			rs += h->dir[d][j].resets;
+		}
+		jsonw_name_len(w, dirs[d], strlen(dirs[d]));
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "retransmits", rt);
+		jsonw_u64_field(w, "retransmit_bytes", rb);
+		jsonw_u64_field(w, "resets", rs);
+		jsonw_end_object(w);
+	}
+	jsonw_name(w, "handshakes");
+	jsonw_start_object(w);
+	for (int s = 0; s < NP_HS_MAX; s++) {
+		const char *k = np_hs_state_name(s);
+
+		jsonw_name_len(w, k, strlen(k));
+		jsonw_u64(w, h->hs[s]);
+	}
+	jsonw_end_object(w);
+	jsonw_name(w, "unanswered_synacks");
+	jsonw_start_array(w);
+	for (size_t j = 0; j < h->n_failed; j++) {
+		jsonw_start_object(w);
+		jsonw_name(w, "mac");
+		jsonw_mac(w, h->failed[j].mac);
+		jsonw_string_field(w, "interface", h->failed[j].name);
+		jsonw_u64_field(w, "count", h->failed[j].count);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_name(w, "handshake_rtt");
+	jsonw_start_object(w);
+	for (int sd = 0; sd < 2; sd++) {
+		jsonw_name_len(w, sides[sd], strlen(sides[sd]));
+		if (!h->n_rtt[sd]) {
+			jsonw_null(w);
+			continue;
+		}
+		jsonw_start_object(w);
+		jsonw_double_field(w, "min", h->rtt[sd][0], 6);
+		jsonw_double_field(w, "median", h->rtt[sd][1], 6);
+		jsonw_double_field(w, "max", h->rtt[sd][2], 6);
+		jsonw_u64_field(w, "handshakes", h->n_rtt[sd]);
+		jsonw_end_object(w);
+	}
+	jsonw_end_object(w);
+	jsonw_end_object(w);
+}
+
 static void put_hosts(struct ctx *c)
 {
 	static const char *const keys[2] = { "rx", "tx" };
@@ -162,6 +232,7 @@ static void put_hosts(struct ctx *c)
 		}
 		if (h->has_current)
 			put_current(c, h);
+		put_host_health(c, h);
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
@@ -248,6 +319,53 @@ static void put_dir(struct ctx *c, const struct np_rflow *f, int dir)
 	jsonw_end_object(w);
 }
 
+static void put_time_or_null(struct jsonw *w, const char *name, __s64 ns)
+{
+	jsonw_name_len(w, name, strlen(name));
+	if (ns)
+		jsonw_ns(w, ns);
+	else
+		jsonw_null(w);
+}
+
+static void put_rtt(struct jsonw *w, const char *name, double s)
+{
+	jsonw_name_len(w, name, strlen(name));
+	if (s >= 0)
+		jsonw_double(w, s, 6);
+	else
+		jsonw_null(w);
+}
+
+static void put_handshake(struct ctx *c, const struct np_rhandshake *h)
+{
+	struct jsonw *w = c->w;
+
+	jsonw_name(w, "handshake");
+	jsonw_start_object(w);
+	put_time_or_null(w, "syn", h->syn_ns);
+	jsonw_name(w, "syn_mac");
+	jsonw_mac(w, h->syn_ns ? h->syn_mac : NULL);
+	jsonw_name(w, "syn_retries");
+	if (h->syn_ns)
+		jsonw_u64(w, h->syn_retries);
+	else
+		jsonw_null(w);
+	put_time_or_null(w, "synack", h->synack_ns);
+	jsonw_name(w, "synack_mac");
+	jsonw_mac(w, h->synack_ns ? h->synack_mac : NULL);
+	jsonw_name(w, "synack_retries");
+	if (h->synack_ns)
+		jsonw_u64(w, h->synack_retries);
+	else
+		jsonw_null(w);
+	put_time_or_null(w, "ack", h->ack_ns);
+	put_rtt(w, "rtt_server", h->rtt_server);
+	put_rtt(w, "rtt_client", h->rtt_client);
+	jsonw_string_field(w, "state", np_hs_state_name(h->state));
+	jsonw_end_object(w);
+}
+
 static void put_flow(struct ctx *c, const struct np_rflow *f)
 {
 	struct jsonw *w = c->w;
@@ -262,6 +380,7 @@ static void put_flow(struct ctx *c, const struct np_rflow *f)
 	jsonw_string_field(w, "verdict", np_verdict_name(f->verdict));
 	put_dir(c, f, NP_DIR_TO_SERVER);
 	put_dir(c, f, NP_DIR_FROM_SERVER);
+	put_handshake(c, &f->hs);
 	jsonw_name(w, "first_seen");
 	jsonw_ns(w, f->first_ns);
 	jsonw_name(w, "last_seen");
@@ -294,6 +413,11 @@ static void put_ifaces(struct ctx *c)
 	static const char *const k_bytes[2] = { "rx_bytes", "tx_bytes" };
 	static const char *const k_pps[2] = { "rx_pps", "tx_pps" };
 	static const char *const k_bps[2] = { "rx_bps", "tx_bps" };
+	static const char *const k_rt[2] = { "rx_retransmits",
+					     "tx_retransmits" };
+	static const char *const k_rtb[2] = { "rx_retransmit_bytes",
+					      "tx_retransmit_bytes" };
+	static const char *const k_rst[2] = { "rx_resets", "tx_resets" };
 	const struct np_report *r = c->r;
 	struct jsonw *w = c->w;
 
@@ -313,6 +437,14 @@ static void put_ifaces(struct ctx *c)
 			jsonw_u64(w, x->packets[d]);
 			jsonw_name_len(w, k_bytes[d], strlen(k_bytes[d]));
 			jsonw_u64(w, x->bytes[d]);
+		}
+		for (int d = 0; d < 2; d++) {
+			jsonw_name_len(w, k_rt[d], strlen(k_rt[d]));
+			jsonw_u64(w, x->retransmits[d]);
+			jsonw_name_len(w, k_rtb[d], strlen(k_rtb[d]));
+			jsonw_u64(w, x->retransmit_bytes[d]);
+			jsonw_name_len(w, k_rst[d], strlen(k_rst[d]));
+			jsonw_u64(w, x->resets[d]);
 		}
 		put_sampled(c);
 		for (int d = 0; r->elapsed > 0 && d < 2; d++) {

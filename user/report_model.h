@@ -17,6 +17,8 @@ struct np_rmac {
 	bool	other;			/* MACs past a flow's set: not one MAC */
 	__u64	packets;
 	__u64	bytes;
+	/* TCP health: a flow direction's under its main MAC */
+	__u64	retransmits, retransmit_bytes, resets;
 	double	pps, bps;		/* when r->elapsed > 0 */
 	const char *name;		/* vmk name, or NULL */
 	const __u8 *owner;		/* owner IP in the host's family, or NULL */
@@ -34,6 +36,8 @@ struct np_rcurrent {
 	__s64	asym_until_ns;		/* last asymmetric at, if not now; 0 */
 };
 
+#define NP_RFAILED_MAX	4
+
 struct np_rhost {
 	__u8	ip[16];
 	enum np_verdict verdict;	/* over everything since the start */
@@ -43,6 +47,22 @@ struct np_rhost {
 	struct np_rcurrent cur;
 	/* ip ::, the counts of hosts past np_retired's size (nbdpath(8), JSON) */
 	bool	overflow;
+	/* TCP health (nbdpath(8), TCP HEALTH) of the listed flows */
+	__u64	hs[NP_HS_MAX];		/* handshakes by state */
+	/* SYN-ACKs never acknowledged, by the server MAC that sent them */
+	struct np_rfailed {
+		__u8	mac[6];
+		const char *name;
+		__u64	count;
+	} failed[NP_RFAILED_MAX];
+	size_t	n_failed;
+	bool	failed_more;		/* MACs past failed[] */
+	/* handshake RTT, [0] server side, [1] client side: min, median,
+	 * max over the flows whose SYN-ACK is in the window (all listed
+	 * flows without one); n_rtt[side] 0: none
+	 */
+	double	rtt[2][3];
+	size_t	n_rtt[2];
 };
 
 /* A direction of a flow as reported. */
@@ -62,8 +82,21 @@ struct np_rdir {
 	const char *mirror;		/* mirror NIC of the last frame */
 };
 
+/* A flow's handshake: times unix (0: not seen), RTTs in s (< 0: none). */
+struct np_rhandshake {
+	__s64	syn_ns, synack_ns, ack_ns;
+	/* server-side MACs, by value: flows move while the report is built */
+	__u8	syn_mac[6];
+	__u8	synack_mac[6];
+	__u64	syn_retries, synack_retries;
+	double	rtt_server;		/* SYN to SYN-ACK */
+	double	rtt_client;		/* SYN-ACK to the client's ACK */
+	enum np_hs_state state;
+};
+
 struct np_rflow {
 	struct np_flow_rec rec;
+	struct np_rhandshake hs;
 	enum np_verdict verdict;
 	enum np_flow_state state;
 	__u64	bytes;			/* both directions, unscaled: the order */
@@ -78,6 +111,7 @@ struct np_riface {
 	__u8	mac[6];
 	__u64	packets[2];		/* NP_DIR_TO_SERVER = rx */
 	__u64	bytes[2];
+	__u64	retransmits[2], retransmit_bytes[2], resets[2];
 	double	pps[2], bps[2];		/* when r->elapsed > 0 */
 	double	pps_all, bps_all;	/* both directions */
 	const char *name;

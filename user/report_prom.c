@@ -144,6 +144,73 @@ static void put_sensor(FILE *f, const struct np_report *r)
 		(unsigned long long)r->n_dropped);
 }
 
+/* TCP health (nbdpath(8), TCP HEALTH, METRICS) */
+static void put_health(FILE *f, const struct np_report *r)
+{
+	static const struct {
+		const char *name, *help;
+	} per_mac[3] = {
+		{ "nbdpath_server_retransmits_total",
+		  "Retransmitted TCP segments (sequence space already seen in that direction) of an ESXi host's flows, under the server-side MAC that carried most of each flow direction." },
+		{ "nbdpath_server_retransmit_bytes_total",
+		  "Payload bytes of those retransmitted segments." },
+		{ "nbdpath_server_resets_total",
+		  "TCP RST segments of an ESXi host's flows, by direction, under the server-side MAC that carried most of each flow direction." },
+	};
+	static const char *const q[3] = { "0", "0.5", "1" };
+	static const char *const sides[2] = { "server", "client" };
+	char ip[46];
+
+	for (int k = 0; k < 3; k++) {
+		head(f, per_mac[k].name, "counter", per_mac[k].help);
+		for (size_t i = 0; i < r->n_hosts; i++)
+			for (int d = 0; d < 2; d++)
+				for (size_t j = 0; j < r->hosts[i].n[d]; j++) {
+					const struct np_rmac *m =
+						&r->hosts[i].dir[d][j];
+					__u64 v = k == 0 ? m->retransmits :
+						  k == 1 ? m->retransmit_bytes :
+							   m->resets;
+
+					fputs(per_mac[k].name, f);
+					mac_labels(f, r->hosts[i].ip, m, d);
+					fprintf(f, " %llu\n",
+						(unsigned long long)v);
+				}
+	}
+	head(f, "nbdpath_host_handshakes_total", "counter",
+	     "TCP handshakes of an ESXi host's flows (expired ones included) by state: established, no_synack, no_ack, unseen.");
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		if (r->hosts[i].overflow)
+			continue;
+		np_fmt_ip(ip, r->hosts[i].ip);
+		for (int s = 0; s < NP_HS_MAX; s++) {
+			fputs("nbdpath_host_handshakes_total{", f);
+			label(f, "server_ip", ip, true);
+			label(f, "state", np_hs_state_name(s), false);
+			fprintf(f, "} %llu\n",
+				(unsigned long long)r->hosts[i].hs[s]);
+		}
+	}
+	head(f, "nbdpath_host_handshake_rtt_seconds", "gauge",
+	     "Handshake RTT as seen at the mirror over the window: side server is SYN to SYN-ACK, side client SYN-ACK to the client's ACK; quantile 0, 0.5 and 1 are the minimum, median and maximum. Absent without a handshake in the window.");
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const struct np_rhost *h = &r->hosts[i];
+
+		if (h->overflow)
+			continue;
+		np_fmt_ip(ip, h->ip);
+		for (int sd = 0; sd < 2; sd++)
+			for (int k = 0; h->n_rtt[sd] && k < 3; k++) {
+				fputs("nbdpath_host_handshake_rtt_seconds{", f);
+				label(f, "server_ip", ip, true);
+				label(f, "side", sides[sd], false);
+				label(f, "quantile", q[k], false);
+				fprintf(f, "} %.6f\n", h->rtt[sd][k]);
+			}
+	}
+}
+
 static void put_hosts(FILE *f, const struct np_report *r)
 {
 	char ip[46];
@@ -205,6 +272,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 						(bytes ? m->bytes : m->packets));
 				}
 	}
+	put_health(f, r);
 	head(f, "nbdpath_host_current_mac_bytes", "gauge",
 	     "IP bytes through one server-side MAC over the last --window seconds; only MACs active in the window.");
 	for (size_t i = 0; i < r->n_hosts; i++) {

@@ -308,6 +308,81 @@ static void explain_asym(FILE *f, const struct np_rhost *h,
 		      f);
 }
 
+/* retransmits of count packets, in percent; 0 without packets */
+static double rt_pct(__u64 retransmits, __u64 packets)
+{
+	return packets ? 100.0 * retransmits / packets : 0;
+}
+
+static const struct np_rmac *find_rmac(struct np_rmac *const *dir,
+				       const size_t *n, int d, const __u8 *mac)
+{
+	for (size_t i = 0; i < n[d]; i++)
+		if (!dir[d][i].other && !memcmp(dir[d][i].mac, mac, 6))
+			return &dir[d][i];
+	return NULL;
+}
+
+/*
+ * Failed handshakes with the vmk of each unanswered SYN-ACK, and for an
+ * asymmetric host whose asymmetric leg does worse than the normal one,
+ * the "asymmetric and losing" line (nbdpath(8), TCP HEALTH).
+ */
+static void put_host_health(FILE *f, const struct np_rhost *h,
+			    enum np_verdict now)
+{
+	struct np_rmac *const *cd = h->has_current ? h->cur.dir : h->dir;
+	const size_t *cn = h->has_current ? h->cur.n : h->n;
+	const struct np_rmac *leg, *tot;
+	__u64 rx_rt = 0, rx_pk = 0, leg_failed = 0;
+	char name[24], rxn[24];
+
+	if (h->hs[NP_HS_NO_ACK] || h->hs[NP_HS_NO_SYNACK]) {
+		fprintf(f, "      failed handshakes: %llu no_ack",
+			(unsigned long long)h->hs[NP_HS_NO_ACK]);
+		for (size_t j = 0; j < h->n_failed; j++)
+			fprintf(f, "%s%llu SYN-ACK%s unanswered via %s",
+				j ? ", " : " (",
+				(unsigned long long)h->failed[j].count,
+				h->failed[j].count == 1 ? "" : "s",
+				h->failed[j].name ? h->failed[j].name : "?");
+		if (h->n_failed)
+			fputc(')', f);
+		fprintf(f, ", %llu no_synack\n",
+			(unsigned long long)h->hs[NP_HS_NO_SYNACK]);
+	}
+	if (now != NP_V_ASYMMETRIC)
+		return;
+	leg = first_extra(cd, cn, NP_DIR_TO_SERVER, NP_DIR_FROM_SERVER);
+	if (!leg)
+		return;
+	/* the leg's counts since the start, the normal path's beside */
+	tot = find_rmac(h->dir, h->n, NP_DIR_FROM_SERVER, leg->mac);
+	if (!tot)
+		return;
+	for (size_t j = 0; j < h->n[NP_DIR_TO_SERVER]; j++) {
+		rx_rt += h->dir[NP_DIR_TO_SERVER][j].retransmits;
+		rx_pk += h->dir[NP_DIR_TO_SERVER][j].packets;
+	}
+	for (size_t j = 0; j < h->n_failed; j++)
+		if (!memcmp(h->failed[j].mac, leg->mac, 6))
+			leg_failed = h->failed[j].count;
+	if (rt_pct(tot->retransmits, tot->packets) <= rt_pct(rx_rt, rx_pk) &&
+	    leg_failed <= h->hs[NP_HS_NO_SYNACK])
+		return;
+	fmt_vmk(name, sizeof(name), tot);
+	if (h->n[NP_DIR_TO_SERVER])
+		fmt_vmk(rxn, sizeof(rxn), &h->dir[NP_DIR_TO_SERVER][0]);
+	else
+		snprintf(rxn, sizeof(rxn), "-");
+	fprintf(f, "      asymmetric and losing: replies via %s retransmit %.2f%% of segments (requests via %s: %.2f%%); %llu SYN-ACK%s via %s never acknowledged (%llu SYN%s unanswered)\n",
+		name, rt_pct(tot->retransmits, tot->packets), rxn,
+		rt_pct(rx_rt, rx_pk), (unsigned long long)leg_failed,
+		leg_failed == 1 ? "" : "s", name,
+		(unsigned long long)h->hs[NP_HS_NO_SYNACK],
+		h->hs[NP_HS_NO_SYNACK] == 1 ? "" : "s");
+}
+
 /* "SYMMETRIC now (since 23:10:25), asymmetric until 23:10:25" */
 static void fmt_verdict(char *buf, size_t sz, const struct np_rhost *h)
 {
@@ -378,6 +453,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 				(unsigned long long)(r->o.window_ns /
 						     NP_NSEC_PER_SEC), rx, tx);
 		}
+		put_host_health(f, h, now);
 		switch (now) {
 		case NP_V_ASYMMETRIC:
 			if (h->has_current)
@@ -416,14 +492,15 @@ static void put_ifaces(FILE *f, const struct np_report *r)
 		fputs("  none seen yet\n", f);
 		return;
 	}
-	table_init(&t, 8, 0xf << 3);
-	table_row(&t, "MAC\tNAME\tOWNER IP\t%s\t%s\t%s\t%s\tSERVER IPS",
+	/* %RTXRX, %RTXTX: retransmitted segments of all so far, in % */
+	table_init(&t, 10, 0x3f << 3);
+	table_row(&t, "MAC\tNAME\tOWNER IP\t%s\t%%RTXRX\t%s\t%s\t%%RTXTX\t%s\tSERVER IPS",
 		  rates ? "PKTRX/s" : "PKTRX", rates ? "MbRX/s" : "MbRX",
 		  rates ? "PKTTX/s" : "PKTTX", rates ? "MbTX/s" : "MbTX");
 	for (size_t i = 0; i < r->n_ifaces; i++) {
 		const struct np_riface *x = &r->ifaces[i];
 		char mac[18], nm[16] = "-", oip[46] = "-", ips[CELL];
-		char v[4][24];
+		char v[4][24], rt[2][16];
 		size_t n = 0;
 
 		np_fmt_mac(mac, x->mac);
@@ -432,6 +509,8 @@ static void put_ifaces(FILE *f, const struct np_report *r)
 		if (x->owner)
 			np_fmt_ip(oip, x->owner);
 		for (int d = 0; d < 2; d++) {
+			snprintf(rt[d], sizeof(rt[0]), "%.2f",
+				 rt_pct(x->retransmits[d], x->packets[d]));
 			if (rates) {
 				snprintf(v[2 * d], sizeof(v[0]), "%.2f",
 					 x->pps[d]);
@@ -458,8 +537,8 @@ static void put_ifaces(FILE *f, const struct np_report *r)
 			n += snprintf(ips + n, sizeof(ips) - n, "%s%s",
 				      j ? "," : "", a);
 		}
-		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", mac, nm, oip,
-			  v[0], v[1], v[2], v[3], ips);
+		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", mac,
+			  nm, oip, v[0], rt[0], v[1], v[2], rt[1], v[3], ips);
 	}
 	table_print(f, &t, "  ");
 }

@@ -26,7 +26,8 @@ struct scen {
 	__u64 payload[2];
 };
 
-static bool put_seg(struct scen *s, const struct seg *g, int dir)
+/* g's sequence number moves on past the segment, as a sender's does */
+static bool put_seg(struct scen *s, struct seg *g, int dir)
 {
 	struct frame f;
 
@@ -35,6 +36,8 @@ static bool put_seg(struct scen *s, const struct seg *g, int dir)
 	frame_seg(&f, g);
 	if (!tp_run(&s->t, &f, 0))
 		return false;
+	g->seq += g->payload + !!(g->flags & FRAME_TH_SYN) +
+		  !!(g->flags & FRAME_TH_FIN);
 	if (dir >= 0) {
 		s->packets[dir]++;
 		s->bytes[dir] += seg_hdrs(g) + g->payload;
@@ -396,7 +399,8 @@ void test_report_seed(void)
 		    "where to connect");
 	ASSERT_TRUE(strstr(text, "esxcli network ip route ipv4 list"),
 		    "the routing table");
-	ASSERT_TRUE(strstr(text, "PKTRX  MbRX  PKTTX  MbTX"), "totals headings");
+	ASSERT_TRUE(strstr(text, "PKTRX  %RTXRX  MbRX  PKTTX  %RTXTX  MbTX"),
+		    "totals headings");
 out:
 	rt_done(&rt);
 }
@@ -470,7 +474,7 @@ void test_report_verdicts(void)
 	/* flows by bytes, the biggest first */
 	JEQ(json, "flows.0.verdict", "\"from_server_only\"");
 	JEQ(json, "flows.0.to_server",
-	    "{\"packets\": 0, \"bytes\": 0, \"payload_bytes\": 0, \"src_mac\": null, \"dst_mac\": null, \"server_macs\": [], \"interface\": null, \"vlans\": [], \"untagged\": false, \"payload_estimated\": false, \"erspan_sessions\": [], \"encap\": [], \"tcp_flags\": [], \"mirror\": null}");
+	    "{\"packets\": 0, \"bytes\": 0, \"payload_bytes\": 0, \"retransmits\": 0, \"retransmit_bytes\": 0, \"out_of_order\": 0, \"zero_windows\": 0, \"resets\": 0, \"src_mac\": null, \"dst_mac\": null, \"server_macs\": [], \"interface\": null, \"vlans\": [], \"untagged\": false, \"payload_estimated\": false, \"erspan_sessions\": [], \"encap\": [], \"tcp_flags\": [], \"mirror\": null}");
 	JEQ(json, "flows.1.verdict", "\"to_server_only\"");
 	JEQ(json, "flows.1.from_server.packets", "0");
 	JEQ(json, "flows.1.from_server.src_mac", "null");
@@ -571,7 +575,7 @@ void test_report_rates(void)
 	text = form_of(r2, FORM_TEXT);
 	if (!text)
 		goto out;
-	ASSERT_TRUE(strstr(text, "PKTRX/s  MbRX/s  PKTTX/s  MbTX/s"),
+	ASSERT_TRUE(strstr(text, "PKTRX/s  %RTXRX  MbRX/s  PKTTX/s  %RTXTX  MbTX/s"),
 		    "esxtop's headings");
 out:
 	free(text);
