@@ -2,6 +2,7 @@
 /* Flows to IPFIX records, with delta counts (see export.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,19 +53,21 @@ int np_export_open(struct np_export **out, const char *host_port,
 	return 0;
 }
 
+static struct np_keyent *conn_slot(const struct np_export *e,
+				   const struct np_flow_key *k, __s64 first_ns)
+{
+	return np_keyidx_find_conn(&e->idx, e->sent.v, e->sent.sz, k, first_ns,
+				   offsetof(struct sent, first_ns));
+}
+
 static struct sent *find(struct np_export *e, const struct np_rflow *f)
 {
 	struct np_keyent *k;
-	struct sent *s;
 
 	if (!e->idx.slot)
 		return NULL;
-	k = np_keyidx_find(&e->idx, e->sent.v, e->sent.sz, &f->rec.key,
-			   np_flow_key_hash(&f->rec.key));
-	if (!k->idx)
-		return NULL;
-	s = (struct sent *)e->sent.v + k->idx - 1;
-	return s->first_ns == f->first_ns ? s : NULL;
+	k = conn_slot(e, &f->rec.key, f->first_ns);
+	return k->idx ? (struct sent *)e->sent.v + k->idx - 1 : NULL;
 }
 
 static __u8 end_reason(const struct np_rflow *f, bool last)
@@ -198,8 +201,7 @@ void np_export_report(struct np_export *e, const struct np_report *r,
 		for (size_t i = 0; i < e->sent.n; i++) {
 			struct sent *s = (struct sent *)e->sent.v + i;
 
-			np_keyidx_find(&e->idx, e->sent.v, e->sent.sz, &s->key,
-				       np_flow_key_hash(&s->key))->idx = i + 1;
+			conn_slot(e, &s->key, s->first_ns)->idx = i + 1;
 		}
 	np_ipfix_flush(e->x);
 	np_ipfix_warn_loss(e->x);

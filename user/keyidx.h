@@ -80,4 +80,36 @@ static inline struct np_keyent *np_keyidx_find(const struct np_keyidx *x,
 	return &x->slot[i];
 }
 
+/*
+ * The same for records of one connection each, keyed by the flow key and
+ * the time of its first packet (an __s64 at first_off in the record): a
+ * key comes back as a new connection once its slot is reused, and both
+ * may be listed at once, so a record found by key alone could be the
+ * other one's.
+ */
+static inline struct np_keyent *np_keyidx_find_conn(const struct np_keyidx *x,
+						    const void *base,
+						    size_t stride,
+						    const struct np_flow_key *k,
+						    __s64 first_ns,
+						    size_t first_off)
+{
+	__u64 h = np_flow_key_hash(k) ^ ((__u64)first_ns * 0x9e3779b97f4a7c15ull);
+	size_t i = h & x->mask;
+	__u32 tag = h >> 32;
+
+	for (; x->slot[i].idx; i = (i + 1) & x->mask) {
+		const char *r = (const char *)base +
+				(size_t)(x->slot[i].idx - 1) * stride;
+		__s64 f;
+
+		memcpy(&f, r + first_off, sizeof(f));
+		if (x->slot[i].tag == tag && f == first_ns &&
+		    !memcmp(r, k, sizeof(*k)))
+			break;
+	}
+	x->slot[i].tag = tag;
+	return &x->slot[i];
+}
+
 #endif /* NBDPATH_KEYIDX_H */
