@@ -259,9 +259,9 @@ t_until 10 eval '! kill -0 $NB_PID 2>/dev/null'
 wait "$RUN_PID"
 RUN_RC=$?
 ATTACHED=$(ip -n "$NS" link show dev va | grep -c xdp)
-# (a bpffs has maps.debug and progs.debug of its own, and iproute2 makes
-# directories in any bpffs it finds)
-PINNED=$(find "$PIN" -mindepth 1 ! -type d ! -name '*.debug' -printf '%f ')
+# pins are files (a bpffs has maps.debug and progs.debug of its own, and
+# iproute2 makes directories and links in any bpffs it finds)
+PINNED=$(find "$PIN" -mindepth 1 -type f ! -name '*.debug' -printf '%f ')
 
 # ---- the table
 
