@@ -51,19 +51,40 @@ void np_flowlog_close(struct np_flowlog *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * The index entry of (key, first packet), or the free one where it goes.
+ * Both are hashed and compared: a key comes back as a new flow once its
+ * idle slot is reused, and both flows may be listed at once, so an entry
+ * found by key alone could be the other flow's.
+ */
+static struct np_keyent *slot_of(const struct np_flowlog *l,
+				 const struct np_flow_key *k, __s64 first_ns)
+{
+	__u64 h = np_flow_key_hash(k) ^
+		  ((__u64)first_ns * 0x9e3779b97f4a7c15ull);
+	size_t i = h & l->idx.mask;
+	__u32 tag = h >> 32;
+
+	for (; l->idx.slot[i].idx; i = (i + 1) & l->idx.mask) {
+		const struct np_logged *x = (const struct np_logged *)l->done.v +
+					    l->idx.slot[i].idx - 1;
+
+		if (l->idx.slot[i].tag == tag && x->first_ns == first_ns &&
+		    !memcmp(&x->key, k, sizeof(*k)))
+			break;
+	}
+	l->idx.slot[i].tag = tag;
+	return &l->idx.slot[i];
+}
+
 static struct np_logged *find(struct np_flowlog *l, const struct np_rflow *f)
 {
 	struct np_keyent *e;
-	struct np_logged *x;
 
 	if (!l->idx.slot)
 		return NULL;
-	e = np_keyidx_find(&l->idx, l->done.v, l->done.sz, &f->rec.key,
-			   np_flow_key_hash(&f->rec.key));
-	if (!e->idx)
-		return NULL;
-	x = (struct np_logged *)l->done.v + e->idx - 1;
-	return x->first_ns == f->first_ns ? x : NULL;
+	e = slot_of(l, &f->rec.key, f->first_ns);
+	return e->idx ? (struct np_logged *)l->done.v + e->idx - 1 : NULL;
 }
 
 void np_flowlog_write(struct np_flowlog *l, const struct np_report *r)
@@ -118,7 +139,6 @@ void np_flowlog_write(struct np_flowlog *l, const struct np_report *r)
 		struct np_logged *x = (struct np_logged *)l->done.v + i;
 
 		x->seen = false;
-		np_keyidx_find(&l->idx, l->done.v, l->done.sz, &x->key,
-			       np_flow_key_hash(&x->key))->idx = i + 1;
+		slot_of(l, &x->key, x->first_ns)->idx = i + 1;
 	}
 }
