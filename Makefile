@@ -47,7 +47,7 @@ endif
 # the BPF objects are intermediates of the skeletons, but tests and
 # operators load them too (bpftool, ip link): keep them
 .SECONDARY:
-.PHONY: all deps check demo bench fuzz clean help install uninstall
+.PHONY: all deps check demo bench fuzz soak clean help install uninstall
 
 # the program's BPF objects; bpf/bench_*.bpf.c are the bench's, built for
 # `make bench` only, and tests/*.bpf.c for `make check`
@@ -219,6 +219,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) $(TEST_TOOLS) $(BENCH) $(BASE_OBJ)
 	$(Q)scripts/bench.sh
 
+# minutes of `run` under flow churn, not part of check (scripts/soak.sh)
+SOAK_SECONDS	?= 300
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
+
 # What `make install` puts where (under DESTDIR, a staging root); the
 # unit's ExecStart follows SBINDIR.
 INSTALLED	:= $(SBINDIR)/nbdpath $(MANDIR)/man8/nbdpath.8 \
@@ -255,6 +261,8 @@ help:
 	@echo '  check          install missing packages, build, run every test'
 	@echo '  demo           install, build, run the seed lab and show the report'
 	@echo '  bench          measure per-packet cost, live rate, replay speed'
+	@echo '  soak           run under flow churn, scrapes and queries for SOAK_SECONDS'
+	@echo '                 (default 300, root): RSS flat, totals and flow log exact'
 	@echo '  install        install binary, man page, bash completion, systemd unit,'
 	@echo '                 env example, alerting rules (PREFIX=/usr/local, DESTDIR)'
 	@echo '  uninstall      remove what install installed'

@@ -69,7 +69,8 @@ static struct np_logged *find(struct np_flowlog *l, const struct np_rflow *f)
 	return e->idx ? (struct np_logged *)l->done.v + e->idx - 1 : NULL;
 }
 
-void np_flowlog_write(struct np_flowlog *l, const struct np_report *r)
+void np_flowlog_write(struct np_flowlog *l, const struct np_report *r,
+		       __s64 settle_ns)
 {
 	struct np_vec keep = { .sz = sizeof(struct np_logged) };
 	bool failed = false;
@@ -84,6 +85,11 @@ void np_flowlog_write(struct np_flowlog *l, const struct np_report *r)
 			x->seen = true;
 			continue;
 		}
+		/* the last ACK follows a connection's second FIN: a flow
+		 * closed just now is logged at the next report, whole
+		 */
+		if (f->state != NP_FS_IDLE && r->time_ns - f->last_ns < settle_ns)
+			continue;
 		np_report_json_flow(l->f, r, f);
 		failed |= ferror(l->f);
 		/* flows of the table (not yet kept records) are listed

@@ -32,7 +32,12 @@ int np_flowlog_open(struct np_flowlog *l, const char *path);
 int np_flowlog_reopen(struct np_flowlog *l);
 void np_flowlog_close(struct np_flowlog *l);
 
-/* Log the flows r lists as finished that were not logged yet. */
-void np_flowlog_write(struct np_flowlog *l, const struct np_report *r);
+/*
+ * Log the flows r lists as finished that were not logged yet; those that
+ * closed or reset less than settle_ns before r wait for the next report
+ * (0 at the last one).
+ */
+void np_flowlog_write(struct np_flowlog *l, const struct np_report *r,
+		      __s64 settle_ns);
 
 #endif /* NBDPATH_FLOWLOG_H */

@@ -662,6 +662,7 @@ struct replay_report {
 	bool logging;
 	struct np_export *export;	/* --ipfix */
 	bool last;			/* the step is the end of the capture */
+	__s64 settle_ns;		/* see np_flowlog_write() */
 	struct np_report *prev;
 	__u64 last_end;			/* unix ns of the previous step */
 	__u64 frames;			/* frames read by the previous step */
@@ -703,7 +704,7 @@ static int replay_step(void *ctx, __u64 end_ns, const struct np_maps *maps,
 		return -EIO;
 	}
 	if (rr->logging)
-		np_flowlog_write(&rr->log, r);
+		np_flowlog_write(&rr->log, r, rr->last ? 0 : rr->settle_ns);
 	if (rr->export)
 		np_export_report(rr->export, r, rr->last);
 	if (o->interval_given) {
@@ -794,6 +795,7 @@ int cmd_replay(struct np_cli *o)
 					    rr.ro.window_ns / 10;
 	if (!hooks.step_ns)
 		hooks.step_ns = 1;
+	rr.settle_ns = hooks.step_ns / 2;
 	err = np_replay_file_hooks(o->file, &po, &hooks, &skel, &res);
 	if (err) {
 		ret = res.input_error ? NP_EXIT_USAGE : NP_EXIT_FAIL;

@@ -470,7 +470,8 @@ static int report(struct run *r, bool print)
 			hup_signal = 0;
 			np_flowlog_reopen(&r->log);
 		}
-		np_flowlog_write(&r->log, cur);
+		np_flowlog_write(&r->log, cur, r->last ? 0 :
+				 o->interval * NP_NSEC_PER_SEC / 2);
 	}
 	if (r->export)
 		np_export_report(r->export, cur, r->last);
