@@ -757,9 +757,41 @@ hold_until() { python3 -c "import time; print(round(max(1.0, $1 - time.time()), 
 
 # b: FIN x2 + RST, copytruncate; FIN + RST + one held idle, rename and
 # SIGHUP; FIN + RST; one connection still active at the end
+# nfcapd in lab b's sensor namespace, storing in $WORK/nfb: the run's
+# --ipfix collector
+nfcapd_b() {
+	local i ns
+	ns=$(sensor_ns b)
+	mkdir -p "$WORK/nfb"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" nfcapd -D -w "$WORK/nfb" -b 127.0.0.1 -p 4739 \
+		-P "$WORK/nfb.pid" || return 1
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $WORK/nfb.pid ]] && ip netns exec "$ns" ss -Hunl "sport = :4739" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "nfcapd did not start"
+	return 1
+}
+
+# nfcapd_b_stop: once it has read what is queued; its files are then final
+nfcapd_b_stop() {
+	local i pid
+	pid=$(cat "$WORK/nfb.pid" 2>/dev/null) || return 1
+	sleep 1
+	kill "$pid"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 case_b() {
 	local t0 h
-	np_start b fin --duration "$DUR_B" --idle-timeout "$IDLE" --flow-log "$FLOG" || return 1
+	command -v nfcapd >/dev/null && nfcapd_b || return 1
+	np_start b fin --duration "$DUR_B" --idle-timeout "$IDLE" --flow-log "$FLOG" \
+		--ipfix 127.0.0.1:4739 --active-timeout 2 || return 1
 	t0=$(t_now)
 	t_capture_start "${PFX}b-sw" span "$WORK/fin.pcap" || return 1
 	conn w1 b 1 3 --conns 2 --requests 3 --reply-size 100k
@@ -791,6 +823,7 @@ case_b() {
 	h=$(hold_until "$t0 + $DUR_B + 3")
 	conn w4a b 2 1 --requests 2 --reply-size 50k --hold "$h"
 	np_wait fin || return 1
+	nfcapd_b_stop || { echo "nfcapd did not stop"; return 1; }
 	t_capture_stop "$WORK/fin.pcap" || return 1
 	conn_wait w2i || return 1
 	conn_wait w4a || return 1
@@ -841,6 +874,42 @@ if ((T_CF)); then
 	t_log python3 -m json.tool "$WORK/fin.last" || true
 else
 	t_log cat "$WORK/case-b.log" || true
+fi
+t_group_end
+
+t_group "IPFIX from the live run: nfcapd's sums per flow, direction and MAC equal its last report"
+if ((B_OK)) && nfdump -R "$WORK/nfb" -o json >"$WORK/nfb.json" 2>>"$_t_log"; then
+	t_log python3 - "$WORK/nfb.json" "$WORK/fin.last" <<'EOF' || T_CF=$((T_CF + 1))
+import json, sys
+recs = json.load(open(sys.argv[1]))
+rep = json.loads(open(sys.argv[2]).read())
+got, want = {}, {}
+for f in recs:
+    src = f.get("src4_addr") or f.get("src6_addr")
+    dst = f.get("dst4_addr") or f.get("dst6_addr")
+    if f["src_port"] == 902:
+        k = (src, dst, f["dst_port"], "from_server", f["in_src_mac"])
+    else:
+        k = (dst, src, f["src_port"], "to_server", f["in_dst_mac"])
+    g = got.setdefault(k, [0, 0, 0])
+    g[0] += f["in_packets"]; g[1] += f["in_bytes"]; g[2] += 1
+for f in rep["flows"]:
+    for d in ("to_server", "from_server"):
+        x = f[d]
+        if x["packets"]:
+            want[(f["server"], f["client"], f["client_port"], d, x["server_macs"][0])] = \
+                [x["packets"], x["bytes"]]
+bad = 0
+for k in sorted(set(got) | set(want)):
+    if got.get(k, [None, None])[:2] != want.get(k):
+        print(f"{k}: nfcapd {got.get(k)} report {want.get(k)}")
+        bad += 1
+print(f"ipfix: {len(recs)} records for {len(want)} flow directions, "
+      f"{sum(1 for v in got.values() if v[2] > 1)} exported in several pieces")
+sys.exit(1 if bad or not want else 0)
+EOF
+else
+	t_bad "the run failed, or nfdump cannot read its files"
 fi
 t_group_end
 
