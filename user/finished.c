@@ -44,17 +44,11 @@ void np_finished_free(struct np_finished *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static __u64 rec_last(const struct np_flow_rec *r)
-{
-	return r->dir[0].last_ns > r->dir[1].last_ns ? r->dir[0].last_ns :
-						       r->dir[1].last_ns;
-}
-
 void np_finished_add(struct np_finished *f, const struct np_flow_rec *rec,
 		     enum np_flow_state st)
 {
 	struct np_fin_rec *x;
-	__u64 ended = rec_last(rec);
+	__u64 ended = np_flow_rec_last(rec);
 
 	if (f->cap < f->max_cap)
 		grow(f);

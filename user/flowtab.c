@@ -226,14 +226,6 @@ static void reverse_key(struct np_flow_key *r, const struct np_flow_key *k)
 	r->pad = 0;
 }
 
-static __u64 rec_first(const struct np_flow_rec *r)
-{
-	__u64 a = r->dir[0].first_ns, b = r->dir[1].first_ns;
-
-	if (!a)
-		return b;
-	return (!b || a < b) ? a : b;
-}
 
 /*
  * With both ports monitored, each CPU decides the server by the first
@@ -279,8 +271,8 @@ static void fold_reversed(struct np_flowset *s, struct keyidx *x)
 		 */
 		if (b == a)
 			continue;
-		if (rec_first(b) < rec_first(a) ||
-		    (rec_first(b) == rec_first(a) && b < a))
+		if (np_flow_rec_first(b) < np_flow_rec_first(a) ||
+		    (np_flow_rec_first(b) == np_flow_rec_first(a) && b < a))
 			continue;	/* b absorbs a when its turn comes */
 		np_dir_merge(&a->dir[0], &b->dir[1]);
 		np_dir_merge(&a->dir[1], &b->dir[0]);

@@ -75,6 +75,23 @@ void np_flowset_free(struct np_flowset *s);
 /* Merge one direction into another: sums, unions of the small sets. */
 void np_dir_merge(struct np_dir *into, const struct np_dir *from);
 
+/* A flow's first and last packet, either direction (NP clock). */
+static inline __u64 np_flow_rec_first(const struct np_flow_rec *r)
+{
+	__u64 a = r->dir[0].first_ns, b = r->dir[1].first_ns;
+
+	if (!a)
+		return b;
+	return !b || a < b ? a : b;
+}
+
+static inline __u64 np_flow_rec_last(const struct np_flow_rec *r)
+{
+	__u64 a = r->dir[0].last_ns, b = r->dir[1].last_ns;
+
+	return a > b ? a : b;
+}
+
 /* Packets and bytes of a direction: the sum of its per-MAC buckets. */
 __u64 np_dir_packets(const struct np_dir *d);
 __u64 np_dir_bytes(const struct np_dir *d);

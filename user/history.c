@@ -335,24 +335,13 @@ static void transition(struct hstate *s, enum np_verdict v, __s64 t)
 	s->n_changes++;
 }
 
-/* Same rule as the totals' verdict (report.c), over the window's lists. */
+/* The totals' rule over the window's lists; nothing in them: idle. */
 static enum np_verdict window_verdict(struct np_rmac *const dir[2],
 				      const size_t n[2])
 {
-	bool same = n[0] == n[1];
+	enum np_verdict v = np_lists_verdict(dir, n);
 
-	if (!n[0] && !n[1])
-		return NP_V_IDLE;
-	for (int d = 0; d < 2; d++)
-		for (size_t i = 0; i < n[d]; i++)
-			if (dir[d][i].other)
-				same = false;
-	for (size_t i = 0; same && i < n[0]; i++)
-		if (memcmp(dir[0][i].mac, dir[1][i].mac, 6))
-			same = false;
-	if (n[0] && n[1])
-		return same ? NP_V_SYMMETRIC : NP_V_ASYMMETRIC;
-	return n[0] ? NP_V_TO_SERVER_ONLY : NP_V_FROM_SERVER_ONLY;
+	return v == NP_V_NONE ? NP_V_IDLE : v;
 }
 
 int np_history_current(struct np_history *h, struct np_report *r)

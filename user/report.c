@@ -120,9 +120,8 @@ static enum np_verdict flow_verdict(const struct np_flow_rec *f)
 	return verdict_of(np_dir_packets(a) > 0, np_dir_packets(b) > 0, same);
 }
 
-/* The same rule over a host's per-MAC lists (each sorted by MAC). */
-static enum np_verdict lists_verdict(struct np_rmac *const dir[2],
-				     const size_t n[2])
+enum np_verdict np_lists_verdict(struct np_rmac *const dir[2],
+				 const size_t n[2])
 {
 	bool same = n[0] == n[1];
 	__u64 p[2] = {};
@@ -602,7 +601,7 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 		x->overflow = !memcmp(x->ip, zero16, 16);
 		/* the overflow bucket is many hosts: no verdict of one */
 		x->verdict = x->overflow ? NP_V_NONE :
-			     lists_verdict(x->dir, x->n);
+			     np_lists_verdict(x->dir, x->n);
 	}
 	return 0;
 }
@@ -683,26 +682,11 @@ static int build_ifaces(struct np_report *r, struct contrib *c, size_t n,
 
 /* ---- flows ---- */
 
-static __u64 flow_last(const struct np_flow_rec *f)
-{
-	__u64 a = f->dir[0].last_ns, b = f->dir[1].last_ns;
-
-	return a > b ? a : b;
-}
-
-static __u64 flow_first(const struct np_flow_rec *f)
-{
-	__u64 a = f->dir[0].first_ns, b = f->dir[1].first_ns;
-
-	if (!a)
-		return b;
-	return !b || a < b ? a : b;
-}
 
 enum np_flow_state np_flow_state_at(const struct np_flow_rec *f, __u64 now,
 				    __u32 idle_sec)
 {
-	__u64 last = flow_last(f);
+	__u64 last = np_flow_rec_last(f);
 	__u64 idle = (__u64)(idle_sec ? idle_sec : NP_DEFAULT_IDLE_SEC) *
 		     NP_NSEC_PER_SEC;
 
@@ -827,8 +811,8 @@ static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 	set_handshake(r, f);
 
 	f->verdict = flow_verdict(&f->rec);
-	f->first_ns = np_report_unix(o, flow_first(&f->rec));
-	f->last_ns = np_report_unix(o, flow_last(&f->rec));
+	f->first_ns = np_report_unix(o, np_flow_rec_first(&f->rec));
+	f->last_ns = np_report_unix(o, np_flow_rec_last(&f->rec));
 	if (active)
 		f->state = np_flow_state_at(&f->rec, o->now_ns, o->idle_sec);
 	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;

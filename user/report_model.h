@@ -166,6 +166,13 @@ struct np_report {
 const struct np_rhost *np_report_find_host(const struct np_report *r,
 					   const __u8 ip[16]);
 
+/*
+ * The verdict rule (nbdpath(8), VERDICTS) over a host's per-MAC lists,
+ * each sorted by MAC; NP_V_NONE when neither has packets.
+ */
+enum np_verdict np_lists_verdict(struct np_rmac *const dir[2],
+				 const size_t n[2]);
+
 /* The vmk name of a server-side MAC, or NULL. */
 const char *np_report_mac_name(const struct np_report *r, const __u8 mac[6]);
 
