@@ -7,6 +7,9 @@ set -u
 cd "$(dirname "$0")/.."
 
 pass=0 fail=0 skip=0
+# The failures again, just above the summary line: a CI log may keep only
+# its tail.
+failed=()
 suites=(./.build/test_progs)
 for s in tests/t_*.sh; do
 	[[ -e $s ]] && suites+=("$s")
@@ -22,10 +25,14 @@ for s in "${suites[@]}"; do
 		"$s" 2>&1 | tee "$out"
 	fi
 	rc=${PIPESTATUS[0]}
+	while IFS= read -r line; do
+		failed+=("${s#./}: $line")
+	done < <(grep -B3 -E '^#[0-9]+(/[0-9]+)? [^ ]+:FAIL' "$out" | cut -c1-200)
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n1)
 	rm -f "$out"
 	if [[ -z $last ]]; then
 		echo "#0 ${s#./}:FAIL (exit $rc, no summary line)"
+		failed+=("${s#./}: exit $rc, no summary line")
 		fail=$((fail + 1))
 		continue
 	fi
@@ -33,8 +40,13 @@ for s in "${suites[@]}"; do
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
 	if ((rc != 0 && f == 0)); then
 		echo "#0 ${s#./}:FAIL (exit $rc)"
+		failed+=("${s#./}: exit $rc")
 		fail=$((fail + 1))
 	fi
 done
+if ((${#failed[@]})); then
+	echo "== failures (with the lines before each)"
+	printf '%s\n' "${failed[@]}"
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 ((fail == 0))
