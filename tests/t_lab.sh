@@ -55,40 +55,7 @@ t_cleanup 'kill $(jobs -p)'
 # exits 1. The report is the last line of nbdpath's --json output.
 cat >"$WORK/check.py" <<'EOF'
 import json, subprocess, sys
-from collections import defaultdict
-
-errs = []
-def err(msg): errs.append(msg)
-def eq(what, actual, expected):
-    if actual != expected:
-        err(f"{what}: actual {actual!r} != expected {expected!r}")
-        return False
-    return True
-
-def report(path):
-    lines = [l for l in open(path) if l.strip()]
-    if not lines:
-        sys.exit(f"{path}: no report")
-    return json.loads(lines[-1])
-
-def js(path):
-    return json.loads(open(path).read())
-
-def opts(args):
-    o = defaultdict(list)
-    for a in args:
-        k, _, v = a.partition("=")
-        o[k].append(v)
-    return o
-
-def one(o, k, default=None):
-    return o[k][0] if o[k] else default
-
-def flows_of(r, server):
-    return [f for f in r["flows"] if f["server"] == server]
-
-def fname(f):
-    return f'{f["client"]}:{f["client_port"]}->{f["server"]}:{f["server_port"]}'
+from lab_check import *
 
 def dir_sane(name, d, mtu):
     p, b, pl = d["packets"], d["bytes"], d["payload_bytes"]
@@ -290,20 +257,12 @@ def c_jumbo(r, o):
         if not d["packets"] or d["bytes"] / d["packets"] <= 8000:
             err(f"{fname(f)} from_server: {d['bytes']} bytes / {d['packets']} packets: no jumbo frames")
 
-cmd, path = sys.argv[1], sys.argv[2]
-try:
-    rep = report(path)
-    globals()["c_" + cmd](rep, opts(sys.argv[3:]))
-except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
-    err(f"{cmd}: malformed report or input: {type(e).__name__}: {e}")
-for e in errs:
-    print(e)
-sys.exit(1 if errs else 0)
+run(globals())
 EOF
 
 # chk CHECK REPORT ARGS...: one check of check.py, its complaints into the log
 chk() {
-	t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
+	PYTHONPATH=$NP_TOP/tests t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
 }
 
 # ------------------------------------------------------------ lab and runs

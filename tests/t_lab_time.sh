@@ -68,50 +68,7 @@ t_cleanup 'kill $(jobs -p)'
 # ------------------------------------------------------------ JSON checks
 cat >"$WORK/check.py" <<'EOF'
 import glob, json, os, subprocess, sys
-from collections import defaultdict
-
-errs = []
-def err(msg): errs.append(msg)
-def eq(what, actual, expected):
-    if actual != expected:
-        err(f"{what}: actual {actual!r} != expected {expected!r}")
-        return False
-    return True
-
-def lines(path):
-    """The complete JSON lines of a file (one being written is left out)."""
-    out = []
-    with open(path) as fh:
-        for l in fh:
-            if l.endswith("\n") and l.strip():
-                out.append(json.loads(l))
-    return out
-
-def report(path):
-    r = lines(path)
-    if not r:
-        sys.exit(f"{path}: no report")
-    return r[-1]
-
-def opts(args):
-    o = defaultdict(list)
-    for a in args:
-        k, _, v = a.partition("=")
-        o[k].append(v)
-    return o
-
-def one(o, k, default=None):
-    return o[k][0] if o[k] else default
-
-def fname(f):
-    return f'{f["client"]}:{f["client_port"]}->{f["server"]}:{f["server_port"]}'
-
-def host(r, ip):
-    h = [x for x in r["hosts"] if x["ip"] == ip]
-    if len(h) != 1:
-        err(f"hosts with ip {ip}: {len(h)}")
-        return None
-    return h[0]
+from lab_check import *
 
 def conns(pattern):
     """(client connection, server connection) of every nbdtraffic pair
@@ -380,20 +337,12 @@ def c_bound(r, o):
     print(f"bound: {len(old)} + {len(new)} connections, {len(fl)} listed, reclaimed {s['reclaimed']}, "
           f"dropped {s['flows_dropped']}, totals {tot}")
 
-cmd, path = sys.argv[1], sys.argv[2]
-try:
-    rep = report(path)
-    globals()["c_" + cmd](rep, opts(sys.argv[3:]))
-except (KeyError, TypeError, ValueError, IndexError, AttributeError, OSError) as e:
-    err(f"{cmd}: malformed report or input: {type(e).__name__}: {e}")
-for e in errs:
-    print(e)
-sys.exit(1 if errs else 0)
+run(globals())
 EOF
 
 # chk CHECK REPORT ARGS...: one check of check.py, its output into the log
 chk() {
-	t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
+	PYTHONPATH=$NP_TOP/tests t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
 }
 
 # ------------------------------------------------------------ the labs
