@@ -751,8 +751,10 @@ case_b() {
 	cp "$FLOG" "$FLOG.1"
 	truncate -s 0 "$FLOG"
 	echo "copytruncate at +$(python3 -c "print(round($(t_now) - $t0, 3))") s"
-	# held idle past the end of the run
-	h=$(hold_until "$t0 + $DUR_B + 3")
+	# held idle past the end of the run, and past the capture's end (8 s
+	# after it: a loaded machine may be slow to stop the capture) so that
+	# the capture holds no frame the run's last report could not
+	h=$(hold_until "$t0 + $DUR_B + 8")
 	conn w2i b 1 1 --requests 2 --reply-size 50k --hold "$h"
 	t_until 5 listener_gone b || { echo "the idle connection's server did not accept"; return 1; }
 	conn w2 b 1 2 --requests 3 --reply-size 100k
@@ -769,7 +771,7 @@ case_b() {
 	t_until 10 lines_ge "$FLOG" 2 || { echo "wave 3: $(t_lines "$FLOG") lines logged, want 2"; return 1; }
 	# active at the end: its last packet well within --idle-timeout of it
 	sleep "$(python3 -c "import time; print(max(0, $t0 + $DUR_B - 2.5 - time.time()))")"
-	h=$(hold_until "$t0 + $DUR_B + 3")
+	h=$(hold_until "$t0 + $DUR_B + 8")
 	conn w4a b 2 1 --requests 2 --reply-size 50k --hold "$h"
 	np_wait fin || return 1
 	nfcapd_b_stop || { echo "nfcapd did not stop"; return 1; }
