@@ -27,7 +27,7 @@ for s in "${suites[@]}"; do
 	rc=${PIPESTATUS[0]}
 	while IFS= read -r line; do
 		failed+=("${s#./}: $line")
-	done < <(grep -B3 -E '^#[0-9]+(/[0-9]+)? [^ ]+:FAIL' "$out" | cut -c1-200)
+	done < <(grep -B2 -A4 -E '^#[0-9]+(/[0-9]+)? [^ ]+:FAIL' "$out" | cut -c1-200)
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n1)
 	rm -f "$out"
 	if [[ -z $last ]]; then
@@ -45,7 +45,7 @@ for s in "${suites[@]}"; do
 	fi
 done
 if ((${#failed[@]})); then
-	echo "== failures (with the lines before each)"
+	echo "== failures (with the lines around each)"
 	printf '%s\n' "${failed[@]}"
 fi
 echo "$pass passed, $fail failed, $skip skipped"

@@ -82,7 +82,12 @@ race() {
 	fi
 	rc=${rc_a:-$rc_b}
 	{ echo "round $1: loser $lose exit $rc:"; cat "$WORK/$lose.err"; } >>"$_t_log"
-	sleep 0.2
+	# the winner may still be loading: up when status answers (10 s)
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$win" 2>/dev/null || break
+		"$NP" status --pin-dir "$pin" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
 	if ! kill -0 "$win" 2>/dev/null; then
 		echo "round $1: the winner exited too:" >>"$_t_log"
 		cat "$WORK/a.err" "$WORK/b.err" >>"$_t_log"

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -410,23 +411,60 @@ static int prepare_dir(struct np_pins *p)
 	return on_dir ? mount_on_dir(p) : 0;
 }
 
-/* The pid in the live run's np_meta, for the message refusing a second. */
-static void holder_pid(const char *dir, char buf[32])
+/*
+ * The pid holding the flock on the directory open as dir_fd, from
+ * /proc/locks ("1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"):
+ * a run that is still loading has locked its pin dir before it pins
+ * np_meta. 0 when not found.
+ */
+static unsigned int flock_holder(int dir_fd)
+{
+	unsigned int pid, maj, min, found = 0;
+	unsigned long ino;
+	char line[256], kind[16], rw[16];
+	struct stat st;
+	FILE *f;
+
+	if (fstat(dir_fd, &st))
+		return 0;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %15s %*s %15s %u %x:%x:%lu", kind, rw,
+			   &pid, &maj, &min, &ino) == 6 &&
+		    !strcmp(kind, "FLOCK") && !strcmp(rw, "WRITE") &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    ino == st.st_ino)
+			found = pid;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The pid of the live run, for the message refusing a second. */
+static void holder_pid(const char *dir, int dir_fd, char buf[32])
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
 	char path[PATH_MAX + 32];
 	struct np_meta meta;
+	unsigned int pid;
 	__u32 layout;
 	int fd;
 
 	strcpy(buf, "unknown");
 	pin_path(path, sizeof(path), dir, NP_PIN_META);
 	fd = bpf_obj_get_opts(path, &ro);
-	if (fd < 0)
-		return;
-	if (!np_meta_read(fd, &meta, &layout))
-		snprintf(buf, 32, "%u", meta.pid);
-	close(fd);
+	if (fd >= 0) {
+		if (!np_meta_read(fd, &meta, &layout))
+			snprintf(buf, 32, "%u", meta.pid);
+		close(fd);
+		if (strcmp(buf, "unknown"))
+			return;
+	}
+	pid = flock_holder(dir_fd);
+	if (pid)
+		snprintf(buf, 32, "%u", pid);
 }
 
 static int lock_dir(struct np_pins *p)
@@ -453,7 +491,7 @@ static int lock_dir(struct np_pins *p)
 		}
 		usleep(20000);
 	}
-	holder_pid(p->dir, pid);
+	holder_pid(p->dir, p->dir_fd, pid);
 	np_err("another nbdpath run (pid %s) is using %s; stop it or use --pin-dir",
 	       pid, p->dir);
 	return -EBUSY;
