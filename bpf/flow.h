@@ -99,9 +99,19 @@ static __always_inline __u64 flow_hash(const struct np_flow_key *k,
 #define NP_V4_MAPPED_W2	0xffff0000ull
 
 /*
- * flow_hash() of an IPv4 key (::ffff:server, ::ffff:client, ports) from
- * the three words that vary, as the packet holds them: words 0, 1, 4
- * and 5 are zero, so two of the five products are the constant hk->v4.
+ * np_flow_key.v6 in the key's last 64-bit word (q4: the ports below it).
+ * Only IPv6 keys set it, so the IPv4 hit path builds q4 as before; it
+ * enters the hash as q4's high half, a term (1 << 32) * (word 7 + a[1])
+ * in the sum's high half, so an IPv6 key between IPv4-mapped addresses
+ * hashes apart from the IPv4 key of the same addresses and ports (and
+ * never compares equal to it).
+ */
+#define NP_KEY_V6_W4	(1ull << 32)
+
+/*
+ * flow_hash() of an IPv4 key (::ffff:server, ::ffff:client, ports, v6 0)
+ * from the three words that vary, as the packet holds them: words 0, 1,
+ * 4, 5 and 9 are zero, so two of the five products are the constant hk->v4.
  */
 static __always_inline __u64 flow_hash_v4(__u32 server, __u32 client,
 					  __u32 ports, const struct np_hkey *hk)

@@ -727,7 +727,7 @@ static __always_inline void make_key(struct np_flow_key *k,
 		k->server_port = p->sport;
 		k->client_port = p->dport;
 	}
-	k->pad = 0;
+	k->v6 = p->v6;
 }
 
 /*
@@ -837,6 +837,7 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 {
 	__builtin_memcpy(p->dmac, h->eth, 6);
 	__builtin_memcpy(p->smac, h->eth + 6, 6);
+	p->v6 = h->v6;
 	if (h->v6) {
 		__builtin_memcpy(p->saddr, h->addrs, 16);
 		__builtin_memcpy(p->daddr, h->addrs + 16, 16);
@@ -898,6 +899,8 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 		q1 = sa[1];
 		q2 = ca[0];
 		q3 = ca[1];
+		/* the family: ::ffff:a.b.c.d here is not a.b.c.d's flow */
+		q4 |= NP_KEY_V6_W4;
 	}
 	/* the last hit's slot first: no hash needed when it is ours */
 	cpu = bpf_get_smp_processor_id();

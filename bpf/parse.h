@@ -98,7 +98,7 @@ struct np_pkt {
 	__u32	seq;			/* host order */
 	__u16	window;			/* host order, unscaled */
 	__u8	has_seq;
-	__u8	pad;
+	__u8	v6;			/* np_flow_key.v6: set with saddr */
 	/* copied only for a monitored port: the common miss pays nothing */
 	__u8	dmac[6];		/* MACs of the (inner) frame */
 	__u8	smac[6];

@@ -19,9 +19,10 @@
  * 3: np_neigh by family, np_meta.ifname; 4: buckets of 8 and a stash;
  * 5: np_current, np_finished, np_retired's overflow bucket;
  * 6: TCP health (np_dir's counters, sequence state and handshake leg,
- * np_retired's retransmits and resets)
+ * np_retired's retransmits and resets); 7: the address family in
+ * np_flow_key, np_retired_key and np_current_key
  */
-#define NP_LAYOUT_VERSION	6
+#define NP_LAYOUT_VERSION	7
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902
@@ -82,15 +83,22 @@ enum np_stat {
 
 /*
  * Flow key: the server side first. IPv4 addresses are stored as
- * IPv4-mapped IPv6 (::ffff:a.b.c.d) so both families share one form.
- * Ports are in network byte order, as on the wire.
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d) so both families share one form;
+ * v6 tells them apart from the same IPv4-mapped address in an IPv6
+ * header, which is another flow (nbdpath(8), FLOWS). Ports are in
+ * network byte order, as on the wire.
  */
 struct np_flow_key {
 	__u8	server_ip[16];
 	__u8	client_ip[16];
 	__be16	server_port;
 	__be16	client_port;
-	__u32	pad;		/* zero: part of every key comparison */
+	/*
+	 * 1: the frames were IPv6; 0: IPv4, so that the IPv4 key costs
+	 * nothing to build. Part of every key comparison and of the hash
+	 * (the high half of the key's last word, see bpf/flow.h).
+	 */
+	__u32	v6;
 };
 
 #define NP_DIR_TO_SERVER	0
@@ -373,6 +381,8 @@ struct np_retired_key {
 	 * map is: totals stay exact however many hosts come and go.
 	 */
 	__u8	overflow;
+	__u8	v6;		/* np_flow_key.v6 of the server IP */
+	__u8	pad[7];
 };
 
 struct np_retired {
@@ -400,6 +410,8 @@ struct np_retired {
 
 struct np_current_key {
 	__u8	server_ip[16];
+	__u8	v6;		/* np_flow_key.v6 of the server IP */
+	__u8	pad[7];
 };
 
 struct np_current {

@@ -457,6 +457,28 @@ static void sc_ipv6(struct gen *g)
 }
 
 /*
+ * The seed over IPv4, then the same session over IPv6 between the
+ * IPv4-mapped forms of its addresses (::ffff:10.0.28.50 to
+ * ::ffff:10.0.0.10, the same ports), its replies leaving by vmk0: two
+ * flows and two hosts, not one.
+ *   10.0.0.10: as seed, asymmetric
+ *   ::ffff:10.0.0.10: as ipv6, symmetric through vmk0 (VLAN 10)
+ * 24 frames: 22 matched, 1 not_ip (the ARP), 1 not_tcp (the NA), 12 IPv6.
+ */
+static void sc_mapped(struct gen *g)
+{
+	struct conv c = seed_conv;
+
+	nbd_session(g, &c, 0);
+	c = seed_conv;
+	c.v6 = true;
+	c.server = "::ffff:" IP_ESX;
+	c.client = "::ffff:" IP_RUBRIK;
+	c.from = (struct side){ GW10, VMK0, VLAN_MGMT };
+	nbd_session(g, &c, 0);
+}
+
+/*
  * The seed with a 9000-byte MTU: two full jumbo replies.
  *   from_server 5 packets, 19120 bytes, payload 18920
  */
@@ -963,6 +985,7 @@ static const struct scenario {
 	{ "teb",	sc_teb },
 	{ "snaplen",	sc_snaplen },
 	{ "ipv6",	sc_ipv6 },
+	{ "mapped",	sc_mapped },
 	{ "malformed",	sc_malformed },
 	{ "jumbo",	sc_jumbo },
 	{ "idle",	sc_idle },

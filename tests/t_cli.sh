@@ -435,6 +435,23 @@ if [[ -e $PINS/bad/np_meta && -e $PINS/nometa/np_flows ]]; then t_ok; else t_fai
 rm -f "$PINS/bad/np_meta" "$PINS/nometa/np_flows"
 rmdir "$PINS/bad" "$PINS/nometa"
 
+# An instance of the previous layout (before 7, whose flow, retired and
+# current keys carry the address family): its np_meta says so, and it is
+# named in the refusal.
+PREV=$((LAYOUT - 1))
+mkdir "$PINS/prev"
+bpftool map create "$PINS/prev/np_meta" type array key 4 value 8 entries 1 name np_meta
+bpftool map update pinned "$PINS/prev/np_meta" key 0 0 0 0 \
+	value 0x50 0x44 0x42 0x4e "$PREV" 0 0 0
+for q in hosts flows; do
+	check_msg "(layout $PREV; this one reads layout $LAYOUT)" 3 "query_layout_prev_$q" \
+		-- $NB $q --pin-dir "$PINS/prev"
+done
+check_msg "(layout $PREV; this one reads layout $LAYOUT)" 3 run_layout_prev \
+	-- $NB run -i va --pin-dir "$PINS/prev"
+rm -f "$PINS/prev/np_meta"
+rmdir "$PINS/prev"
+
 # A live run's np_flows replaced by an array of the same shape that
 # cannot be mapped (no BPF_F_MMAPABLE): not a table of ours, so 3. The
 # run is in a netns of its own, where the checks' "nothing attached"

@@ -449,14 +449,15 @@ grep -q "^nbdpath: --ipfix 'no-such-host.invalid:4739': cannot resolve 'no-such-
 #
 # 7. nbdpath replay --ipfix: what nfcapd sums per flow, direction and
 # server-side MAC is the report's count exactly, for flows closed with
-# FIN, left idle, and still open at the end of the capture, and for long
+# FIN, left idle, and still open at the end of the capture, for long
 # flows exported in several --active-timeout pieces (bench: 20 flows
-# over 600 ms of capture, a piece every 100 ms)
+# over 600 ms of capture, a piece every 100 ms), and for an IPv6 session
+# between IPv4-mapped addresses beside its IPv4 twin (mapped)
 #
 MKPCAP=$NP_BUILD/mkpcap
 t_begin replay_export_matches_report
 ok=1
-for sc in seed idle bench; do
+for sc in seed idle bench mapped; do
 	args=()
 	[[ $sc == bench ]] && args=(--window 0.1 --active-timeout 0.1)
 	extra=()
@@ -497,6 +498,13 @@ for k in want:
 if "'"$sc"'" == "bench":
     expect("long flows exported in several pieces",
            min(pieces.values()) >= 3, True)
+if "'"$sc"'" == "mapped":
+    # ::ffff:10.0.0.10 of the IPv6 session in IPv6 elements (template
+    # 257), 10.0.0.10 of the IPv4 one in IPv4 elements, as two flows
+    expect("address elements of the server side",
+           sorted({("src6_addr" in f, f.get("src4_addr") or f.get("src6_addr"))
+                   for f in flows if f["src_port"] == 902}),
+           [(False, "10.0.0.10"), (True, "::ffff:10.0.0.10")])
 expect("sequence failures", info["Sequence failures"], "0")
 '; then
 		ok=0

@@ -206,6 +206,105 @@ else
 	t_fail "IPv6"
 fi
 
+# An IPv6 session between IPv4-mapped addresses (::ffff:10.0.0.10) and
+# the seed's IPv4 session of the same addresses and ports: two flows and
+# two hosts, the mapped one written as IPv6 (RFC 5952, as inet_ntop and
+# tshark write it), in the JSON and in the human report.
+t_begin replay_mapped
+M_ESX="::ffff:$IP_ESX"
+M_RUBRIK="::ffff:$IP_RUBRIK"
+if mk mapped && replay mapped "$D/mapped.pcap" --json "${VMKS[@]}" &&
+   t_expect exit "$rc" 0 && t_expect stderr "$(cat "$D/mapped.err")" "" &&
+   jcheck "$D/mapped.json" \
+	'all_stats()' 'stats(packets=24, matched=22, not_ip=1, not_tcp=1, vlan=24, ipv6=12, neigh=2)' \
+	'j["stats"]["flows"]' 2 \
+	'sorted((f["server"], f["client"], f["server_port"], f["client_port"]) for f in j["flows"])' \
+	"[('$IP_ESX', '$IP_RUBRIK', 902, $CLIENT_PORT), ('$M_ESX', '$M_RUBRIK', 902, $CLIENT_PORT)]" \
+	'[flow(CLIENT_PORT, IP_ESX)[d][k] for d in ("to_server", "from_server") for k in ("packets", "bytes", "payload_bytes")]' \
+	'[6, 304, 64, 5, 4096, 3896]' \
+	'flow(CLIENT_PORT, IP_ESX)["verdict"]' '"asymmetric"' \
+	"[flow(CLIENT_PORT, '$M_ESX')[d][k] for d in ('to_server', 'from_server') for k in ('packets', 'bytes', 'payload_bytes')]" \
+	'[6, 432, 64, 5, 4196, 3896]' \
+	"flow(CLIENT_PORT, '$M_ESX')['verdict']" '"symmetric"' \
+	"flow(CLIENT_PORT, '$M_ESX')['from_server']['server_macs']" "['$MAC_VMK0']" \
+	'[h["ip"] for h in j["hosts"]]' "['$IP_ESX', '$M_ESX']" \
+	'host(IP_ESX)["verdict"]' '"asymmetric"' \
+	'macs(IP_ESX, "rx")' "[{'mac': '$MAC_VMK0', 'interface': '$VMK0_NAME', 'owner_ip': None, 'packets': 6, 'bytes': 304}]" \
+	'macs(IP_ESX, "tx")' "[{'mac': '$MAC_VMK4', 'interface': '$VMK4_NAME', 'owner_ip': '$IP_ESX_VMK4', 'packets': 5, 'bytes': 4096}]" \
+	"host('$M_ESX')['verdict']" '"symmetric"' \
+	"macs('$M_ESX', 'rx')" "[{'mac': '$MAC_VMK0', 'interface': '$VMK0_NAME', 'owner_ip': None, 'packets': 6, 'bytes': 432}]" \
+	"macs('$M_ESX', 'tx')" "[{'mac': '$MAC_VMK0', 'interface': '$VMK0_NAME', 'owner_ip': None, 'packets': 5, 'bytes': 4196}]" \
+	'iface(MAC_VMK0)["server_ips"]' "['$IP_ESX', '$M_ESX']" \
+	'iface(MAC_VMK4)["server_ips"]' "['$IP_ESX']" &&
+   replay mapped_text "$D/mapped.pcap" "${VMKS[@]}" && t_expect exit "$rc" 0 &&
+   t_log grep -E "^  10\.0\.0\.10 +ASYMMETRIC " "$D/mapped_text.json" &&
+   t_log grep -E "^  ::ffff:10\.0\.0\.10 +SYMMETRIC " "$D/mapped_text.json" &&
+   t_log grep -E "^  \[::ffff:10\.0\.0\.10\]:902 +\[::ffff:10\.0\.28\.50\]:$CLIENT_PORT +SYMMETRIC +6 pkt 432 B via vmk0 +5 pkt 4\.2 kB via vmk0 " "$D/mapped_text.json" &&
+   t_log grep -E "^  10\.0\.0\.10:902 +10\.0\.28\.50:$CLIENT_PORT +ASYMMETRIC +6 pkt 304 B via vmk0 +5 pkt 4\.1 kB via vmk4 " "$D/mapped_text.json" &&
+   t_log grep -E " 10\.0\.0\.10,::ffff:10\.0\.0\.10$" "$D/mapped_text.json"; then
+	t_ok
+else
+	t_fail "an IPv4-mapped IPv6 session beside its IPv4 twin"
+fi
+
+# ...and tshark sees the same two conversations, under the same text of
+# their addresses, with the same frames and IP bytes each way.
+t_begin replay_mapped_tshark
+if ! command -v tshark >/dev/null; then
+	t_skip "no tshark"
+elif [[ ! -e $D/mapped.json ]]; then
+	t_fail "the capture of replay_mapped is missing"
+elif tshark -r "$D/mapped.pcap" -q -z conv,tcp >"$D/mconv.txt" 2>>"$_t_log" &&
+     tshark -r "$D/mapped.pcap" -Y tcp -T fields -E separator=' ' \
+	-e ip.src -e ipv6.src -e tcp.srcport -e ip.len -e ipv6.plen \
+	>"$D/mfields.txt" 2>>"$_t_log" &&
+     t_log python3 - "$D/mapped.json" "$D/mconv.txt" "$D/mfields.txt" <<'EOF'
+import json, sys
+from collections import defaultdict
+
+report = json.load(open(sys.argv[1]))
+conv = {}
+# "A:pa <-> B:pb  FRAMES(B->A) N UNIT  FRAMES(A->B) N UNIT  total..."
+for line in open(sys.argv[2]):
+    t = line.split()
+    if len(t) < 9 or t[1] != "<->":
+        continue
+    a, pa = t[0].rsplit(":", 1)
+    b, pb = t[2].rsplit(":", 1)
+    conv[(a, int(pa), b, int(pb))] = (int(t[6]), int(t[3]))
+# source, port, then IPv4's total length or IPv6's payload length
+iplen = defaultdict(int)
+for line in open(sys.argv[3]):
+    t = line.split()
+    iplen[(t[0], int(t[1]))] += int(t[2]) + (40 if ":" in t[0] else 0)
+
+bad = 0
+def check(what, a, e):
+    global bad
+    if a != e:
+        print(f"{what}: nbdpath {a} != tshark {e}")
+        bad += 1
+
+ends = lambda f: (f["client"], f["client_port"], f["server"], f["server_port"])
+check("conversations", sorted(ends(f) for f in report["flows"]), sorted(conv))
+for f in report["flows"]:
+    to, frm = conv.get(ends(f), (None, None))
+    s = f["server"]
+    check(f"{s} to_server packets", f["to_server"]["packets"], to)
+    check(f"{s} from_server packets", f["from_server"]["packets"], frm)
+    check(f"{s} to_server bytes", f["to_server"]["bytes"],
+          iplen[(f["client"], f["client_port"])])
+    check(f"{s} from_server bytes", f["from_server"]["bytes"],
+          iplen[(f["server"], f["server_port"])])
+check("flows compared", len(report["flows"]), 2)
+sys.exit(1 if bad else 0)
+EOF
+then
+	t_ok
+else
+	t_fail "the mapped capture differs from tshark"
+fi
+
 t_begin replay_malformed
 if mk malformed && replay malformed "$D/malformed.pcap" --json &&
    t_expect exit "$rc" 0 &&

@@ -361,13 +361,13 @@ void tp_key(struct np_flow_key *k, const char *server, __u16 sport,
 	tp_addr(k->client_ip, client);
 	k->server_port = htons(sport);
 	k->client_port = htons(cport);
+	/* written as IPv6 (::ffff:a.b.c.d too): an IPv6 flow's key */
+	k->v6 = !!strchr(server, ':');
 }
 
-static const char *fmt_ip(char *buf, size_t n, const __u8 ip[16])
+static const char *fmt_ip(char *buf, size_t n, const __u8 ip[16], bool v6)
 {
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (!memcmp(ip, mapped, 12))
+	if (!v6)
 		return inet_ntop(AF_INET, ip + 12, buf, n);
 	return inet_ntop(AF_INET6, ip, buf, n);
 }
@@ -406,9 +406,9 @@ void tp_dump_flows(const struct tprog *t)
 		const struct np_flow_rec *r = &t->flows.v[i];
 
 		printf("    %s:%u <- %s:%u\n",
-		       fmt_ip(s, sizeof(s), r->key.server_ip),
+		       fmt_ip(s, sizeof(s), r->key.server_ip, r->key.v6),
 		       ntohs(r->key.server_port),
-		       fmt_ip(c, sizeof(c), r->key.client_ip),
+		       fmt_ip(c, sizeof(c), r->key.client_ip, r->key.v6),
 		       ntohs(r->key.client_port));
 		dump_dir("to_server", &r->dir[0]);
 		dump_dir("from_server", &r->dir[1]);
@@ -530,9 +530,9 @@ bool tp__plain(const struct np_flow_rec *r, int dir, const __u8 *src,
 	if (!ASSERT_TRUE(r, "flow present"))
 		return false;
 	snprintf(what, sizeof(what), "%s:%u <- %s:%u %s",
-		 fmt_ip(s, sizeof(s), r->key.server_ip),
+		 fmt_ip(s, sizeof(s), r->key.server_ip, r->key.v6),
 		 ntohs(r->key.server_port),
-		 fmt_ip(c, sizeof(c), r->key.client_ip),
+		 fmt_ip(c, sizeof(c), r->key.client_ip, r->key.v6),
 		 ntohs(r->key.client_port),
 		 dir == NP_DIR_TO_SERVER ? "to_server" : "from_server");
 	return tp__dir(&r->dir[dir], &w, what);

@@ -125,6 +125,7 @@ static void add(struct np_export *e, const struct np_report *r,
 
 	memcpy(rec.server_ip, f->rec.key.server_ip, 16);
 	memcpy(rec.client_ip, f->rec.key.client_ip, 16);
+	rec.v6 = !!f->rec.key.v6;
 	rec.server_port = ntohs(f->rec.key.server_port);
 	rec.client_port = ntohs(f->rec.key.client_port);
 	rec.dir = dir == NP_DIR_TO_SERVER ? NP_IPFIX_TO_SERVER :

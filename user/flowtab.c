@@ -223,7 +223,7 @@ static void reverse_key(struct np_flow_key *r, const struct np_flow_key *k)
 	memcpy(r->client_ip, k->server_ip, 16);
 	r->server_port = k->client_port;
 	r->client_port = k->server_port;
-	r->pad = 0;
+	r->v6 = k->v6;
 }
 
 
@@ -680,15 +680,17 @@ int np_retired_reserve(int fd)
 	return err;
 }
 
-static int retire_add(int fd, const __u8 ip[16], const __u8 mac[6], int dir,
-		      __u64 packets, __u64 bytes, const __u64 *health)
+static int retire_add(int fd, const struct np_flow_key *key,
+		      const __u8 mac[6], int dir, __u64 packets, __u64 bytes,
+		      const __u64 *health)
 {
 	static bool said;
 	struct np_retired_key k;
 	int err;
 
 	memset(&k, 0, sizeof(k));
-	memcpy(k.server_ip, ip, 16);
+	memcpy(k.server_ip, key->server_ip, 16);
+	k.v6 = !!key->v6;
 	memcpy(k.mac, mac, 6);
 	k.dir = dir;
 	err = retired_put(fd, &k, packets, bytes, health, BPF_ANY);
@@ -730,13 +732,13 @@ void np_retire_to_maps(const struct np_flow_rec *rec, void *ctx)
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)
-				err = retire_add(m->retired, rec->key.server_ip,
+				err = retire_add(m->retired, &rec->key,
 						 x->macs[i].mac, d,
 						 x->macs[i].packets,
 						 x->macs[i].bytes,
 						 i == main ? health : NULL);
 		if (!err && x->other_packets)
-			err = retire_add(m->retired, rec->key.server_ip, zero,
+			err = retire_add(m->retired, &rec->key, zero,
 					 d, x->other_packets, x->other_bytes,
 					 main < 0 ? health : NULL);
 	}

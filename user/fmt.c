@@ -35,22 +35,42 @@ void np_fmt_mac(char buf[18], const __u8 mac[6])
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-bool np_ip_is_v4(const __u8 ip[16])
+static bool mapped(const __u8 b[16])
 {
 	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
 
-	return !memcmp(ip, prefix, sizeof(prefix));
+	return !memcmp(b, prefix, sizeof(prefix));
 }
 
-void np_fmt_ip(char buf[46], const __u8 ip[16])
+void np_ip_set(struct np_ip *ip, const __u8 b[16], bool v6)
+{
+	memcpy(ip->b, b, 16);
+	/* an IPv4 key's addresses are all mapped: one that is not is
+	 * IPv6 whatever the family says, and is printed so
+	 */
+	ip->v6 = v6 || !mapped(b);
+}
+
+int np_ip_cmp(const struct np_ip *a, const struct np_ip *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+bool np_ip_is_v4(const struct np_ip *ip)
+{
+	return !ip->v6;
+}
+
+void np_fmt_ip(char buf[46], const struct np_ip *ip)
 {
 	/* inet_ntop() writes IPv6 as RFC 5952 wants (lower case, the
-	 * longest zero run compressed); a v4-mapped key is plain IPv4
+	 * longest zero run compressed, ::ffff:a.b.c.d for a mapped one);
+	 * an IPv4 key's mapped address is plain IPv4
 	 */
-	if (np_ip_is_v4(ip)) {
-		if (!inet_ntop(AF_INET, ip + 12, buf, 46))
+	if (!ip->v6) {
+		if (!inet_ntop(AF_INET, ip->b + 12, buf, 46))
 			snprintf(buf, 46, "?");
-	} else if (!inet_ntop(AF_INET6, ip, buf, 46)) {
+	} else if (!inet_ntop(AF_INET6, ip->b, buf, 46)) {
 		snprintf(buf, 46, "?");
 	}
 }

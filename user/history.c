@@ -16,7 +16,7 @@
 
 /* One host's counts through one server-side MAC, one direction. */
 struct hcount {
-	__u8	ip[16];
+	struct np_ip ip;
 	__u8	mac[6];
 	__u8	dir;
 	__u8	other;
@@ -32,7 +32,7 @@ struct snap {
 
 /* A host's current verdict and its transitions. */
 struct hstate {
-	__u8	ip[16];
+	struct np_ip ip;
 	enum np_verdict verdict;
 	__s64	since_ns;
 	__s64	asym_until_ns;
@@ -91,11 +91,11 @@ static void publish(int fd, const struct np_rhost *host)
 		.since_ns = c->since_ns,
 		.asym_until_ns = c->asym_until_ns,
 	};
-	struct np_current_key k;
+	struct np_current_key k = { .v6 = host->ip.v6 };
 	size_t skip = c->n_changes > NP_CURRENT_CHANGES ?
 		      c->n_changes - NP_CURRENT_CHANGES : 0;
 
-	memcpy(k.server_ip, host->ip, 16);
+	memcpy(k.server_ip, host->ip.b, 16);
 	for (size_t i = skip; i < c->n_changes; i++) {
 		v.changes[v.n_changes].time_ns = c->changes[i].time_ns;
 		v.changes[v.n_changes++].verdict = c->changes[i].verdict;
@@ -125,12 +125,12 @@ int np_history_from_map(struct np_report *r, int map_fd)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		struct np_rhost *host = &r->hosts[i];
 		struct np_rcurrent *c = &host->cur;
-		struct np_current_key k;
+		struct np_current_key k = { .v6 = host->ip.v6 };
 		struct np_current v;
 
 		if (host->overflow)
 			continue;
-		memcpy(k.server_ip, host->ip, 16);
+		memcpy(k.server_ip, host->ip.b, 16);
 		if (bpf_map_lookup_elem(map_fd, &k, &v))
 			continue;	/* not published yet */
 		c->verdict = v.verdict < NP_V_MAX ? v.verdict : NP_V_NONE;
@@ -205,7 +205,7 @@ void np_history_free(struct np_history *h)
 static int cmp_hcount(const void *pa, const void *pb)
 {
 	const struct hcount *a = pa, *b = pb;
-	int c = memcmp(a->ip, b->ip, 16);
+	int c = np_ip_cmp(&a->ip, &b->ip);
 
 	if (c)
 		return c;
@@ -242,7 +242,7 @@ static int snap_take(struct np_history *h, const struct np_report *r)
 				struct hcount *x = &s->v[s->n++];
 
 				memset(x, 0, sizeof(*x));
-				memcpy(x->ip, r->hosts[i].ip, 16);
+				x->ip = r->hosts[i].ip;
 				memcpy(x->mac, m->mac, 6);
 				x->dir = d;
 				x->other = m->other;
@@ -289,11 +289,11 @@ static const struct hcount *snap_find(const struct snap *s,
 
 static int cmp_hstate(const void *key, const void *elem)
 {
-	return memcmp(key, ((const struct hstate *)elem)->ip, 16);
+	return np_ip_cmp(key, &((const struct hstate *)elem)->ip);
 }
 
 /* The state of host ip, added in IP order when new. */
-static struct hstate *state_of(struct np_history *h, const __u8 ip[16])
+static struct hstate *state_of(struct np_history *h, const struct np_ip *ip)
 {
 	struct hstate *s = NULL, *v;
 	size_t lo = 0, hi = h->n_hosts;
@@ -305,7 +305,7 @@ static struct hstate *state_of(struct np_history *h, const __u8 ip[16])
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (memcmp(h->hosts[mid].ip, ip, 16) < 0)
+		if (np_ip_cmp(&h->hosts[mid].ip, ip) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -317,7 +317,7 @@ static struct hstate *state_of(struct np_history *h, const __u8 ip[16])
 	memmove(&v[lo + 1], &v[lo], (h->n_hosts - lo) * sizeof(*v));
 	h->n_hosts++;
 	memset(&v[lo], 0, sizeof(v[lo]));
-	memcpy(v[lo].ip, ip, 16);
+	v[lo].ip = *ip;
 	v[lo].verdict = NP_V_NONE;
 	return &v[lo];
 }
@@ -366,7 +366,7 @@ int np_history_current(struct np_history *h, struct np_report *r)
 
 		if (host->overflow)
 			continue;	/* many hosts: no current verdict of one */
-		s = state_of(h, host->ip);
+		s = state_of(h, &host->ip);
 		if (!s)
 			return -ENOMEM;
 		for (int d = 0; d < 2; d++) {
@@ -379,7 +379,7 @@ int np_history_current(struct np_history *h, struct np_report *r)
 				const struct hcount *b;
 				struct np_rmac *x;
 
-				memcpy(key.ip, host->ip, 16);
+				key.ip = host->ip;
 				memcpy(key.mac, m->mac, 6);
 				b = snap_find(base, &key);
 				if (b && b->packets >= m->packets)

@@ -497,11 +497,11 @@ static void finish_msg(struct np_ipfix *x)
 int np_ipfix_add(struct np_ipfix *x, const struct np_ipfix_rec *r)
 {
 	__u8 rec[REC_MAX], *end;
-	bool v4 = is_v4mapped(r->server_ip);
+	bool v4 = !r->v6 && is_v4mapped(r->server_ip);
 	__u16 tid = v4 ? IPFIX_TID_V4 : IPFIX_TID_V6;
 	size_t rlen, need;
 
-	if (v4 != is_v4mapped(r->client_ip))
+	if (!r->v6 && v4 != is_v4mapped(r->client_ip))
 		return -EINVAL;
 	end = put_record(rec, r, v4 ? tmpl_v4 : tmpl_v6);
 	rlen = end - rec;

@@ -97,7 +97,8 @@ enum np_ipfix_end {
 /*
  * One record: a flow's direction as seen through one server-side MAC.
  * Addresses as in include/nbdpath.h (IPv4 as ::ffff:a.b.c.d); both must be
- * of one family. The standard MAC elements take the server-side `mac`
+ * of one family. v6 (np_flow_key.v6) sends them as IPv6 elements even
+ * when mapped: ::ffff:a.b.c.d of an IPv6 flow is no IPv4 address. The standard MAC elements take the server-side `mac`
  * on the server's side (destination for to_server, source for
  * from_server) and src_mac or dst_mac on the other.
  */
@@ -106,6 +107,7 @@ struct np_ipfix_rec {
 	__u8	client_ip[16];
 	__u16	server_port;		/* host order */
 	__u16	client_port;
+	__u8	v6;			/* IPv6 elements, mapped or not */
 	__u8	dir;			/* NP_IPFIX_TO_SERVER / _FROM_SERVER */
 	__u8	mac[6];			/* the server-side MAC */
 	__u8	src_mac[6];

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fmt.h"
 #include "json_writer.h"
 
 #define JW_BUF		(256 * 1024)
@@ -434,18 +435,17 @@ void jsonw_mac(struct jsonw *w, const __u8 *mac)
 	w->p = o + 19;
 }
 
-void jsonw_ip(struct jsonw *w, const __u8 *ip)
+void jsonw_ip(struct jsonw *w, const struct np_ip *ip)
 {
-	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char b[INET6_ADDRSTRLEN], *o;
 
 	if (!ip) {
 		jsonw_null(w);
 		return;
 	}
-	if (memcmp(ip, v4mapped, sizeof(v4mapped))) {
+	if (ip->v6) {
 		/* inet_ntop() writes IPv6 as RFC 5952 wants */
-		if (!inet_ntop(AF_INET6, ip, b, sizeof(b)))
+		if (!inet_ntop(AF_INET6, ip->b, b, sizeof(b)))
 			strcpy(b, "?");
 		jsonw_string(w, b);
 		return;
@@ -456,7 +456,7 @@ void jsonw_ip(struct jsonw *w, const __u8 *ip)
 	for (int i = 12; i < 16; i++) {
 		if (i > 12)
 			*o++ = '.';
-		o = jsonw__fmt_u64(o, ip[i]);
+		o = jsonw__fmt_u64(o, ip->b[i]);
 	}
 	*o++ = '"';
 	w->p = o;

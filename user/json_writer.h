@@ -70,8 +70,9 @@ void jsonw_double(struct jsonw *w, double v, int decimals);
 void jsonw_ns(struct jsonw *w, __s64 ns);
 /* A MAC address, "00:50:56:6b:28:04"; NULL writes null. */
 void jsonw_mac(struct jsonw *w, const __u8 *mac);
-/* A 16-byte IP address: v4-mapped as dotted IPv4, else IPv6 as RFC 5952 writes it; NULL writes null. */
-void jsonw_ip(struct jsonw *w, const __u8 *ip);
+/* An address (fmt.h): IPv4 dotted, IPv6 (::ffff:a.b.c.d included) as RFC 5952 writes it; NULL writes null. */
+struct np_ip;
+void jsonw_ip(struct jsonw *w, const struct np_ip *ip);
 /* n bytes the caller formatted as one JSON value, written as they are. */
 void jsonw_raw(struct jsonw *w, const char *s, size_t n);
 
@@ -276,7 +277,7 @@ JSONW__FIELD(null, jsonw_null(w))
 JSONW__FIELD(double, jsonw_double(w, v, decimals), double v, int decimals)
 JSONW__FIELD(ns, jsonw_ns(w, v), __s64 v)
 JSONW__FIELD(mac, jsonw_mac(w, v), const __u8 *v)
-JSONW__FIELD(ip, jsonw_ip(w, v), const __u8 *v)
+JSONW__FIELD(ip, jsonw_ip(w, v), const struct np_ip *v)
 JSONW__FIELD(object, jsonw__open(w, '{'))
 JSONW__FIELD(array, jsonw__open(w, '['))
 

@@ -213,7 +213,7 @@ static int add_owner(const void *key, const void *val, void *ctx)
 		return -ENOMEM;
 	memcpy(o->mac, k->mac, 6);
 	o->family = k->family;
-	memcpy(o->ip, v->ip, 16);
+	np_ip_set(&o->ip, v->ip, k->family == NP_NEIGH_IPV6);
 	return 0;
 }
 
@@ -234,7 +234,7 @@ static int cmp_owner(const void *a, const void *b)
 static bool owner_credible(const struct np_report *r,
 			   const struct np_mac_owner *o)
 {
-	const struct np_rhost *h = np_report_find_host(r, o->ip);
+	const struct np_rhost *h = np_report_find_host(r, &o->ip);
 
 	if (!h || !h->n[NP_DIR_TO_SERVER])
 		return true;
@@ -259,10 +259,11 @@ static const struct np_mac_owner *owner_of(const struct np_report *r,
 
 /*
  * Counts of one (server IP, server MAC, direction), summed over flows
- * and the retired map. The first 24 bytes are the key.
+ * and the retired map. The bytes before packets are the key (padding
+ * included: every key is built zeroed).
  */
 struct contrib {
-	__u8	ip[16];
+	struct np_ip ip;
 	__u8	mac[6];
 	__u8	dir;
 	__u8	other;
@@ -322,15 +323,15 @@ static int contribs_grow(struct contribs *a)
 	return 0;
 }
 
-static int contrib_add(struct contribs *a, const __u8 ip[16], const __u8 *mac,
-		       int dir, __u64 packets, __u64 bytes,
+static int contrib_add(struct contribs *a, const struct np_ip *ip,
+		       const __u8 *mac, int dir, __u64 packets, __u64 bytes,
 		       const __u64 *health)
 {
 	struct contrib k, *x;
 	__u32 *e;
 
 	memset(&k, 0, sizeof(k));
-	memcpy(k.ip, ip, 16);
+	k.ip = *ip;
 	/* the all-zero MAC is where counts past a flow's set are kept */
 	if (mac)
 		memcpy(k.mac, mac, 6);
@@ -366,6 +367,7 @@ add:
 static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 {
 	int hs_dir = np_flow_hs_dir(f);
+	struct np_ip srv = np_key_server(&f->key);
 	int err = 0;
 
 	for (int d = 0; d < 2 && !err; d++) {
@@ -380,13 +382,13 @@ static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 
 		for (int i = 0; i < x->n_macs && i < NP_DIR_MACS && !err; i++)
 			if (x->macs[i].packets)
-				err = contrib_add(c, f->key.server_ip,
+				err = contrib_add(c, &srv,
 						  x->macs[i].mac, d,
 						  x->macs[i].packets,
 						  x->macs[i].bytes,
 						  i == main ? health : NULL);
 		if (!err && dir_overflow(x))
-			err = contrib_add(c, f->key.server_ip, NULL, d,
+			err = contrib_add(c, &srv, NULL, d,
 					  x->other_packets, x->other_bytes,
 					  main < 0 ? health : NULL);
 	}
@@ -394,12 +396,15 @@ static int flow_contribs(struct contribs *c, const struct np_flow_rec *f)
 }
 
 static const __u8 zero16[16];
+/* the overflow bucket's host, "::" */
+static const struct np_ip no_ip = { .v6 = 1 };
 
 static int add_retired(const void *key, const void *val, void *ctx)
 {
 	static const __u8 zero[6];
 	const struct np_retired_key *k = key;
 	const struct np_retired *v = val;
+	struct np_ip ip;
 	const __u64 health[3 + NP_HS_MAX] = {
 		v->retransmits, v->retransmit_bytes, v->resets,
 		v->handshakes[0], v->handshakes[1], v->handshakes[2],
@@ -410,9 +415,10 @@ static int add_retired(const void *key, const void *val, void *ctx)
 		return 0;
 	/* the bucket of hosts past the map's size: host ::, no one MAC */
 	if (k->overflow)
-		return contrib_add(ctx, zero16, NULL, k->dir, v->packets,
+		return contrib_add(ctx, &no_ip, NULL, k->dir, v->packets,
 				   v->bytes, health);
-	return contrib_add(ctx, k->server_ip,
+	np_ip_set(&ip, k->server_ip, k->v6);
+	return contrib_add(ctx, &ip,
 			   memcmp(k->mac, zero, 6) ? k->mac : NULL, k->dir,
 			   v->packets, v->bytes, health);
 }
@@ -422,7 +428,7 @@ static int add_retired(const void *key, const void *val, void *ctx)
 static int cmp_host_order(const void *pa, const void *pb)
 {
 	const struct contrib *a = pa, *b = pb;
-	int c = memcmp(a->ip, b->ip, 16);
+	int c = np_ip_cmp(&a->ip, &b->ip);
 
 	if (c)
 		return c;
@@ -442,7 +448,7 @@ static int cmp_iface_order(const void *pa, const void *pb)
 	if (a->other != b->other)
 		return a->other - b->other;
 	c = memcmp(a->mac, b->mac, 6);
-	return c ? c : memcmp(a->ip, b->ip, 16);
+	return c ? c : np_ip_cmp(&a->ip, &b->ip);
 }
 
 
@@ -458,11 +464,11 @@ static double rate(const struct np_report *r, __u64 cur, __u64 prev)
 
 static int cmp_host_ip(const void *key, const void *elem)
 {
-	return memcmp(key, ((const struct np_rhost *)elem)->ip, 16);
+	return np_ip_cmp(key, &((const struct np_rhost *)elem)->ip);
 }
 
 const struct np_rhost *np_report_find_host(const struct np_report *r,
-					   const __u8 ip[16])
+					   const struct np_ip *ip)
 {
 	if (!r || !r->n_hosts)
 		return NULL;
@@ -494,9 +500,14 @@ const char *np_report_mac_name(const struct np_report *r, const __u8 mac[6])
 	return name_of(r, mac);
 }
 
-/* The owner IP of mac in the address family of near (a server IP). */
-static const __u8 *owner_ip(const struct np_report *r, const __u8 mac[6],
-			    const __u8 *near)
+/*
+ * The owner IP of mac in the address family of near (a server IP): a
+ * host reached over IPv6, ::ffff:a.b.c.d included, by its neighbour
+ * advertisements.
+ */
+static const struct np_ip *owner_ip(const struct np_report *r,
+				    const __u8 mac[6],
+				    const struct np_ip *near)
 {
 	const struct np_mac_owner *o;
 
@@ -504,7 +515,7 @@ static const __u8 *owner_ip(const struct np_report *r, const __u8 mac[6],
 		return NULL;
 	o = owner_of(r, mac, near && !np_ip_is_v4(near) ? NP_NEIGH_IPV6 :
 							  NP_NEIGH_IPV4);
-	return o ? o->ip : NULL;
+	return o ? &o->ip : NULL;
 }
 
 /* The mirror NIC of an ifindex: the run's own by the names it was
@@ -568,9 +579,9 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct contrib *x = &c[i];
 
-		if (!h || memcmp(h->ip, x->ip, 16)) {
+		if (!h || np_ip_cmp(&h->ip, &x->ip)) {
 			h = &r->hosts[r->n_hosts++];
-			memcpy(h->ip, x->ip, 16);
+			h->ip = x->ip;
 			m = NULL;
 		}
 		if (!m || !h->n[x->dir] || m->other != x->other ||
@@ -598,7 +609,7 @@ static int build_hosts(struct np_report *r, struct contrib *c, size_t n)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		struct np_rhost *x = &r->hosts[i];
 
-		x->overflow = !memcmp(x->ip, zero16, 16);
+		x->overflow = !memcmp(x->ip.b, zero16, 16);
 		/* the overflow bucket is many hosts: no verdict of one */
 		x->verdict = x->overflow ? NP_V_NONE :
 			     np_lists_verdict(x->dir, x->n);
@@ -611,7 +622,7 @@ static void finish_hosts(struct np_report *r, const struct np_report *prev)
 {
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		struct np_rhost *h = &r->hosts[i];
-		const struct np_rhost *ph = np_report_find_host(prev, h->ip);
+		const struct np_rhost *ph = np_report_find_host(prev, &h->ip);
 
 		for (int d = 0; d < 2; d++)
 			for (size_t j = 0; j < h->n[d]; j++) {
@@ -622,7 +633,7 @@ static void finish_hosts(struct np_report *r, const struct np_report *prev)
 
 				if (!m->other) {
 					m->name = name_of(r, m->mac);
-					m->owner = owner_ip(r, m->mac, h->ip);
+					m->owner = owner_ip(r, m->mac, &h->ip);
 				}
 				m->pps = rate(r, m->packets, pm ? pm->packets : 0);
 				m->bps = 8 * rate(r, m->bytes, pm ? pm->bytes : 0);
@@ -652,8 +663,8 @@ static int build_ifaces(struct np_report *r, struct contrib *c, size_t n,
 			memcpy(f->mac, x->mac, 6);
 			f->ips = &r->ips[i];
 		}
-		if (!f->n_ips || memcmp(f->ips[f->n_ips - 1], x->ip, 16))
-			memcpy(f->ips[f->n_ips++], x->ip, 16);
+		if (!f->n_ips || np_ip_cmp(&f->ips[f->n_ips - 1], &x->ip))
+			f->ips[f->n_ips++] = x->ip;
 		f->packets[x->dir] += x->packets * r->sample;
 		f->bytes[x->dir] += x->bytes * r->sample;
 		f->retransmits[x->dir] += x->health[0] * r->sample;
@@ -665,7 +676,7 @@ static int build_ifaces(struct np_report *r, struct contrib *c, size_t n,
 		const struct np_riface *px = find_iface(prev, x->mac);
 
 		x->name = name_of(r, x->mac);
-		x->owner = owner_ip(r, x->mac, x->n_ips ? x->ips[0] : NULL);
+		x->owner = owner_ip(r, x->mac, x->n_ips ? &x->ips[0] : NULL);
 		for (int d = 0; d < 2; d++) {
 			x->pps[d] = rate(r, x->packets[d],
 					 px ? px->packets[d] : 0);
@@ -1108,12 +1119,12 @@ static int host_handshakes(struct np_report *r)
 	for (size_t i = 0; i < r->n_flows; i++) {
 		const struct np_rflow *f = &r->flows[i];
 		const struct np_rhandshake *hs = &f->hs;
+		struct np_ip srv = np_key_server(&f->rec.key);
 		struct np_rhost *h;
 
 		if (!f->listed)
 			continue;
-		h = (struct np_rhost *)np_report_find_host(r,
-							   f->rec.key.server_ip);
+		h = (struct np_rhost *)np_report_find_host(r, &srv);
 		if (!h)
 			continue;
 		if (!hs->synack_ns || hs->synack_ns < from)

@@ -219,7 +219,7 @@ static void put_hosts(struct ctx *c)
 
 		jsonw_start_object(w);
 		jsonw_name(w, "ip");
-		jsonw_ip(w, h->ip);
+		jsonw_ip(w, &h->ip);
 		jsonw_string_field(w, "verdict", np_verdict_name(h->verdict));
 		if (h->overflow)
 			jsonw_bool_field(w, "overflow", true);
@@ -369,13 +369,15 @@ static void put_handshake(struct ctx *c, const struct np_rhandshake *h)
 static void put_flow(struct ctx *c, const struct np_rflow *f)
 {
 	struct jsonw *w = c->w;
+	struct np_ip srv = np_key_server(&f->rec.key);
+	struct np_ip cli = np_key_client(&f->rec.key);
 
 	jsonw_start_object(w);
 	jsonw_name(w, "server");
-	jsonw_ip(w, f->rec.key.server_ip);
+	jsonw_ip(w, &srv);
 	jsonw_u64_field(w, "server_port", ntohs(f->rec.key.server_port));
 	jsonw_name(w, "client");
-	jsonw_ip(w, f->rec.key.client_ip);
+	jsonw_ip(w, &cli);
 	jsonw_u64_field(w, "client_port", ntohs(f->rec.key.client_port));
 	jsonw_string_field(w, "verdict", np_verdict_name(f->verdict));
 	put_dir(c, f, NP_DIR_TO_SERVER);
@@ -463,7 +465,7 @@ static void put_ifaces(struct ctx *c)
 		jsonw_name(w, "server_ips");
 		jsonw_start_array(w);
 		for (size_t j = 0; j < x->n_ips; j++)
-			jsonw_ip(w, x->ips[j]);
+			jsonw_ip(w, &x->ips[j]);
 		jsonw_end_array(w);
 		jsonw_end_object(w);
 	}

@@ -21,7 +21,7 @@ struct np_rmac {
 	__u64	retransmits, retransmit_bytes, resets;
 	double	pps, bps;		/* when r->elapsed > 0 */
 	const char *name;		/* vmk name, or NULL */
-	const __u8 *owner;		/* owner IP in the host's family, or NULL */
+	const struct np_ip *owner;	/* owner IP in the host's family, or NULL */
 };
 
 /* A host's view over the last --window seconds (nbdpath(8), TIME). */
@@ -39,7 +39,7 @@ struct np_rcurrent {
 #define NP_RFAILED_MAX	4
 
 struct np_rhost {
-	__u8	ip[16];
+	struct np_ip ip;
 	enum np_verdict verdict;	/* over everything since the start */
 	struct np_rmac *dir[2];		/* NP_DIR_*, sorted by MAC */
 	size_t	n[2];
@@ -115,8 +115,8 @@ struct np_riface {
 	double	pps[2], bps[2];		/* when r->elapsed > 0 */
 	double	pps_all, bps_all;	/* both directions */
 	const char *name;
-	const __u8 *owner;
-	__u8	(*ips)[16];		/* server IPs it carried, sorted */
+	const struct np_ip *owner;
+	struct np_ip *ips;		/* server IPs it carried, sorted */
 	size_t	n_ips;
 };
 
@@ -128,7 +128,7 @@ struct np_mac_name {
 struct np_mac_owner {
 	__u8	mac[6];
 	__u8	family;			/* NP_NEIGH_IPV4 or NP_NEIGH_IPV6 */
-	__u8	ip[16];
+	struct np_ip ip;
 };
 
 struct np_report {
@@ -152,7 +152,7 @@ struct np_report {
 	struct np_rmac *rmacs;		/* storage of every host's lists */
 	struct np_riface *ifaces;	/* by MAC */
 	size_t	n_ifaces;
-	__u8	(*ips)[16];		/* storage of every interface's list */
+	struct np_ip *ips;		/* storage of every interface's list */
 	struct np_mac_name *names;	/* by MAC */
 	size_t	n_names;
 	struct np_mac_owner *owners;	/* by MAC */
@@ -164,7 +164,7 @@ struct np_report {
 };
 
 const struct np_rhost *np_report_find_host(const struct np_report *r,
-					   const __u8 ip[16]);
+					   const struct np_ip *ip);
 
 /*
  * The verdict rule (nbdpath(8), VERDICTS) over a host's per-MAC lists,

@@ -35,7 +35,7 @@ static void head(FILE *f, const char *name, const char *type,
 }
 
 /* {server_ip="..",mac="..",vmk="..",direction=".."}: vmk only when known */
-static void mac_labels(FILE *f, const __u8 *ip, const struct np_rmac *m,
+static void mac_labels(FILE *f, const struct np_ip *ip, const struct np_rmac *m,
 		       int dir)
 {
 	char a[46], mac[18];
@@ -173,7 +173,7 @@ static void put_health(FILE *f, const struct np_report *r)
 							   m->resets;
 
 					fputs(per_mac[k].name, f);
-					mac_labels(f, r->hosts[i].ip, m, d);
+					mac_labels(f, &r->hosts[i].ip, m, d);
 					fprintf(f, " %llu\n",
 						(unsigned long long)v);
 				}
@@ -183,7 +183,7 @@ static void put_health(FILE *f, const struct np_report *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		if (r->hosts[i].overflow)
 			continue;
-		np_fmt_ip(ip, r->hosts[i].ip);
+		np_fmt_ip(ip, &r->hosts[i].ip);
 		for (int s = 0; s < NP_HS_MAX; s++) {
 			fputs("nbdpath_host_handshakes_total{", f);
 			label(f, "server_ip", ip, true);
@@ -199,7 +199,7 @@ static void put_health(FILE *f, const struct np_report *r)
 
 		if (h->overflow)
 			continue;
-		np_fmt_ip(ip, h->ip);
+		np_fmt_ip(ip, &h->ip);
 		for (int sd = 0; sd < 2; sd++)
 			for (int k = 0; h->n_rtt[sd] && k < 3; k++) {
 				fputs("nbdpath_host_handshake_rtt_seconds{", f);
@@ -220,7 +220,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		if (r->hosts[i].overflow)
 			continue;
-		np_fmt_ip(ip, r->hosts[i].ip);
+		np_fmt_ip(ip, &r->hosts[i].ip);
 		fputs("nbdpath_host_verdict{", f);
 		label(f, "server_ip", ip, true);
 		label(f, "verdict", np_verdict_name(r->hosts[i].verdict), false);
@@ -233,7 +233,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 
 		if (!h->has_current || h->cur.verdict == NP_V_IDLE)
 			continue;
-		np_fmt_ip(ip, h->ip);
+		np_fmt_ip(ip, &h->ip);
 		fputs("nbdpath_host_current_verdict{", f);
 		label(f, "server_ip", ip, true);
 		label(f, "verdict", np_verdict_name(h->cur.verdict), false);
@@ -246,7 +246,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 
 		if (h->overflow)
 			continue;
-		np_fmt_ip(ip, h->ip);
+		np_fmt_ip(ip, &h->ip);
 		fputs("nbdpath_host_asymmetric{", f);
 		label(f, "server_ip", ip, true);
 		fprintf(f, "} %d\n", h->has_current ?
@@ -267,7 +267,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 						&r->hosts[i].dir[d][j];
 
 					fputs(name, f);
-					mac_labels(f, r->hosts[i].ip, m, d);
+					mac_labels(f, &r->hosts[i].ip, m, d);
 					fprintf(f, " %llu\n", (unsigned long long)
 						(bytes ? m->bytes : m->packets));
 				}
@@ -281,7 +281,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 		for (int d = 0; h->has_current && d < 2; d++)
 			for (size_t j = 0; j < h->cur.n[d]; j++) {
 				fputs("nbdpath_host_current_mac_bytes", f);
-				mac_labels(f, h->ip, &h->cur.dir[d][j], d);
+				mac_labels(f, &h->ip, &h->cur.dir[d][j], d);
 				fprintf(f, " %llu\n", (unsigned long long)
 					h->cur.dir[d][j].bytes);
 			}

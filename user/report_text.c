@@ -123,7 +123,7 @@ static void clean(char *dst, size_t sz, const char *s)
 static void fmt_where(char *buf, size_t sz, const struct np_rmac *m)
 {
 	const char *name = m->name;
-	const __u8 *owner = m->owner;
+	const struct np_ip *owner = m->owner;
 	char mac[18], ip[46], nm[16];
 
 	if (m->other) {
@@ -285,7 +285,7 @@ static void explain_asym(FILE *f, const struct np_rhost *h,
 	}
 	fmt_vmk(txn, sizeof(txn), tx);
 	fmt_vmk(rxn, sizeof(rxn), rx);
-	np_fmt_ip(hip, h->ip);
+	np_fmt_ip(hip, &h->ip);
 	fprintf(f, "      why: requests arrive on %s, but ESXi sends the replies (the backup data) out of\n"
 		"           the interface its routing table picks for the client's subnet, %s,\n"
 		"           keeping %s as the source address.\n",
@@ -302,7 +302,7 @@ static void explain_asym(FILE *f, const struct np_rhost *h,
 	}
 	fprintf(f, "           then point the backup appliance at %s;\n", at);
 	fprintf(f, "           or see where the client's subnet is routed: esxcli network ip route %s list\n",
-		np_ip_is_v4(h->ip) ? "ipv4" : "ipv6");
+		np_ip_is_v4(&h->ip) ? "ipv4" : "ipv6");
 	if (!tx->name)
 		fputs("           (--vmk NAME=MAC or --vmk-file put vmk names on these MACs)\n",
 		      f);
@@ -417,7 +417,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const struct np_rhost *h = &r->hosts[i];
 
-		np_fmt_ip(ip, h->ip);
+		np_fmt_ip(ip, &h->ip);
 		fmt_verdict(v, sizeof(v), h);
 		fmt_macs(rx, sizeof(rx), h->dir, h->n, NP_DIR_TO_SERVER);
 		if (strlen(ip) > wip)
@@ -437,7 +437,7 @@ static void put_hosts(FILE *f, const struct np_report *r)
 				(int)wip, "::");
 			continue;
 		}
-		np_fmt_ip(ip, h->ip);
+		np_fmt_ip(ip, &h->ip);
 		fmt_verdict(v, sizeof(v), h);
 		fmt_macs(rx, sizeof(rx), h->dir, h->n, NP_DIR_TO_SERVER);
 		fmt_macs(tx, sizeof(tx), h->dir, h->n, NP_DIR_FROM_SERVER);
@@ -527,7 +527,7 @@ static void put_ifaces(FILE *f, const struct np_report *r)
 		for (size_t j = 0; j < x->n_ips; j++) {
 			char a[46];
 
-			np_fmt_ip(a, x->ips[j]);
+			np_fmt_ip(a, &x->ips[j]);
 			/* keep room to say how many did not fit */
 			if (n + strlen(a) + 1 > sizeof(ips) - 12) {
 				snprintf(ips + n, sizeof(ips) - n, " +%zu more",
@@ -545,7 +545,7 @@ static void put_ifaces(FILE *f, const struct np_report *r)
 
 /* ---- flows ---- */
 
-static void fmt_endpoint(char *buf, size_t sz, const __u8 ip[16],
+static void fmt_endpoint(char *buf, size_t sz, const struct np_ip *ip,
 			 __be16 port)
 {
 	char a[46];
@@ -598,11 +598,11 @@ static void flow_table(FILE *f, const struct np_report *r, size_t from,
 		const struct np_rflow *fl = &r->flows[i];
 		char s[CELL], c[CELL], v[24], rx[CELL], tx[CELL], end[40];
 		char at[16];
+		struct np_ip sip = np_key_server(&fl->rec.key);
+		struct np_ip cip = np_key_client(&fl->rec.key);
 
-		fmt_endpoint(s, sizeof(s), fl->rec.key.server_ip,
-			     fl->rec.key.server_port);
-		fmt_endpoint(c, sizeof(c), fl->rec.key.client_ip,
-			     fl->rec.key.client_port);
+		fmt_endpoint(s, sizeof(s), &sip, fl->rec.key.server_port);
+		fmt_endpoint(c, sizeof(c), &cip, fl->rec.key.client_port);
 		upper(v, sizeof(v), np_verdict_name(fl->verdict));
 		fmt_dir(rx, sizeof(rx), r, fl, NP_DIR_TO_SERVER);
 		fmt_dir(tx, sizeof(tx), r, fl, NP_DIR_FROM_SERVER);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "test_progs.h"
+#include "fmt.h"
 #include "json_writer.h"
 
 struct out {
@@ -40,8 +41,13 @@ static bool out_is(struct out *o, const char *want, const char *name)
 void test_json_writer_values(void)
 {
 	static const __u8 mac[6] = { 0x00, 0x50, 0x56, 0x6b, 0x28, 0x04 };
-	static const __u8 v4[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 28, 10 };
-	static const __u8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const struct np_ip v4 = {
+		.b = { [10] = 0xff, [11] = 0xff, 10, 0, 28, 10 } };
+	static const struct np_ip v6 = {
+		.b = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, .v6 = 1 };
+	/* the same bytes as v4, from an IPv6 header */
+	static const struct np_ip mapped = {
+		.b = { [10] = 0xff, [11] = 0xff, 10, 0, 28, 10 }, .v6 = 1 };
 	struct out o;
 
 	if (!out_open(&o))
@@ -70,8 +76,9 @@ void test_json_writer_values(void)
 	jsonw_mac(o.w, NULL);
 	jsonw_name(o.w, "ips");
 	jsonw_start_array(o.w);
-	jsonw_ip(o.w, v4);
-	jsonw_ip(o.w, v6);
+	jsonw_ip(o.w, &v4);
+	jsonw_ip(o.w, &v6);
+	jsonw_ip(o.w, &mapped);
 	jsonw_ip(o.w, NULL);
 	jsonw_end_array(o.w);
 	jsonw_name(o.w, "times");
@@ -94,7 +101,7 @@ void test_json_writer_values(void)
 	jsonw_null_field(o.w, "n");
 	jsonw_ns_field(o.w, "t", 1500000000);
 	jsonw_mac_field(o.w, "m", mac);
-	jsonw_ip_field(o.w, "i", v4);
+	jsonw_ip_field(o.w, "i", &v4);
 	jsonw_start_array_field(o.w, "a");
 	jsonw_start_array(o.w);
 	jsonw_end_array(o.w);
@@ -112,7 +119,7 @@ void test_json_writer_values(void)
 	       "{\"version\": 1, \"empty\": [], \"list\": [0, 18446744073709551615, "
 	       "-9223372036854775808, -1, true, false, null, null, {}], "
 	       "\"mac\": \"00:50:56:6b:28:04\", \"no_mac\": null, "
-	       "\"ips\": [\"10.0.28.10\", \"2001:db8::1\", null], "
+	       "\"ips\": [\"10.0.28.10\", \"2001:db8::1\", \"::ffff:10.0.28.10\", null], "
 	       "\"times\": [1763900000.100000000, 0.000000005, -0.000000001, "
 	       "-9223372036.854775808], \"rate\": 0.667, \"sampled\": false, "
 	       "\"kind\": \"run\", \"a \\\"user\\\" key\": [1,2], \"len_key\": 7, "

@@ -933,3 +933,109 @@ void test_report_owner_request(void)
 out:
 	rt_done(&rt);
 }
+
+/*
+ * An IPv6 connection between the IPv4-mapped forms of the seed's
+ * addresses (::ffff:10.0.0.10, ::ffff:10.0.28.50), symmetric through
+ * vmk0, beside the seed's asymmetric IPv4 one: two flows, two hosts
+ * with their own verdicts, owners and retired counts; the mapped
+ * addresses written as IPv6 in every form.
+ */
+void test_report_mapped(void)
+{
+	static const struct conv mapped = {
+		.server = "::ffff:" IP_ESX, .client = "::ffff:" IP_RUBRIK,
+		.cport = CLIENT_PORT, .v6 = true,
+		.to_mac = MAC_VMK0, .to_src = MAC_GW,
+		.from_mac = MAC_VMK0, .from_dst = MAC_GW,
+		.n_to = 1, .to_payload = 50, .n_from = 2, .from_payload = 700,
+	};
+	struct np_flow_rec rec = {};
+	struct rtest rt;
+	struct scen *s = &rt.s;
+	const char *json, *out;
+	struct frame f;
+
+	/* vmk0 says it owns 10.0.0.10 by ARP and ::ffff:10.0.0.10 by ND */
+	if (!rt_start(&rt, true, &seed) ||
+	    !put_arp(s, 2, MAC_VMK0, IP_ESX, MAC_RUBRIK, IP_RUBRIK) ||
+	    !put(s, na_frame(&f, MAC_VMK0, IP6_ESX, "::ffff:" IP_ESX,
+			     MAC_VMK0)) ||
+	    !converse(s, &mapped))
+		goto out;
+	/* SYN, ACK, 1 x 50 and SYN-ACK, 2 x 700 over IPv6 (40 + 32) */
+	if (!ASSERT_EQ(s->packets[0], 4 + 3, "to_server frames") ||
+	    !ASSERT_EQ(s->bytes[0], 4 * 52 + 200 + 3 * 72 + 50, "to_server") ||
+	    !ASSERT_EQ(s->bytes[1], 4 * 52 + 4200 + 3 * 72 + 1400,
+		       "from_server"))
+		goto out;
+	/* a flow of the mapped host that already left the table */
+	tp_key(&rec.key, "::ffff:" IP_ESX, NBD_PORT, "::ffff:" IP_RUBRIK,
+	       40100);
+	memcpy(rec.dir[0].macs[0].mac, MAC_VMK0, 6);
+	rec.dir[0].macs[0].packets = 7;
+	rec.dir[0].macs[0].bytes = 700;
+	rec.dir[0].n_macs = 1;
+	np_retire_to_maps(&rec, &s->t.maps);
+	scen_opts(s, &rt.o);
+	if (!rt_report(&rt))
+		goto out;
+	json = rt.json;
+	JEQ(json, "stats.matched", "14");
+	JEQ(json, "stats.ipv6", "7");
+	JEQ(json, "stats.flows", "2");
+	JEQ(json, "flows.0.server", "\"10.0.0.10\"");
+	JEQ(json, "flows.0.client", "\"10.0.28.50\"");
+	JEQ(json, "flows.0.to_server.packets", "4");
+	JEQ(json, "flows.0.from_server.bytes", "4408");
+	JEQ(json, "flows.1.server", "\"::ffff:10.0.0.10\"");
+	JEQ(json, "flows.1.client", "\"::ffff:10.0.28.50\"");
+	JEQ(json, "flows.1.to_server.packets", "3");
+	JEQ(json, "flows.1.to_server.bytes", "266");
+	JEQ(json, "flows.1.from_server.packets", "3");
+	JEQ(json, "flows.1.from_server.bytes", "1616");
+	JEQ(json, "flows.1.verdict", "\"symmetric\"");
+	JEQ(json, "flows.2", "<missing>");
+
+	JEQ(json, "hosts.0.ip", "\"10.0.0.10\"");
+	JEQ(json, "hosts.0.verdict", "\"asymmetric\"");
+	JEQ(json, "hosts.0.rx.0.packets", "4");
+	JEQ(json, "hosts.0.rx.0.owner_ip", "\"10.0.0.10\"");
+	JEQ(json, "hosts.0.tx.0.packets", "4");
+	JEQ(json, "hosts.1.ip", "\"::ffff:10.0.0.10\"");
+	JEQ(json, "hosts.1.verdict", "\"symmetric\"");
+	JEQ(json, "hosts.1.rx.0.mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "hosts.1.rx.0.packets", "10");
+	JEQ(json, "hosts.1.rx.0.bytes", "966");
+	JEQ(json, "hosts.1.rx.0.owner_ip", "\"::ffff:10.0.0.10\"");
+	JEQ(json, "hosts.1.rx.1", "<missing>");
+	JEQ(json, "hosts.1.tx.0.packets", "3");
+	JEQ(json, "hosts.1.tx.0.bytes", "1616");
+	JEQ(json, "hosts.2", "<missing>");
+	JEQ(json, "interfaces.0.mac", "\"00:25:b5:00:00:0a\"");
+	JEQ(json, "interfaces.0.owner_ip", "\"10.0.0.10\"");
+	JEQ(json, "interfaces.0.rx_packets", "14");
+	JEQ(json, "interfaces.0.server_ips",
+	    "[\"10.0.0.10\", \"::ffff:10.0.0.10\"]");
+
+	if (!rt_form(&rt, FORM_TEXT))
+		goto out;
+	out = rt.out;
+	ASSERT_TRUE(strstr(out, "\n  ::ffff:10.0.0.10  SYMMETRIC "),
+		    "the mapped host's line");
+	ASSERT_TRUE(strstr(out, "[::ffff:10.0.0.10]:902"), "the mapped flow");
+	ASSERT_TRUE(strstr(out, "10.0.0.10:902"), "the IPv4 flow");
+	ASSERT_TRUE(strstr(out, "network ip route ipv4 list"),
+		    "the IPv4 host's routes");
+	if (!rt_form(&rt, FORM_PROM))
+		goto out;
+	out = rt.out;
+	ASSERT_TRUE(strstr(out, "\nnbdpath_host_verdict{server_ip=\"::ffff:10.0.0.10\",verdict=\"symmetric\"} 1\n"),
+		    "the mapped host's verdict");
+	ASSERT_TRUE(strstr(out, "\nnbdpath_host_verdict{server_ip=\"10.0.0.10\",verdict=\"asymmetric\"} 1\n"),
+		    "the IPv4 host's verdict");
+	ASSERT_TRUE(strstr(out, "\nnbdpath_server_packets_total{server_ip=\"::ffff:10.0.0.10\",mac=\"00:25:b5:00:00:0a\",vmk=\"vmk0\",direction=\"to_server\"} 10\n"),
+		    "the mapped host's packets");
+out:
+	rt_done(&rt);
+}
