@@ -522,15 +522,27 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 {
 	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
 
+	__u64 last = d->last_ns;
+
 	count_mac(d, smac, p->ip_len);
 	d->payload_bytes += p->payload;
 	if (p->ipf & NP_IPF_ESTIMATED)
 		d->flags |= NP_DIRF_PAYLOAD_ESTIMATED;
-	/* min and max: a capture merged from several may step back */
-	if (!d->first_ns || now < d->first_ns)
-		d->first_ns = now;
-	if (now > d->last_ns)
-		d->last_ns = now;
+	/*
+	 * first_ns and last_ns are the min and max of the frames' times
+	 * (a capture merged from several may step back); both are 0 until
+	 * the direction's first frame, and the clock is never 0. Most
+	 * frames come in the tick of the one before: nothing to write.
+	 */
+	if (now != last) {
+		if (now > last) {
+			d->last_ns = now;
+			if (!last)
+				d->first_ns = now;
+		} else if (now < d->first_ns) {
+			d->first_ns = now;
+		}
+	}
 	/* both MACs at once (dst_mac is 8-aligned, src_mac follows it):
 	 * memcpy() of a __u8 array would go byte by byte
 	 */
@@ -982,7 +994,13 @@ hit:
 		pc->used = 0;
 		return false;
 	}
-	count_dir(&f->dir[dir], p, h->eth, dir, now);
+	/* the direction a constant: its counters at fixed offsets from f */
+	if (to_srv)
+		count_dir(&f->dir[NP_DIR_TO_SERVER], p, h->eth,
+			  NP_DIR_TO_SERVER, now);
+	else
+		count_dir(&f->dir[NP_DIR_FROM_SERVER], p, h->eth,
+			  NP_DIR_FROM_SERVER, now);
 	return true;
 }
 
