@@ -101,10 +101,11 @@ struct np_cpu {
 	__u64 hash;		/* for count_tcp(): see flow_hit() */
 	__u32 used;
 	/*
-	 * The slot of this CPU's last hit: a mirror delivers a flow's
-	 * segments in bursts, and the slot's own key tells whether it
-	 * still holds the frame's flow, so this is a guess that is
-	 * checked, never trusted.
+	 * The slot of this CPU's last hit, plus one (0: none yet): a
+	 * mirror delivers a flow's segments in bursts, and the slot's own
+	 * key tells whether it still holds the frame's flow, so this is a
+	 * guess that is checked, never trusted. Only this CPU writes its
+	 * scratch, always with a slot of its own partition.
 	 */
 	__u32 last;
 };
@@ -925,18 +926,17 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 		q2 = ca[0];
 		q3 = ca[1];
 	}
-	/* the last hit's slot first: no hash needed when it is ours */
-	cpu = bpf_get_smp_processor_id();
-	base = cpu * n_slots;
-	idx = pc->last;
-	/* only a slot of this CPU's partition (last starts at zero, CPU
-	 * 0's first slot); a free slot's key is zero, which no frame's is
+	/* the last hit's slot first: no hash, and no partition either
+	 * (a free slot's key is zero, which no frame's is)
 	 */
-	if (idx - base < n_slots) {
+	idx = pc->last - 1;
+	if (pc->last) {
 		f = bpf_map_lookup_elem(&np_flows, &idx);
 		if (f && flow_is(f, q0, q1, q2, q3, q4))
 			goto hit;
 	}
+	cpu = bpf_get_smp_processor_id();
+	base = cpu * n_slots;
 	if (!h->v6)
 		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
 	else
@@ -973,7 +973,7 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	pc->used = NP_SEARCHED | used;
 	return false;
 found:
-	pc->last = idx;
+	pc->last = idx + 1;
 hit:
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	now = cfg.clock_ns;
