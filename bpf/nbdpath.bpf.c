@@ -203,7 +203,9 @@ static __always_inline bool port_watched(__be16 port)
  * under retpolines, so the hit path reads no clock: a BPF timer writes
  * bpf_ktime_get_coarse_ns() (the clock the NP clock has always been)
  * into cfg.clock_ns every NP_TICK_NS, and frames read that. The first
- * frame that needs a time with the clock still zero starts the timer.
+ * frame that creates a flow (or teaches a neighbour) with the clock still
+ * zero starts the timer; a hit always follows a flow's creation, so the
+ * hit path does not even test for it.
  * Replay and the tests write cfg.clock_ns themselves and never let it be
  * zero, so the timer never starts there.
  */
@@ -690,6 +692,10 @@ static __always_inline struct np_flow *claim_at(__u32 base, __u32 bucket,
  * buckets are not searched again), or 0.
  */
 #define NP_CREATE	0x20000		/* flow_get(): claim a slot if absent */
+/* count_tcp(): the hit path was not tried, no hash computed (see
+ * parse_level())
+ */
+#define NP_NOHASH	0x40000
 
 static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 					   __u64 h, struct np_pkt *p,
@@ -822,8 +828,13 @@ __noinline int count_tcp(struct np_cpu *pc)
 	used = pc->used;
 	to_srv = p->to_server;
 	from_srv = p->from_server;
-	now = cfg.clock_ns;		/* started by parse_level() */
+	/* the clock starts with the first flow: a hit only follows one */
+	now = np_now();
 	make_key(&k, p, to_srv);
+	if (used & NP_NOHASH) {
+		h = flow_hash(&k, &cfg.hkey);
+		used = 0;
+	}
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	if (to_srv && from_srv) {
 		/* Both ports monitored: the destination of the first
@@ -1076,17 +1087,16 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_cpu *pc,
 		if (proto < 0)
 			return -proto;
 		p->ifindex = ctx->ingress_ifindex;
-		/* a TSO frame's length is the frame's: a helper call, out
-		 * of line, for those frames only
+		/*
+		 * A TSO frame's length is the frame's, which takes a helper
+		 * call: such frames go to the slow path, which classify()
+		 * calls after add_frame_len(). No call on the way to the hit:
+		 * a call, even one rarely made, has the compiler keep what
+		 * lives across it on the stack.
 		 */
 		if (p->ipf & NP_IPF_LEN_FROM_FRAME)
-			add_frame_len(ctx, p);
-		/* one load and a branch; the clock starts on the first
-		 * frame that needs it
-		 */
-		if (!cfg.clock_ns)
-			np_clock_start();
-		if (flow_hit(pc, &h, c.pos))
+			pc->used = NP_NOHASH;
+		else if (flow_hit(pc, &h, c.pos))
 			return NP_STAT_MATCHED;
 		copy_addrs(p, &h);
 		return NP_LEVEL_SLOW;
@@ -1147,7 +1157,11 @@ static __always_inline int classify(struct xdp_md *ctx, struct np_cpu *pc)
 		if (out == NP_LEVEL_GRE)
 			out = NP_STAT_UNSUPPORTED;
 	}
-	return out == NP_LEVEL_SLOW ? count_tcp(pc) : out;
+	if (out != NP_LEVEL_SLOW)
+		return out;
+	if (pc->p.ipf & NP_IPF_LEN_FROM_FRAME)
+		add_frame_len(ctx, &pc->p);
+	return count_tcp(pc);
 }
 
 /* the outcome indexes the counters masked with 0xf: every one fits */
