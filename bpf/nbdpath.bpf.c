@@ -915,6 +915,14 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	struct np_flow *f = NULL;
 	int dir;
 
+	/* the last hit's slot first: no hash, and no partition either
+	 * (a free slot's key is zero, which no frame's is). Looked up
+	 * before the key's words are made, so that none of them lives
+	 * across the lookup, which the compiler takes for a call.
+	 */
+	idx = pc->last - 1;
+	if (pc->last)
+		f = bpf_map_lookup_elem(&np_flows, &idx);
 	/* the key's word 8: server port, then client port */
 	ports = to_srv ? (raw >> 16 | raw << 16) : raw;
 	q4 = ports;
@@ -937,15 +945,8 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 		q2 = ca[0];
 		q3 = ca[1];
 	}
-	/* the last hit's slot first: no hash, and no partition either
-	 * (a free slot's key is zero, which no frame's is)
-	 */
-	idx = pc->last - 1;
-	if (pc->last) {
-		f = bpf_map_lookup_elem(&np_flows, &idx);
-		if (f && flow_is(f, q0, q1, q2, q3, q4))
-			goto hit;
-	}
+	if (f && flow_is(f, q0, q1, q2, q3, q4))
+		goto hit;
 	cpu = bpf_get_smp_processor_id();
 	base = cpu * n_slots;
 	if (!h->v6)
