@@ -884,6 +884,26 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 	}
 }
 
+/*
+ * Count the frame into direction d of the flow it hit, unless the flow is
+ * over by the reclaim rule: then it is not this frame's (false), and the
+ * slow path reclaims it. The age of the direction's last frame is held
+ * against the two limits first (a direction never seen has 0, and takes
+ * the full test).
+ */
+static __always_inline bool hit_dir(const struct np_flow *f, struct np_dir *d,
+				    const struct np_pkt *p, const __u8 *eth,
+				    const int dir, __u64 now)
+{
+	__u64 age = now - d->last_ns;
+
+	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
+	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+		return false;
+	count_dir(d, p, eth, dir, now);
+	return true;
+}
+
 /* The slot holds the key of these words (ports and client first). */
 static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
 				    __u64 q1, __u64 q2, __u64 q3, __u64 q4)
@@ -909,11 +929,10 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
 	__u32 a, b, i, idx, srv = 0, cli = 0, cpu, ti;
 	__u32 used = 0;
-	__u64 tag, now, age;
+	__u64 tag, now;
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
-	int dir;
 
 	/* the last hit's slot first: no hash, and no partition either
 	 * (a free slot's key is zero, which no frame's is). Looked up
@@ -987,33 +1006,22 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 found:
 	pc->last = idx + 1;
 hit:
-	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	now = cfg.clock_ns;
-	/* a flow over by the reclaim rule is not this frame's: the age of
-	 * the direction's last frame against the two limits (a direction
-	 * never seen has 0, and takes the full test), and the slow path
-	 * reclaims it
-	 */
-	age = now - f->dir[dir].last_ns;
-	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
-	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns)) {
-		/* the last hit's slot was taken without the hash */
-		if (!h->v6)
-			pc->hash = flow_hash_v4(srv, cli, ports, &cfg.hkey);
-		else
-			pc->hash = flow_hash_words(q0, q1, q2, q3, q4,
-						   &cfg.hkey);
-		pc->used = 0;
-		return false;
-	}
 	/* the direction a constant: its counters at fixed offsets from f */
-	if (to_srv)
-		count_dir(&f->dir[NP_DIR_TO_SERVER], p, h->eth,
-			  NP_DIR_TO_SERVER, now);
+	if (to_srv ? hit_dir(f, &f->dir[NP_DIR_TO_SERVER], p, h->eth,
+			     NP_DIR_TO_SERVER, now) :
+		     hit_dir(f, &f->dir[NP_DIR_FROM_SERVER], p, h->eth,
+			     NP_DIR_FROM_SERVER, now))
+		return true;
+	/* over: the slow path reclaims it; the last hit's slot was taken
+	 * without the hash
+	 */
+	if (!h->v6)
+		pc->hash = flow_hash_v4(srv, cli, ports, &cfg.hkey);
 	else
-		count_dir(&f->dir[NP_DIR_FROM_SERVER], p, h->eth,
-			  NP_DIR_FROM_SERVER, now);
-	return true;
+		pc->hash = flow_hash_words(q0, q1, q2, q3, q4, &cfg.hkey);
+	pc->used = 0;
+	return false;
 }
 
 static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
