@@ -524,7 +524,6 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 				      const __u8 *eth, int dir, __u64 now)
 {
 	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
-
 	__u64 last = d->last_ns;
 
 	count_mac(d, smac, p->ip_len);
