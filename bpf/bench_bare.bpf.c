@@ -12,6 +12,11 @@
  *              frame; without this a "new flow" could only be measured
  *              with repeat=1, where the syscall costs a hundred times
  *              more than the packet.
+ * bench_inorder gives every repetition the sequence number that follows
+ *              the one before (seq_step bytes on), then tail-calls
+ *              bench_next[0]: the established flow's next segment, where
+ *              the same frame again is a retransmission (TCP health
+ *              counts both, by different paths).
  *
  * Both are xdp.frags like nbdpath: a tail call needs caller and callee
  * to agree on it, and the bare figure should run under the same rules.
@@ -36,6 +41,10 @@ struct {
 __u32 addr_off;
 __u32 port_off;
 __u32 seq;
+/* bench_inorder: where the TCP sequence number sits, and its step */
+__u32 seq_off;
+__u32 seq_step;
+__u32 seq_n;
 
 /* Client ports cycle through 1024..65023, clear of 902 and of 0. */
 #define PORT_BASE	1024
@@ -70,6 +79,29 @@ int bench_fresh(struct xdp_md *ctx)
 	ap[1] = hi;
 	pp[0] = port >> 8;
 	pp[1] = port;
+	bpf_tail_call(ctx, &bench_next, 0);
+	return XDP_ABORTED;	/* the slot was empty */
+}
+
+SEC("xdp.frags")
+int bench_inorder(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 o = seq_off, n = seq_n++;
+	__u8 *sp;
+
+	if (o > 256)
+		return XDP_ABORTED;
+	sp = data + o;
+	if ((void *)(sp + 4) > end)
+		return XDP_ABORTED;
+	/* from the frame's own 1000, whether or not the data persists */
+	n = 1000 + n * seq_step;
+	sp[0] = n >> 24;
+	sp[1] = n >> 16;
+	sp[2] = n >> 8;
+	sp[3] = n;
 	bpf_tail_call(ctx, &bench_next, 0);
 	return XDP_ABORTED;	/* the slot was empty */
 }

@@ -101,10 +101,11 @@ struct np_cpu {
 	__u64 hash;		/* for count_tcp(): see flow_hit() */
 	__u32 used;
 	/*
-	 * The slot of this CPU's last hit: a mirror delivers a flow's
-	 * segments in bursts, and the slot's own key tells whether it
-	 * still holds the frame's flow, so this is a guess that is
-	 * checked, never trusted.
+	 * The slot of this CPU's last hit, plus one (0: none yet): a
+	 * mirror delivers a flow's segments in bursts, and the slot's own
+	 * key tells whether it still holds the frame's flow, so this is a
+	 * guess that is checked, never trusted. Only this CPU writes its
+	 * scratch, always with a slot of its own partition.
 	 */
 	__u32 last;
 };
@@ -202,7 +203,9 @@ static __always_inline bool port_watched(__be16 port)
  * under retpolines, so the hit path reads no clock: a BPF timer writes
  * bpf_ktime_get_coarse_ns() (the clock the NP clock has always been)
  * into cfg.clock_ns every NP_TICK_NS, and frames read that. The first
- * frame that needs a time with the clock still zero starts the timer.
+ * frame that creates a flow (or teaches a neighbour) with the clock still
+ * zero starts the timer; a hit always follows a flow's creation, so the
+ * hit path does not even test for it.
  * Replay and the tests write cfg.clock_ns themselves and never let it be
  * zero, so the timer never starts there.
  */
@@ -436,6 +439,20 @@ static __always_inline void count_health(struct np_dir *d,
 	__u8 fl = p->tcp_flags;
 	__u32 seq = p->seq, len, end;
 
+	/* the common segment, first and alone: the next in order (or a
+	 * pure ACK at the highest end), window open, no SYN, RST or FIN,
+	 * state started. Only the client's first ACK may remain to note.
+	 * Everything below gives it the same outcome.
+	 */
+	if (__builtin_expect(p->has_seq && seq == d->next_seq &&
+			     !(fl & (NP_TCPF_SYN | NP_TCPF_RST | NP_TCPF_FIN)) &&
+			     p->window && d->seq_valid, 1)) {
+		d->next_seq = seq + p->payload;
+		if (dir == NP_DIR_TO_SERVER && (fl & NP_TCPF_ACK) &&
+		    !d->ack_ns)
+			d->ack_ns = now;
+		return;
+	}
 	if (fl & NP_TCPF_RST) {
 		d->resets++;
 		return;
@@ -507,16 +524,27 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 				      const __u8 *eth, int dir, __u64 now)
 {
 	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
+	__u64 last = d->last_ns;
 
 	count_mac(d, smac, p->ip_len);
 	d->payload_bytes += p->payload;
 	if (p->ipf & NP_IPF_ESTIMATED)
 		d->flags |= NP_DIRF_PAYLOAD_ESTIMATED;
-	/* min and max: a capture merged from several may step back */
-	if (!d->first_ns || now < d->first_ns)
-		d->first_ns = now;
-	if (now > d->last_ns)
-		d->last_ns = now;
+	/*
+	 * first_ns and last_ns are the min and max of the frames' times
+	 * (a capture merged from several may step back); both are 0 until
+	 * the direction's first frame, and the clock is never 0. Most
+	 * frames come in the tick of the one before: nothing to write.
+	 */
+	if (now != last) {
+		if (now > last) {
+			d->last_ns = now;
+			if (!last)
+				d->first_ns = now;
+		} else if (now < d->first_ns) {
+			d->first_ns = now;
+		}
+	}
 	/* both MACs at once (dst_mac is 8-aligned, src_mac follows it):
 	 * memcpy() of a __u8 array would go byte by byte
 	 */
@@ -663,6 +691,10 @@ static __always_inline struct np_flow *claim_at(__u32 base, __u32 bucket,
  * buckets are not searched again), or 0.
  */
 #define NP_CREATE	0x20000		/* flow_get(): claim a slot if absent */
+/* count_tcp(): the hit path was not tried, no hash computed (see
+ * parse_level())
+ */
+#define NP_NOHASH	0x40000
 
 static __always_inline struct np_flow *flow_get(const struct np_flow_key *k,
 					   __u64 h, struct np_pkt *p,
@@ -795,8 +827,13 @@ __noinline int count_tcp(struct np_cpu *pc)
 	used = pc->used;
 	to_srv = p->to_server;
 	from_srv = p->from_server;
-	now = cfg.clock_ns;		/* started by parse_level() */
+	/* the clock starts with the first flow: a hit only follows one */
+	now = np_now();
 	make_key(&k, p, to_srv);
+	if (used & NP_NOHASH) {
+		h = flow_hash(&k, &cfg.hkey);
+		used = 0;
+	}
 	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	if (to_srv && from_srv) {
 		/* Both ports monitored: the destination of the first
@@ -847,6 +884,26 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 	}
 }
 
+/*
+ * Count the frame into direction d of the flow it hit, unless the flow is
+ * over by the reclaim rule: then it is not this frame's (false), and the
+ * slow path reclaims it. The age of the direction's last frame is held
+ * against the two limits first (a direction never seen has 0, and takes
+ * the full test).
+ */
+static __always_inline bool hit_dir(const struct np_flow *f, struct np_dir *d,
+				    const struct np_pkt *p, const __u8 *eth,
+				    const int dir, __u64 now)
+{
+	__u64 age = now - d->last_ns;
+
+	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
+	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
+		return false;
+	count_dir(d, p, eth, dir, now);
+	return true;
+}
+
 /* The slot holds the key of these words (ports and client first). */
 static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
 				    __u64 q1, __u64 q2, __u64 q3, __u64 q4)
@@ -872,12 +929,19 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	__u32 raw = *(const __u32 *)th, ports, mask = bucket_mask, base;
 	__u32 a, b, i, idx, srv = 0, cli = 0, cpu, ti;
 	__u32 used = 0;
-	__u64 tag, now, age;
+	__u64 tag, now;
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
-	int dir;
 
+	/* the last hit's slot first: no hash, and no partition either
+	 * (a free slot's key is zero, which no frame's is). Looked up
+	 * before the key's words are made, so that none of them lives
+	 * across the lookup, which the compiler takes for a call.
+	 */
+	idx = pc->last - 1;
+	if (pc->last)
+		f = bpf_map_lookup_elem(&np_flows, &idx);
 	/* the key's word 8: server port, then client port */
 	ports = to_srv ? (raw >> 16 | raw << 16) : raw;
 	q4 = ports;
@@ -902,18 +966,10 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 		/* the family: ::ffff:a.b.c.d here is not a.b.c.d's flow */
 		q4 |= NP_KEY_V6_W4;
 	}
-	/* the last hit's slot first: no hash needed when it is ours */
+	if (f && flow_is(f, q0, q1, q2, q3, q4))
+		goto hit;
 	cpu = bpf_get_smp_processor_id();
 	base = cpu * n_slots;
-	idx = pc->last;
-	/* only a slot of this CPU's partition (last starts at zero, CPU
-	 * 0's first slot); a free slot's key is zero, which no frame's is
-	 */
-	if (idx - base < n_slots) {
-		f = bpf_map_lookup_elem(&np_flows, &idx);
-		if (f && flow_is(f, q0, q1, q2, q3, q4))
-			goto hit;
-	}
 	if (!h->v6)
 		x = flow_hash_v4(srv, cli, ports, &cfg.hkey);
 	else
@@ -950,29 +1006,24 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	pc->used = NP_SEARCHED | used;
 	return false;
 found:
-	pc->last = idx;
+	pc->last = idx + 1;
 hit:
-	dir = to_srv ? NP_DIR_TO_SERVER : NP_DIR_FROM_SERVER;
 	now = cfg.clock_ns;
-	/* a flow over by the reclaim rule is not this frame's: the age of
-	 * the direction's last frame against the two limits (a direction
-	 * never seen has 0, and takes the full test), and the slow path
-	 * reclaims it
+	/* the direction a constant: its counters at fixed offsets from f */
+	if (to_srv ? hit_dir(f, &f->dir[NP_DIR_TO_SERVER], p, h->eth,
+			     NP_DIR_TO_SERVER, now) :
+		     hit_dir(f, &f->dir[NP_DIR_FROM_SERVER], p, h->eth,
+			     NP_DIR_FROM_SERVER, now))
+		return true;
+	/* over: the slow path reclaims it; the last hit's slot was taken
+	 * without the hash
 	 */
-	age = now - f->dir[dir].last_ns;
-	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
-	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns)) {
-		/* the last hit's slot was taken without the hash */
-		if (!h->v6)
-			pc->hash = flow_hash_v4(srv, cli, ports, &cfg.hkey);
-		else
-			pc->hash = flow_hash_words(q0, q1, q2, q3, q4,
-						   &cfg.hkey);
-		pc->used = 0;
-		return false;
-	}
-	count_dir(&f->dir[dir], p, h->eth, dir, now);
-	return true;
+	if (!h->v6)
+		pc->hash = flow_hash_v4(srv, cli, ports, &cfg.hkey);
+	else
+		pc->hash = flow_hash_words(q0, q1, q2, q3, q4, &cfg.hkey);
+	pc->used = 0;
+	return false;
 }
 
 static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
@@ -1047,17 +1098,16 @@ static __always_inline int parse_level(struct xdp_md *ctx, struct np_cpu *pc,
 		if (proto < 0)
 			return -proto;
 		p->ifindex = ctx->ingress_ifindex;
-		/* a TSO frame's length is the frame's: a helper call, out
-		 * of line, for those frames only
+		/*
+		 * A TSO frame's length is the frame's, which takes a helper
+		 * call: such frames go to the slow path, which classify()
+		 * calls after add_frame_len(). No call on the way to the hit:
+		 * a call, even one rarely made, has the compiler keep what
+		 * lives across it on the stack.
 		 */
 		if (p->ipf & NP_IPF_LEN_FROM_FRAME)
-			add_frame_len(ctx, p);
-		/* one load and a branch; the clock starts on the first
-		 * frame that needs it
-		 */
-		if (!cfg.clock_ns)
-			np_clock_start();
-		if (flow_hit(pc, &h, c.pos))
+			pc->used = NP_NOHASH;
+		else if (flow_hit(pc, &h, c.pos))
 			return NP_STAT_MATCHED;
 		copy_addrs(p, &h);
 		return NP_LEVEL_SLOW;
@@ -1118,7 +1168,11 @@ static __always_inline int classify(struct xdp_md *ctx, struct np_cpu *pc)
 		if (out == NP_LEVEL_GRE)
 			out = NP_STAT_UNSUPPORTED;
 	}
-	return out == NP_LEVEL_SLOW ? count_tcp(pc) : out;
+	if (out != NP_LEVEL_SLOW)
+		return out;
+	if (pc->p.ipf & NP_IPF_LEN_FROM_FRAME)
+		add_frame_len(ctx, &pc->p);
+	return count_tcp(pc);
 }
 
 /* the outcome indexes the counters masked with 0xf: every one fits */

@@ -98,7 +98,12 @@ part_prog() {
 	note "test run: the kernel's time per repetition (whole ns, without" \
 	     "the syscall's setup) of BPF_PROG_TEST_RUN with repeat 2M on one" \
 	     "pinned CPU, minus the bare XDP_DROP program run at the start of" \
-	     "the same round; 1514-byte frames, the ACK 66 bytes. Base: the" \
+	     "the same round; 1514-byte frames, the ACK 66 bytes. The hit" \
+	     "frame repeated is the same segment again (a retransmission to" \
+	     "the TCP health counters after its first repetition); the" \
+	     "in-order hit is that frame with its sequence number moved on" \
+	     "by bench_inorder every repetition (minus bench_inorder" \
+	     "tail-calling bare), the established flow's next segment. Base: the" \
 	     "program of commit 8ed88a0 (make bench builds it from git)," \
 	     "measured in the same rounds, first in every other round; ratios" \
 	     "are taken within a round. New flow: bench_fresh rewrites the" \

@@ -399,7 +399,7 @@ static int cmd_prog(int argc, char **argv)
 		{ "step", required_argument, NULL, 'S' },
 		{}
 	};
-	static struct frame hit, miss, erspan, req, ack;
+	static struct frame hit, miss, erspan, req, ack, hitio;
 	/* --step OBJ: more programs measured in the same rounds */
 	struct base steps[8] = {}, stepsf[8] = {};
 	const char *step_path[8];
@@ -408,7 +408,8 @@ static int cmd_prog(int argc, char **argv)
 	struct nbdpath_bpf *np, *npf, *npc;
 	struct base bs = {}, bsf = {};
 	struct bench_bare_bpf *b;
-	int c, cpu = 0, bare_fd, fresh_fd, np_fd, npf_fd, npc_fd;
+	int c, cpu = 0, bare_fd, fresh_fd, io_fd, np_fd, npf_fd, npc_fd;
+	__u32 ioaddr, ioport;
 	const char *base_path = NULL;
 	__u64 st[NP_STAT_MAX];
 
@@ -446,12 +447,20 @@ static int cmd_prog(int argc, char **argv)
 	build_frame(&req, FR_REQUEST, 0, &aoff, &poff);
 	/* the other direction of hit's flow: the client's bare ACK */
 	build_frame(&ack, FR_REQUEST, 0, NULL, NULL);
+	/* hit itself, its sequence number moved on every repetition */
+	build_frame(&hitio, FR_REPLY, 1460, &ioaddr, &ioport);
 
 	b = load_bare();
 	bare_fd = bpf_program__fd(b->progs.bench_bare);
 	fresh_fd = bpf_program__fd(b->progs.bench_fresh);
 	b->bss->addr_off = aoff;
 	b->bss->port_off = poff;
+	io_fd = bpf_program__fd(b->progs.bench_inorder);
+	/* FR_REPLY's port offset is its destination port's (the client's),
+	 * two bytes into the TCP header; the sequence number is at four
+	 */
+	b->bss->seq_off = ioport + 2;
+	b->bss->seq_step = 1460;
 
 	np = load_nbdpath(0);
 	np_fd = bpf_program__fd(np->progs.nbdpath_xdp);
@@ -497,6 +506,7 @@ static int cmd_prog(int argc, char **argv)
 	for (__u32 r = 0; r < rounds; r++) {
 		double bare, hitn, ackn, missn, ersn, fbare, fnp, fnc;
 		double bhit = 0, back = 0, bmiss = 0, bnew = 0;
+		double iobare, ionp, iobase = 0;
 
 		/* alternate which goes first, so drift favours neither */
 		bare = test_run(bare_fd, &hit, repeat, XDP_DROP);
@@ -524,15 +534,26 @@ static int cmd_prog(int argc, char **argv)
 		}
 		set_next(b, npc_fd);
 		fnc = test_run(fresh_fd, &req, repeat, XDP_DROP);
+		set_next(b, bare_fd);
+		iobare = test_run(io_fd, &hitio, repeat, XDP_DROP);
+		set_next(b, np_fd);
+		ionp = test_run(io_fd, &hitio, repeat, XDP_DROP);
+		if (base_path) {
+			set_next(b, bs.prog_fd);
+			iobase = test_run(io_fd, &hitio, repeat, XDP_DROP);
+		}
 		for (int i = 0; i < n_steps; i++) {
 			double sh = test_run(steps[i].prog_fd, &hit, repeat,
 					     XDP_DROP);
 			double sa = test_run(steps[i].prog_fd, &ack, repeat,
 					     XDP_DROP);
-			double sn;
+			double sn, si;
 
 			set_next(b, stepsf[i].prog_fd);
 			sn = test_run(fresh_fd, &req, repeat, XDP_DROP);
+			set_next(b, steps[i].prog_fd);
+			si = test_run(io_fd, &hitio, repeat, XDP_DROP);
+			printf("prog.step%d.inorder_ns %.0f\n", i + 1, si - iobare);
 			printf("prog.step%d.hit_ns %.0f\n", i + 1, sh - bare);
 			printf("prog.step%d.ack_ns %.0f\n", i + 1, sa - bare);
 			printf("prog.step%d.new_ns %.0f\n", i + 1, sn - fbare);
@@ -546,6 +567,7 @@ static int cmd_prog(int argc, char **argv)
 		printf("prog.fresh_bare_ns %.0f\n", fbare);
 		printf("prog.new_ns %.0f\n", fnp - fbare);
 		printf("prog.new_cached_ns %.0f\n", fnc - fbare);
+		printf("prog.inorder_ns %.0f\n", ionp - iobare);
 		if (base_path) {
 			printf("prog.base_hit_ns %.0f\n", bhit - bare);
 			printf("prog.base_ack_ns %.0f\n", back - bare);
@@ -555,6 +577,9 @@ static int cmd_prog(int argc, char **argv)
 			printf("prog.ack_ratio %.4f\n", (ackn - bare) / (back - bare));
 			printf("prog.miss_diff_ns %.0f\n", missn - bmiss);
 			printf("prog.new_ratio %.4f\n", (fnp - fbare) / (bnew - fbare));
+			printf("prog.base_inorder_ns %.0f\n", iobase - iobare);
+			printf("prog.inorder_ratio %.4f\n",
+			       (ionp - iobare) / (iobase - iobare));
 		}
 		fflush(stdout);
 	}
@@ -1196,6 +1221,9 @@ static const struct figure figures[] = {
 	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", NONE, 0, 1 },
 	{ "prog.base_hit_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
 	{ "prog.hit_ratio", "test run: hit, nbdpath / base", "ratio", LE, 0.5, 3 },
+	{ "prog.inorder_ns", "test run: hit, next segment in order", "ns", NONE, 0, 1 },
+	{ "prog.base_inorder_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
+	{ "prog.inorder_ratio", "test run: in-order hit, nbdpath / base", "ratio", LE, 0.5, 3 },
 	{ "prog.ack_ns", "test run: hit, client's ACK, over bare", "ns", NONE, 0, 1 },
 	{ "prog.base_ack_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
 	{ "prog.ack_ratio", "test run: ACK hit, nbdpath / base", "ratio", LE, 0.5, 3 },
