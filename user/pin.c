@@ -453,7 +453,19 @@ static int lock_dir(struct np_pins *p)
 		}
 		usleep(20000);
 	}
-	holder_pid(p->dir, pid);
+	/*
+	 * The holder pins np_meta (its pid) once its program is loaded,
+	 * which a loaded machine can take seconds to do: wait for the pid
+	 * a while, unless the holder lets go meanwhile.
+	 */
+	for (int i = 0; i < 250; i++) {
+		holder_pid(p->dir, pid);
+		if (strcmp(pid, "unknown"))
+			break;
+		if (!flock(p->dir_fd, LOCK_EX | LOCK_NB))
+			return 0;
+		usleep(20000);
+	}
 	np_err("another nbdpath run (pid %s) is using %s; stop it or use --pin-dir",
 	       pid, p->dir);
 	return -EBUSY;
