@@ -15,11 +15,17 @@ struct np_logged {
 	bool	seen;			/* in this report */
 };
 
+struct np_pending {
+	struct np_flow_rec rec;
+	enum np_flow_state state;
+};
+
 int np_flowlog_open(struct np_flowlog *l, const char *path)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = path;
 	l->done.sz = sizeof(struct np_logged);
+	l->pending.sz = sizeof(struct np_pending);
 	return np_flowlog_reopen(l);
 }
 
@@ -48,6 +54,7 @@ void np_flowlog_close(struct np_flowlog *l)
 	if (l->f)
 		fclose(l->f);
 	np_vec_free(&l->done);
+	np_vec_free(&l->pending);
 	np_keyidx_free(&l->idx);
 	memset(l, 0, sizeof(*l));
 }
@@ -59,48 +66,111 @@ static struct np_keyent *slot_of(const struct np_flowlog *l,
 				   offsetof(struct np_logged, first_ns));
 }
 
-static struct np_logged *find(struct np_flowlog *l, const struct np_rflow *f)
+static struct np_logged *find(struct np_flowlog *l,
+			      const struct np_flow_key *k, __s64 first_ns)
 {
 	struct np_keyent *e;
 
 	if (!l->idx.slot)
 		return NULL;
-	e = slot_of(l, &f->rec.key, f->first_ns);
+	e = slot_of(l, k, first_ns);
 	return e->idx ? (struct np_logged *)l->done.v + e->idx - 1 : NULL;
 }
 
-void np_flowlog_write(struct np_flowlog *l, const struct np_report *r,
-		       __s64 settle_ns)
+/* r's flow i is the table's (r->by_key holds the table's flows only) */
+static bool in_table(const struct np_report *r, size_t i)
+{
+	const struct np_flow_key *k = &r->flows[i].rec.key;
+
+	return r->by_key.slot &&
+	       np_keyidx_find(&r->by_key, r->flows, sizeof(r->flows[0]), k,
+			      np_flow_key_hash(k))->idx == i + 1;
+}
+
+void np_flowlog_retired(struct np_flowlog *l, const struct np_flow_rec *rec,
+			enum np_flow_state st)
+{
+	struct np_pending *x;
+
+	if (!l->f)
+		return;
+	x = np_vec_add(&l->pending);
+	if (!x) {
+		if (!l->warned_mem)
+			np_warn("--flow-log %s: out of memory: finished flows go unlogged",
+				l->path);
+		l->warned_mem = true;
+		return;
+	}
+	x->rec = *rec;
+	/* as the list keeps it (see np_finished_add) */
+	x->state = st == NP_FS_ACTIVE ? NP_FS_IDLE : st;
+}
+
+/* a flow closed just now is logged at the next report, whole */
+static bool settling(const struct np_report *r, const struct np_rflow *f,
+		     __s64 settle_ns)
+{
+	return f->state != NP_FS_IDLE && r->time_ns - f->last_ns < settle_ns;
+}
+
+void np_flowlog_write(struct np_flowlog *l, struct np_report *r,
+		      __s64 settle_ns)
 {
 	struct np_vec keep = { .sz = sizeof(struct np_logged) };
+	struct np_vec wait = { .sz = sizeof(struct np_pending) };
 	bool failed = false;
 
 	if (!l->f)
 		return;
+	/*
+	 * The table's finished flows; the kept records are not taken from
+	 * the list, which --max-finished bounds, but from l->pending.
+	 */
 	for (size_t i = r->n_active; i < r->n_listed; i++) {
 		const struct np_rflow *f = &r->flows[i];
-		struct np_logged *x = find(l, f);
+		struct np_logged *x;
 
+		if (!in_table(r, i))
+			continue;
+		x = find(l, &f->rec.key, f->first_ns);
 		if (x) {
 			x->seen = true;
 			continue;
 		}
-		/* the last ACK follows a connection's second FIN: a flow
-		 * closed just now is logged at the next report, whole
-		 */
-		if (f->state != NP_FS_IDLE && r->time_ns - f->last_ns < settle_ns)
+		/* the last ACK follows a connection's second FIN */
+		if (settling(r, f, settle_ns))
 			continue;
 		np_report_json_flow(l->f, r, f);
 		failed |= ferror(l->f);
-		/* flows of the table (not yet kept records) are listed
-		 * again at the next report: remember them
-		 */
+		/* listed again at the next report: remember it */
 		x = np_vec_add(&keep);
 		if (x) {
 			x->key = f->rec.key;
 			x->first_ns = f->first_ns;
 		}
 	}
+	/* the flows reclaimed since: each once, unless logged in the table */
+	for (size_t i = 0; i < l->pending.n; i++) {
+		const struct np_pending *p =
+			(const struct np_pending *)l->pending.v + i;
+		struct np_rflow f;
+		struct np_pending *w;
+
+		np_report_kept_flow(r, &p->rec, p->state, &f);
+		if (find(l, &f.rec.key, f.first_ns))
+			continue;
+		if (settling(r, &f, settle_ns)) {
+			w = np_vec_add(&wait);
+			if (w)
+				*w = *p;
+			continue;
+		}
+		np_report_json_flow(l->f, r, &f);
+		failed |= ferror(l->f);
+	}
+	np_vec_free(&l->pending);
+	l->pending = wait;
 	if (fflush(l->f) || failed) {
 		if (!l->warned)
 			np_warn("--flow-log %s: cannot write: %s; finished flows are still in the report",
@@ -108,7 +178,7 @@ void np_flowlog_write(struct np_flowlog *l, const struct np_report *r,
 		l->warned = true;
 		clearerr(l->f);
 	}
-	/* what stays remembered: this report's finished flows */
+	/* what stays remembered: the table's finished flows */
 	for (size_t i = 0; i < l->done.n; i++) {
 		struct np_logged *x = (struct np_logged *)l->done.v + i;
 		struct np_logged *y;

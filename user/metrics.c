@@ -33,6 +33,7 @@ static const char index_page[] =
 	"</body></html>\n";
 static const char not_found[] = "404 Not Found: the metrics are at /metrics\n";
 static const char not_allowed[] = "405 Method Not Allowed: use GET or HEAD\n";
+static const char too_large[] = "413 Content Too Large: GET and HEAD take no body\n";
 
 struct np_metrics {
 	int lfd;			/* ours until the daemon takes it */
@@ -41,7 +42,7 @@ struct np_metrics {
 	struct MHD_Daemon *d;
 	pthread_mutex_t lock;		/* guards cur */
 	struct MHD_Response *cur;	/* the latest exposition */
-	struct MHD_Response *index, *e404, *e405;
+	struct MHD_Response *index, *e404, *e405, *e413;
 };
 
 /* libmicrohttpd's own messages (a reset connection, a bad request): debug */
@@ -74,6 +75,18 @@ static struct MHD_Response *static_page(const char *body, const char *ctype)
 	return r;
 }
 
+/* The request carries a body (its headers say so; they are all in). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+				MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true;
+	return cl && cl[strspn(cl, "0")];
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -93,6 +106,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 					  m->e405);
+	/*
+	 * A GET or HEAD with a body: refused at once too. Taken to the
+	 * second call, the body would be arriving when the answer is
+	 * queued, which libmicrohttpd refuses: the client got no answer,
+	 * only a closed connection.
+	 */
+	if (!*con_cls && has_body(c))
+		return MHD_queue_response(c, MHD_HTTP_CONTENT_TOO_LARGE,
+					  m->e413);
 	/*
 	 * GET and HEAD on the second call, once the headers are all in: a
 	 * response queued on the first closes the connection after it, and
@@ -201,7 +223,8 @@ int np_metrics_start(struct np_metrics **out, const char *spec,
 	m->index = static_page(index_page, "text/html; charset=utf-8");
 	m->e404 = static_page(not_found, "text/plain; charset=utf-8");
 	m->e405 = static_page(not_allowed, "text/plain; charset=utf-8");
-	if (!m->index || !m->e404 || !m->e405 ||
+	m->e413 = static_page(too_large, "text/plain; charset=utf-8");
+	if (!m->index || !m->e404 || !m->e405 || !m->e413 ||
 	    MHD_add_response_header(m->e405, MHD_HTTP_HEADER_ALLOW,
 				    "GET, HEAD") != MHD_YES) {
 		err = -ENOMEM;
@@ -225,8 +248,11 @@ static int serve(struct np_metrics *m)
 
 	if (per_ip > m->max_conns / 2)
 		per_ip = m->max_conns / 2;
+	/* ITC: an eventfd that wakes the thread for a connection handed
+	 * over by np_metrics_add_conn (without it, not before other work)
+	 */
 	m->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-				MHD_USE_ERROR_LOG,
+				MHD_USE_ITC | MHD_USE_ERROR_LOG,
 				0, NULL, NULL, answer, m,
 				/* first, or some messages go to stderr */
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -272,6 +298,18 @@ int np_metrics_publish(struct np_metrics *m, const char *buf, size_t len)
 	return m->d ? 0 : serve(m);
 }
 
+int np_metrics_add_conn(struct np_metrics *m, int fd,
+			const struct sockaddr *sa, socklen_t len)
+{
+	if (!m || !m->d) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* the daemon closes fd whatever it answers */
+	return MHD_add_connection(m->d, fd, sa, len) == MHD_YES ?
+	       0 : -(errno ? errno : EIO);
+}
+
 void np_metrics_stop(struct np_metrics *m)
 {
 	if (!m)
@@ -288,6 +326,8 @@ void np_metrics_stop(struct np_metrics *m)
 		MHD_destroy_response(m->e404);
 	if (m->e405)
 		MHD_destroy_response(m->e405);
+	if (m->e413)
+		MHD_destroy_response(m->e413);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

@@ -8,6 +8,7 @@
 #define NBDPATH_METRICS_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include "cli.h"
 
 /*
@@ -35,6 +36,15 @@ int np_metrics_start(struct np_metrics **out, const char *spec,
 
 /* Serve buf[0..len) (copied) from now on; starts the server the first time. */
 int np_metrics_publish(struct np_metrics *m, const char *buf, size_t len);
+
+/*
+ * Serve fd, a connected stream socket (peer sa), as if the listening
+ * socket had accepted it: how tests/fuzz/fuzz_http.c reaches the request
+ * handling without a TCP connection per input. The server must be
+ * running (a publish); fd is closed by it, or here, in any case. -errno.
+ */
+int np_metrics_add_conn(struct np_metrics *m, int fd,
+			const struct sockaddr *sa, socklen_t len);
 
 /* Safe on NULL. */
 void np_metrics_stop(struct np_metrics *m);

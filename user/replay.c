@@ -673,8 +673,12 @@ static void replay_retire(const struct np_flow_rec *rec, void *ctx)
 {
 	struct replay_report *rr = ctx;
 
-	np_finished_add(&rr->finished, rec,
-			np_flow_state_at(rec, rr->ro.now_ns, rr->ro.idle_sec));
+	enum np_flow_state st = np_flow_state_at(rec, rr->ro.now_ns,
+						 rr->ro.idle_sec);
+
+	np_finished_add(&rr->finished, rec, st);
+	if (rr->logging)
+		np_flowlog_retired(&rr->log, rec, st);
 }
 
 /* One report as of end_ns (capture time); printed with --interval. */

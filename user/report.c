@@ -1034,6 +1034,23 @@ out:
 	return err;
 }
 
+/*
+ * A reclaimed flow's record as build_flows() lists a kept one: for the
+ * flow log, which takes records as their slots are reclaimed, whether
+ * or not --max-finished leaves them in the list.
+ */
+void np_report_kept_flow(struct np_report *r, const struct np_flow_rec *rec,
+			 enum np_flow_state st, struct np_rflow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->rec = *rec;
+	f->state = st;
+	f->bytes = np_dir_bytes(&rec->dir[0]) + np_dir_bytes(&rec->dir[1]);
+	f->listed = true;
+	set_flow(r, f, false);
+	fill_dirs(r, f, f);
+}
+
 /* ---- the whole report ---- */
 
 static int read_names(struct np_report *r, const struct np_maps *m)

@@ -130,6 +130,14 @@ void np_report_json(FILE *f, const struct np_report *r, unsigned int views);
 void np_report_json_flow(FILE *f, const struct np_report *r,
 			 const struct np_rflow *fl);
 
+/*
+ * f: rec, reclaimed in state st (not NP_FS_ACTIVE), as r would list it
+ * among its kept records (the flow log's record of a flow the
+ * --max-finished bound dropped from the list).
+ */
+void np_report_kept_flow(struct np_report *r, const struct np_flow_rec *rec,
+			 enum np_flow_state st, struct np_rflow *f);
+
 /* The human tables. */
 void np_report_text(FILE *f, const struct np_report *r, unsigned int views);
 

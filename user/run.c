@@ -81,9 +81,13 @@ static void run_retire(const struct np_flow_rec *rec, void *ctx)
 {
 	struct run *r = ctx;
 
+	enum np_flow_state st = np_flow_state_at(rec, r->now_np,
+						 r->o->idle_timeout);
+
 	np_retire_to_maps(rec, &r->maps);
-	np_finished_add(&r->finished, rec,
-			np_flow_state_at(rec, r->now_np, r->o->idle_timeout));
+	np_finished_add(&r->finished, rec, st);
+	if (r->logging)
+		np_flowlog_retired(&r->log, rec, st);
 }
 
 #define CLOCK_STEP_NS	50000000ll	/* 50 ms: far more than a coarse tick */
