@@ -59,13 +59,14 @@ static struct np_keyent *slot_of(const struct np_flowlog *l,
 				   offsetof(struct np_logged, first_ns));
 }
 
-static struct np_logged *find(struct np_flowlog *l, const struct np_rflow *f)
+static struct np_logged *find(struct np_flowlog *l,
+			      const struct np_flow_key *k, __s64 first_ns)
 {
 	struct np_keyent *e;
 
 	if (!l->idx.slot)
 		return NULL;
-	e = slot_of(l, &f->rec.key, f->first_ns);
+	e = slot_of(l, k, first_ns);
 	return e->idx ? (struct np_logged *)l->done.v + e->idx - 1 : NULL;
 }
 
@@ -77,9 +78,14 @@ void np_flowlog_write(struct np_flowlog *l, const struct np_report *r,
 
 	if (!l->f)
 		return;
-	for (size_t i = r->n_active; i < r->n_listed; i++) {
-		const struct np_rflow *f = &r->flows[i];
-		struct np_logged *x = find(l, f);
+	for (size_t i = 0; i < r->n_fin; i++) {
+		const struct np_rflow *f = r->fin[i].flow;
+		const struct np_fin_rec *k = f ? NULL : np_rfin_rec(r, &r->fin[i]);
+		const struct np_flow_key *key = f ? &f->rec.key : &k->key;
+		__s64 first = f ? f->first_ns : k->kept->first_ns;
+		__s64 last = f ? f->last_ns : k->kept->last_ns;
+		enum np_flow_state st = f ? f->state : k->state;
+		struct np_logged *x = find(l, key, first);
 
 		if (x) {
 			x->seen = true;
@@ -88,17 +94,20 @@ void np_flowlog_write(struct np_flowlog *l, const struct np_report *r,
 		/* the last ACK follows a connection's second FIN: a flow
 		 * closed just now is logged at the next report, whole
 		 */
-		if (f->state != NP_FS_IDLE && r->time_ns - f->last_ns < settle_ns)
+		if (st != NP_FS_IDLE && r->time_ns - last < settle_ns)
 			continue;
-		np_report_json_flow(l->f, r, f);
+		if (f)
+			np_report_json_flow(l->f, r, f);
+		else
+			np_report_json_kept(l->f, r, k->kept);
 		failed |= ferror(l->f);
 		/* flows of the table (not yet kept records) are listed
 		 * again at the next report: remember them
 		 */
 		x = np_vec_add(&keep);
 		if (x) {
-			x->key = f->rec.key;
-			x->first_ns = f->first_ns;
+			x->key = *key;
+			x->first_ns = first;
 		}
 	}
 	if (fflush(l->f) || failed) {
