@@ -1149,7 +1149,13 @@ static int cmd_poll(int argc, char **argv)
 		};
 		struct np_report *r;
 		double t0, t1, t2, t3;
+		struct timespec ts;
 
+		/* the program's clock, as run's polls give it: without it
+		 * the report has no "now", and no rates against prev
+		 */
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		ro.now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 		t0 = now_s();
 		err = np_flowtab_read(&tab, &set, np_retire_to_maps, &maps);
 		if (err)

@@ -34,13 +34,26 @@ static void grow(struct np_finished *f)
 	v = realloc(f->v, cap * sizeof(*v));
 	if (!v)
 		return;		/* short of memory: the ring wraps instead */
+	memset(v + f->cap, 0, (cap - f->cap) * sizeof(*v));
 	f->v = v;
 	f->cap = cap;
 }
 
+/* A slot's record and what was kept of it, freed for the next. */
+static void clear(struct np_fin_rec *x)
+{
+	free(x->rec);
+	free(x->kept);
+	x->rec = NULL;
+	x->kept = NULL;
+}
+
 void np_finished_free(struct np_finished *f)
 {
+	for (size_t i = 0; f->v && i < f->cap; i++)
+		clear(&f->v[i]);
 	free(f->v);
+	free(f->order);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -49,15 +62,25 @@ void np_finished_add(struct np_finished *f, const struct np_flow_rec *rec,
 {
 	struct np_fin_rec *x;
 	__u64 ended = np_flow_rec_last(rec);
+	struct np_flow_rec *full = malloc(sizeof(*full));
 
 	if (f->cap < f->max_cap)
 		grow(f);
 	x = &f->v[f->head % f->cap];
 
 	/* the record given way was still listed: dropped by the bound */
-	if (f->head >= f->cap && np_finished_listed(f, x, ended))
+	if (f->head >= f->cap && np_finished_listed(f, x->ended_ns, ended))
 		f->dropped++;
-	x->rec = *rec;
+	clear(x);
+	/* short of memory: the record is not listed, its counts stay in
+	 * the totals; counted as dropped
+	 */
+	if (full)
+		*full = *rec;
+	else
+		f->dropped++;
+	x->rec = full;
+	x->key = rec->key;
 	x->ended_ns = ended;
 	x->state = st == NP_FS_ACTIVE ? NP_FS_IDLE : st;
 	if (f->map_fd >= 0) {
@@ -88,42 +111,86 @@ int np_finished_load(struct np_finished *f, int fd, const struct np_meta *m)
 
 		if (bpf_map_lookup_elem(fd, &k, &r))
 			return -errno;
-		memset(x, 0, sizeof(*x));
-		x->rec.key = r.key;
-		x->rec.dir[0] = r.dir[0];
-		x->rec.dir[1] = r.dir[1];
+		clear(x);
+		x->rec = calloc(1, sizeof(*x->rec));
+		if (!x->rec)
+			return -ENOMEM;
+		x->key = r.key;
+		x->rec->key = r.key;
+		x->rec->dir[0] = r.dir[0];
+		x->rec->dir[1] = r.dir[1];
 		x->ended_ns = r.ended_ns;
 		x->state = r.state;
 	}
 	return 0;
 }
 
-size_t np_finished_count(const struct np_finished *f)
+/* By end, newest first; ties: the newest added first. */
+static int cmp_ord(const void *pa, const void *pb)
 {
-	return f->head < f->cap ? f->head : f->cap;
+	const struct np_fin_ord *a = pa, *b = pb;
+
+	if (a->ended_ns != b->ended_ns)
+		return a->ended_ns > b->ended_ns ? -1 : 1;
+	return a->seq > b->seq ? -1 : a->seq < b->seq;
 }
 
-const struct np_fin_rec *np_finished_get(const struct np_finished *f,
-					 size_t i)
+int np_finished_order(struct np_finished *f, const struct np_fin_ord **order,
+		      size_t *n)
 {
-	return &f->v[(f->head - 1 - i) % f->cap];
+	__u64 low = f->head > f->cap ? f->head - f->cap : 0;
+	__u64 from = f->sorted > low ? f->sorted : low;
+	size_t nb = f->head - from, k = 0, i = 0, j = 0;
+	struct np_fin_ord *batch, *v;
+
+	if (f->sorted == f->head)
+		goto out;
+	batch = malloc((nb + 1) * sizeof(*batch));
+	v = malloc((f->n_order + nb + 1) * sizeof(*v));
+	if (!batch || !v) {
+		free(batch);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t b = 0; b < nb; b++) {
+		const struct np_fin_rec *x = np_finished_at(f, from + b);
+
+		batch[b] = (struct np_fin_ord){ .seq = from + b,
+						.ended_ns = x->ended_ns,
+						.synack_ns = x->synack_ns,
+						.kept = x->kept };
+	}
+	qsort(batch, nb, sizeof(*batch), cmp_ord);
+	/* the records kept in order, less those overwritten since, merged
+	 * with the new ones
+	 */
+	while (i < f->n_order || j < nb) {
+		if (i < f->n_order && f->order[i].seq < low) {
+			i++;
+			continue;
+		}
+		if (j == nb || (i < f->n_order &&
+				cmp_ord(&f->order[i], &batch[j]) < 0))
+			v[k++] = f->order[i++];
+		else
+			v[k++] = batch[j++];
+	}
+	free(batch);
+	free(f->order);
+	f->order = v;
+	f->n_order = k;
+	f->sorted = f->head;
+out:
+	*order = f->order;
+	*n = f->n_order;
+	return 0;
 }
 
-bool np_finished_listed(const struct np_finished *f,
-			const struct np_fin_rec *x, __u64 now)
+bool np_finished_listed(const struct np_finished *f, __u64 ended_ns,
+			__u64 now)
 {
-	return !f->keep_ns || !now || now < x->ended_ns ||
-	       now - x->ended_ns < f->keep_ns;
-}
-
-__u64 np_finished_gone(const struct np_finished *f, __u64 now)
-{
-	__u64 gone = f->head > f->cap ? f->head - f->cap : 0;
-	size_t n = np_finished_count(f);
-
-	for (size_t i = 0; i < n; i++)
-		gone += !np_finished_listed(f, np_finished_get(f, i), now);
-	return gone;
+	return !f->keep_ns || !now || now < ended_ns ||
+	       now - ended_ns < f->keep_ns;
 }
 
 __u64 np_finished_dropped(const struct np_finished *f)

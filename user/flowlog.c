@@ -77,16 +77,6 @@ static struct np_logged *find(struct np_flowlog *l,
 	return e->idx ? (struct np_logged *)l->done.v + e->idx - 1 : NULL;
 }
 
-/* r's flow i is the table's (r->by_key holds the table's flows only) */
-static bool in_table(const struct np_report *r, size_t i)
-{
-	const struct np_flow_key *k = &r->flows[i].rec.key;
-
-	return r->by_key.slot &&
-	       np_keyidx_find(&r->by_key, r->flows, sizeof(r->flows[0]), k,
-			      np_flow_key_hash(k))->idx == i + 1;
-}
-
 void np_flowlog_retired(struct np_flowlog *l, const struct np_flow_rec *rec,
 			enum np_flow_state st)
 {
@@ -124,14 +114,15 @@ void np_flowlog_write(struct np_flowlog *l, struct np_report *r,
 	if (!l->f)
 		return;
 	/*
-	 * The table's finished flows; the kept records are not taken from
-	 * the list, which --max-finished bounds, but from l->pending.
+	 * The table's finished flows (after the active ones, before the
+	 * records); the kept records are not taken from the list, which
+	 * --max-finished bounds, but from l->pending.
 	 */
-	for (size_t i = r->n_active; i < r->n_listed; i++) {
+	for (size_t i = r->n_active; i < r->n_table; i++) {
 		const struct np_rflow *f = &r->flows[i];
 		struct np_logged *x;
 
-		if (!in_table(r, i))
+		if (!f->listed)
 			continue;
 		x = find(l, &f->rec.key, f->first_ns);
 		if (x) {

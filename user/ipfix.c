@@ -183,7 +183,8 @@ static __u8 *putstr(__u8 *p, const char *s)
 		p = put8(p, n);
 	else
 		p = put16(put8(p, 255), n);
-	return putn(p, s, n);
+	/* no name: memcpy() must not be given NULL, even for 0 bytes */
+	return n ? putn(p, s, n) : p;
 }
 
 static __u64 mono_ns(void)

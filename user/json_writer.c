@@ -59,7 +59,7 @@ int jsonw_flush(struct jsonw *w)
 {
 	size_t n = w->p - w->buf;
 
-	if (n && fwrite(w->buf, 1, n, w->f) != n)
+	if (n && (!w->f || fwrite(w->buf, 1, n, w->f) != n))
 		w->failed = true;
 	w->p = w->buf;
 	return w->failed ? -EIO : 0;
@@ -411,6 +411,26 @@ void jsonw_raw(struct jsonw *w, const char *s, size_t n)
 {
 	jsonw__pre(w);
 	put(w, s, n);
+}
+
+void jsonw_raw_more(struct jsonw *w, const char *s, size_t n)
+{
+	put(w, s, n);
+}
+
+const char *jsonw_mem(const struct jsonw *w, size_t *len)
+{
+	*len = w->p - w->buf;
+	return w->failed ? NULL : w->buf;
+}
+
+void jsonw_mem_reset(struct jsonw *w)
+{
+	w->p = w->buf;
+	w->nonempty = 0;
+	w->depth = 0;
+	w->after_name = false;
+	w->failed = false;
 }
 
 /* ---- addresses ---- */

@@ -23,8 +23,16 @@ struct jsonw;
 
 /* ---- the writer ---- */
 
-/* A writer onto f with a buffer of its own; NULL without memory. */
+/*
+ * A writer onto f with a buffer of its own; NULL without memory. f NULL:
+ * a writer into its buffer only, read with jsonw_mem() and emptied with
+ * jsonw_mem_reset() (what does not fit is lost: jsonw_mem() says so).
+ */
 struct jsonw *jsonw_new(FILE *f);
+/* What a writer onto no FILE holds (*len bytes); NULL if some was lost. */
+const char *jsonw_mem(const struct jsonw *w, size_t *len);
+/* Empty a writer onto no FILE: the next value starts a new text. */
+void jsonw_mem_reset(struct jsonw *w);
 /* Write out what is buffered and free w; 0, or -EIO if a write to f ever failed. */
 int jsonw_destroy(struct jsonw *w);
 /* Hand what is buffered to f (no fflush); 0, or -EIO if a write to f ever failed. */
@@ -75,6 +83,8 @@ struct np_ip;
 void jsonw_ip(struct jsonw *w, const struct np_ip *ip);
 /* n bytes the caller formatted as one JSON value, written as they are. */
 void jsonw_raw(struct jsonw *w, const char *s, size_t n);
+/* The rest of a value begun by jsonw_raw(): no comma in front. */
+void jsonw_raw_more(struct jsonw *w, const char *s, size_t n);
 
 /* ---- a literal key and its value in one call ---- */
 

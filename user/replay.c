@@ -789,6 +789,8 @@ int cmd_replay(struct np_cli *o)
 			ret = err == -EINVAL ? NP_EXIT_USAGE : NP_EXIT_FAIL;
 			goto out;
 		}
+		/* the export reads a record's counts the report first lists it */
+		rr.finished.keep_full = true;
 	}
 	/*
 	 * With --interval, a report at the end of every interval; without,

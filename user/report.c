@@ -16,6 +16,7 @@
 #include "finished.h"
 #include "flowsort.h"
 #include "history.h"
+#include "json_writer.h"
 #include "log.h"
 #include "report_model.h"
 #include "vec.h"
@@ -829,16 +830,14 @@ static void set_flow(struct np_report *r, struct np_rflow *f, bool active)
 	f->ended_ns = f->state == NP_FS_ACTIVE ? 0 : f->last_ns;
 }
 
-struct fin_ord {
+struct tab_ord {
 	__s64	ended_ns;
 	__u32	i;			/* where the flow was */
-	bool	table;			/* in the kernel's table */
-	bool	moved;
 };
 
-static int cmp_fin_ord(const void *pa, const void *pb)
+static int cmp_tab_ord(const void *pa, const void *pb)
 {
-	const struct fin_ord *a = pa, *b = pb;
+	const struct tab_ord *a = pa, *b = pb;
 
 	if (a->ended_ns != b->ended_ns)
 		return a->ended_ns > b->ended_ns ? -1 : 1;
@@ -846,18 +845,16 @@ static int cmp_fin_ord(const void *pa, const void *pb)
 }
 
 /*
- * Finished flows most recent first (nbdpath(8), FLOWS), whether their
- * slots are still in the table (the first m flows) or kept records: the
- * table's keep their place in r->by_key, where the next report finds them.
- * The flows are moved in place, cycle by cycle: no second copy of them.
+ * The table's finished flows (after the n_active active ones of the
+ * first m) most recent first, in place: a few at a time, as flows end
+ * between two polls.
  */
-static int sort_finished(struct np_report *r, size_t m)
+static int sort_table_finished(struct np_report *r, size_t m)
 {
-	struct np_rflow *fl = r->flows + r->n_active, tmp;
-	size_t nf = r->n_flows - r->n_active;
-	struct fin_ord *ord;
+	struct np_rflow *fl = r->flows + r->n_active, *t;
+	size_t nf = m - r->n_active;
+	struct tab_ord *ord;
 	bool sorted = true;
-	int err;
 
 	for (size_t i = 1; i < nf; i++)
 		if (fl[i].ended_ns > fl[i - 1].ended_ns)
@@ -865,61 +862,213 @@ static int sort_finished(struct np_report *r, size_t m)
 	if (sorted)
 		return 0;
 	ord = malloc(nf * sizeof(*ord));
-	if (!ord)
+	t = malloc(nf * sizeof(*t));
+	if (!ord || !t) {
+		free(ord);
+		free(t);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < nf; i++)
-		ord[i] = (struct fin_ord){ .ended_ns = fl[i].ended_ns, .i = i,
-					   .table = r->n_active + i < m };
-	qsort(ord, nf, sizeof(*ord), cmp_fin_ord);
-	/* place k takes the flow at ord[k].i */
-	for (size_t k = 0; k < nf; k++) {
-		size_t j = k;
+		ord[i] = (struct tab_ord){ .ended_ns = fl[i].ended_ns, .i = i };
+	qsort(ord, nf, sizeof(*ord), cmp_tab_ord);
+	memcpy(t, fl, nf * sizeof(*t));
+	for (size_t i = 0; i < nf; i++)
+		fl[i] = t[ord[i].i];
+	free(t);
+	free(ord);
+	return 0;
+}
 
-		if (ord[k].moved)
+/* A record's flow as reported, built as the table's finished ones are. */
+static void record_flow(struct np_report *r, struct np_rflow *f,
+			const struct np_fin_rec *x)
+{
+	memset(f, 0, sizeof(*f));
+	f->rec = *x->rec;
+	f->state = x->state;
+	f->bytes = np_dir_bytes(&x->rec->dir[0]) + np_dir_bytes(&x->rec->dir[1]);
+	f->listed = true;
+	set_flow(r, f, false);
+	/* a kept record moved nothing since its slot was reused: against
+	 * itself, its rates are 0
+	 */
+	fill_dirs(r, f, f);
+}
+
+/*
+ * Keep x's object and what the report reads of it (finished.h), made
+ * from f, its flow; the full record is freed then, unless the export
+ * still has to read it (keep_full: at the next build).
+ */
+static int keep_record(struct np_report *r, struct np_fin_rec *x,
+		       const struct np_rflow *f, struct jsonw *w)
+{
+	struct np_fin_kept *k = np_report_json_keep(w, r, f);
+
+	if (!k)
+		return -ENOMEM;
+	k->first_ns = f->first_ns;
+	k->last_ns = f->last_ns;
+	k->ended_ns = f->ended_ns;
+	k->verdict = f->verdict;
+	for (int dir = 0; dir < 2; dir++) {
+		const struct np_rdir *d = &f->dir[dir];
+		struct np_fin_kept_dir *kd = &k->dir[dir];
+
+		kd->seen = d->seen;
+		kd->packets = d->packets;
+		kd->bytes = d->bytes;
+		memcpy(kd->mac, dir_last_mac(&f->rec.dir[dir], dir), 6);
+		snprintf(kd->name, sizeof(kd->name), "%s",
+			 d->interface ? d->interface : "");
+	}
+	x->synack_ns = f->hs.synack_ns;
+	x->rtt[0] = f->hs.rtt_server;
+	x->rtt[1] = f->hs.rtt_client;
+	x->kept = k;
+	if (!r->o.finished->keep_full) {
+		free(x->rec);
+		x->rec = NULL;
+	}
+	return 0;
+}
+
+/*
+ * Keep the records added since the last build that are listed, in the
+ * order they came: each full record is freed as its object is kept, and
+ * the next object takes its memory. *from: the first of them.
+ */
+static int keep_new(struct np_report *r, __u64 *from)
+{
+	struct np_finished *fin = r->o.finished;
+	__u64 low = fin->head > fin->cap ? fin->head - fin->cap : 0;
+	struct np_rflow *f = NULL;
+	struct jsonw *w = NULL;
+	int err = 0;
+
+	*from = fin->visited > low ? fin->visited : low;
+	for (__u64 seq = *from; seq < fin->head; seq++) {
+		struct np_fin_rec *x = np_finished_at(fin, seq);
+
+		if (!x->rec || x->kept)
 			continue;
-		tmp = fl[k];
-		for (;;) {
-			size_t src = ord[j].i;
-
-			ord[j].moved = true;
-			if (src == k) {
-				fl[j] = tmp;
+		if (!np_finished_listed(fin, x->ended_ns, r->o.now_ns)) {
+			/* gone before any report listed it: never will */
+			free(x->rec);
+			x->rec = NULL;
+			continue;
+		}
+		if (!w) {
+			w = jsonw_new(NULL);
+			f = malloc(sizeof(*f));
+			if (!w || !f) {
+				err = -ENOMEM;
 				break;
 			}
-			fl[j] = fl[src];
-			j = src;
 		}
+		record_flow(r, f, x);
+		err = keep_record(r, x, f, w);
+		if (err)
+			break;
 	}
-	err = np_keyidx_init(&r->by_key, m);
-	for (size_t i = 0; !err && i < r->n_flows; i++) {
-		const struct np_flow_key *k = &r->flows[i].rec.key;
-
-		if (i < r->n_active || ord[i - r->n_active].table)
-			np_keyidx_find(&r->by_key, r->flows,
-				       sizeof(r->flows[0]), k,
-				       np_flow_key_hash(k))->idx = i + 1;
-	}
-	free(ord);
+	jsonw_destroy(w);
+	free(f);
+	if (!err)
+		fin->visited = fin->head;
 	return err;
 }
 
 /*
- * The kernel's flows by bytes, then the finished records, newest first.
+ * The finished list (nbdpath(8), FLOWS): the table's finished flows and
+ * the kept records, merged by end, most recent first (ties: the table's
+ * first, then the newest record). With keep_full, the records kept by
+ * this build (from new on) get their flows built into r->flows, for the
+ * export; the earlier ones' full records are freed.
+ */
+static int build_finished(struct np_report *r, size_t m,
+			  const struct np_fin_ord *ord, size_t n_ord, __u64 new)
+{
+	struct np_finished *fin = r->o.finished;
+	size_t i = r->n_active, j = 0;
+	__u64 gone = 0;
+
+	r->fin = malloc((m - r->n_active + n_ord + 1) * sizeof(*r->fin));
+	if (!r->fin)
+		return -ENOMEM;
+	while (i < m || j < n_ord) {
+		const struct np_fin_ord *o = j < n_ord ? &ord[j] : NULL;
+		struct np_rfin *e = &r->fin[r->n_fin];
+		struct np_fin_rec *x;
+
+		if (o && (!o->kept || !np_finished_listed(fin, o->ended_ns,
+							   r->o.now_ns))) {
+			/* aged out, or never listed */
+			if (fin->keep_full && o->kept) {
+				x = np_finished_at(fin, o->seq);
+				free(x->rec);
+				x->rec = NULL;
+			}
+			gone++;
+			j++;
+			continue;
+		}
+		if (i < m && (!o || r->flows[i].ended_ns >=
+				    np_report_unix(&r->o, o->ended_ns))) {
+			*e = (struct np_rfin){ .flow = &r->flows[i++] };
+			r->n_fin++;
+			continue;
+		}
+		*e = (struct np_rfin){ .ord = o };
+		r->n_fin++;
+		j++;
+		/* without keep_full, kept records hold no full record */
+		if (!fin->keep_full)
+			continue;
+		x = np_finished_at(fin, o->seq);
+		if (x->rec && o->seq >= new) {
+			struct np_rflow *f = &r->flows[r->n_flows++];
+
+			record_flow(r, f, x);
+			*e = (struct np_rfin){ .flow = f };
+		} else if (x->rec) {
+			/* kept at an earlier build: the export had it */
+			free(x->rec);
+			x->rec = NULL;
+		}
+	}
+	/* records overwritten, aged out, or never kept (short of memory) */
+	if (fin)
+		r->n_evicted = (fin->head > fin->cap ? fin->head - fin->cap : 0) +
+			       gone;
+	return 0;
+}
+
+/*
+ * The kernel's flows by bytes, then the finished ones, newest first.
  * A flow the rule of np_rules.h has expired but whose slot is not yet
  * reclaimed is finished already: listed as such, once.
  */
 static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		       struct contribs *c, const struct np_report *prev)
 {
-	const struct np_finished *fin = r->o.finished;
-	size_t n = fs ? fs->n : 0, m = 0, n_fin = 0, w;
+	struct np_finished *fin = r->o.finished;
+	size_t n = fs ? fs->n : 0, m = 0, n_ord = 0, n_new = 0, w;
+	const struct np_fin_ord *ord = NULL;
+	__u64 from = 0;
 	struct np_fsort *srt, *tmp;
 	int err = 0;
 
-	if (fin)
-		n_fin = np_finished_count(fin);
+	if (fin) {
+		err = keep_new(r, &from);
+		if (!err)
+			err = np_finished_order(fin, &ord, &n_ord);
+		if (err)
+			return err;
+		for (__u64 seq = from; fin->keep_full && seq < fin->head; seq++)
+			n_new += !!np_finished_at(fin, seq)->rec;
+	}
 	r->flows = np_spare_get(NP_SPARE_FLOWS,
-				(n + n_fin) * sizeof(*r->flows));
+				(n + n_new + 1) * sizeof(*r->flows));
 	srt = np_spare_get(NP_SPARE_SORT, 2 * n * sizeof(*srt));
 	tmp = srt ? srt + n : NULL;
 	if (!r->flows || !srt) {
@@ -977,6 +1126,9 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		}
 		memcpy(&r->flows[w], t, nf * sizeof(*t));
 		free(t);
+		err = sort_table_finished(r, m);
+		if (err)
+			goto out;
 	}
 	for (size_t i = 0; i < m; i++)
 		np_keyidx_find(&r->by_key, r->flows, sizeof(r->flows[0]),
@@ -984,33 +1136,16 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 			       np_flow_key_hash(&r->flows[i].rec.key))->idx =
 			i + 1;
 	r->n_flows = m;
-	for (size_t i = 0; i < n_fin; i++) {
-		const struct np_fin_rec *x = np_finished_get(fin, i);
-		struct np_rflow *f = &r->flows[r->n_flows];
-
-		if (!np_finished_listed(fin, x, r->o.now_ns))
-			continue;
-		memset(f, 0, sizeof(*f));
-		f->rec = x->rec;
-		f->state = x->state;
-		f->bytes = np_dir_bytes(&x->rec.dir[0]) +
-			   np_dir_bytes(&x->rec.dir[1]);
-		f->listed = true;
-		set_flow(r, f, false);
-		r->n_flows++;
-	}
-	r->n_listed = r->n_flows;
-	r->n_evicted = r->o.flows_evicted;
-	if (fin) {
-		r->n_evicted = np_finished_gone(fin, r->o.now_ns);
-		r->n_dropped = np_finished_dropped(fin);
-	}
-	for (size_t i = 0; i < r->n_flows; i++) {
+	r->n_table = m;
+	for (size_t i = 0; i < m; i++) {
 		struct np_rflow *f = &r->flows[i];
 		const struct np_rflow *pf = NULL;
 
-		if (prev && r->elapsed > 0 && i < m) {
-			if (i < prev->n_flows &&
+		if (prev && r->elapsed > 0) {
+			/* the same place, or found by key; only the
+			 * table's flows: a record may share a flow's key
+			 */
+			if (i < prev->n_table &&
 			    !memcmp(&prev->flows[i].rec.key, &f->rec.key,
 				    sizeof(f->rec.key)))
 				pf = &prev->flows[i];
@@ -1023,12 +1158,13 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 				pf = e->idx ? &prev->flows[e->idx - 1] : NULL;
 			}
 		}
-		/* a kept record moved nothing since its slot was reused:
-		 * against itself, its rates are 0
-		 */
-		fill_dirs(r, f, i < m ? pf : f);
+		fill_dirs(r, f, pf);
 	}
-	err = sort_finished(r, m);
+	r->n_evicted = r->o.flows_evicted;
+	err = build_finished(r, m, ord, n_ord, from);
+	r->n_listed = r->n_active + r->n_fin;
+	if (fin)
+		r->n_dropped = np_finished_dropped(fin);
 out:
 	np_spare_put(NP_SPARE_SORT, srt);
 	return err;
@@ -1128,28 +1264,50 @@ static int host_handshakes(struct np_report *r)
 {
 	__s64 from = r->o.window_ns ? r->time_ns - (__s64)r->o.window_ns :
 				      INT64_MIN;
-	struct hs_rtt *v = calloc(2 * r->n_flows + 1, sizeof(*v));
+	struct hs_rtt *v = calloc(2 * (r->n_flows + r->n_fin) + 1, sizeof(*v));
 	size_t n = 0;
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->n_flows; i++) {
-		const struct np_rflow *f = &r->flows[i];
-		const struct np_rhandshake *hs = &f->hs;
-		struct np_ip srv = np_key_server(&f->rec.key);
+	/* the flows built here, then the kept records */
+	for (size_t i = 0; i < r->n_flows + r->n_fin; i++) {
+		const struct np_fin_rec *x = NULL;
+		struct np_ip srv;
+		__s64 synack;
+		double rtt[2];
 		struct np_rhost *h;
 
-		if (!f->listed)
+		if (i < r->n_flows) {
+			const struct np_rflow *f = &r->flows[i];
+
+			if (!f->listed)
+				continue;
+			srv = np_key_server(&f->rec.key);
+			synack = f->hs.synack_ns;
+			rtt[0] = f->hs.rtt_server;
+			rtt[1] = f->hs.rtt_client;
+		} else {
+			const struct np_rfin *e = &r->fin[i - r->n_flows];
+
+			if (!e->ord)
+				continue;
+			synack = e->ord->synack_ns;
+			if (!synack || synack < from)
+				continue;
+			x = np_rfin_rec(r, e);
+			srv = np_key_server(&x->key);
+			rtt[0] = x->rtt[0];
+			rtt[1] = x->rtt[1];
+		}
+		if (!synack || synack < from)
 			continue;
 		h = (struct np_rhost *)np_report_find_host(r, &srv);
 		if (!h)
 			continue;
-		if (!hs->synack_ns || hs->synack_ns < from)
-			continue;
-		if (hs->rtt_server >= 0)
-			v[n++] = (struct hs_rtt){ h - r->hosts, 0, hs->rtt_server };
-		if (hs->rtt_client >= 0)
-			v[n++] = (struct hs_rtt){ h - r->hosts, 1, hs->rtt_client };
+		for (int side = 0; side < 2; side++)
+			if (rtt[side] >= 0)
+				v[n++] = (struct hs_rtt){ h - r->hosts, side,
+							  rtt[side] };
 	}
 	for (size_t i = 0; i < r->n_hosts; i++)
 		for (size_t j = 0; j < r->hosts[i].n_failed; j++)
@@ -1260,6 +1418,7 @@ void np_report_free(struct np_report *r)
 	if (!r)
 		return;
 	np_spare_put(NP_SPARE_FLOWS, r->flows);
+	free(r->fin);
 	np_keyidx_free(&r->by_key);
 	free(r->hosts);
 	free(r->rmacs);

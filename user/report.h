@@ -84,7 +84,7 @@ struct np_report_opts {
 	bool current_from_map;
 	int current_fd;
 	/* finished flows kept after their slots were reclaimed; NULL: none */
-	const struct np_finished *finished;
+	struct np_finished *finished;	/* keeps each record's object */
 };
 
 struct np_report;
@@ -129,6 +129,21 @@ void np_report_json(FILE *f, const struct np_report *r, unsigned int views);
 /* One flow object of "flows" on one line (the --flow-log format). */
 void np_report_json_flow(FILE *f, const struct np_report *r,
 			 const struct np_rflow *fl);
+/* The same of a kept record (struct np_rfin). */
+struct np_fin_kept;
+void np_report_json_kept(FILE *f, const struct np_report *r,
+			 const struct np_fin_kept *k);
+
+/*
+ * For np_report_build(): a finished record's object, made once from its
+ * flow fl with w (a writer onto no FILE) into a new np_fin_kept (only
+ * the object and where its rates go, the rest is the caller's); NULL
+ * without memory.
+ */
+struct jsonw;
+struct np_fin_kept *np_report_json_keep(struct jsonw *w,
+					const struct np_report *r,
+					const struct np_rflow *fl);
 
 /*
  * f: rec, reclaimed in state st (not NP_FS_ACTIVE), as r would list it

@@ -13,6 +13,8 @@
 struct ctx {
 	struct jsonw *w;
 	const struct np_report *r;
+	bool	rates;			/* flows' "pps" and "bps" */
+	__u32	(*marks)[2];		/* np_report_json_keep(): their bytes */
 };
 
 static void put_source(struct ctx *c)
@@ -312,9 +314,19 @@ static void put_dir(struct ctx *c, const struct np_rflow *f, int dir)
 			jsonw_string(w, np_tcp_flag_names[i]);
 	jsonw_end_array(w);
 	jsonw_string_field(w, "mirror", x->mirror);
-	if (c->r->elapsed > 0) {
+	if (c->rates) {
+		size_t at;
+
+		if (c->marks) {
+			jsonw_mem(w, &at);
+			c->marks[dir][0] = at;
+		}
 		jsonw_double_field(w, "pps", x->pps, 3);
 		jsonw_double_field(w, "bps", x->bps, 3);
+		if (c->marks) {
+			jsonw_mem(w, &at);
+			c->marks[dir][1] = at;
+		}
 	}
 	jsonw_end_object(w);
 }
@@ -396,6 +408,28 @@ static void put_flow(struct ctx *c, const struct np_rflow *f)
 	jsonw_end_object(w);
 }
 
+/*
+ * A direction's "pps" and "bps" of a kept record, both 0: the same bytes
+ * for every record, saved from the first one np_report_json_keep() makes.
+ */
+static char zero_rates[64];
+static size_t zero_rates_len;
+
+/* A kept record's object as made (np_report_json_keep()), rates or not. */
+static void put_kept(struct ctx *c, const struct np_fin_kept *k)
+{
+	const __u32 *at = k->rates;
+	struct jsonw *w = c->w;
+
+	jsonw_raw(w, k->json, at[0]);
+	if (c->rates)
+		jsonw_raw_more(w, zero_rates, zero_rates_len);
+	jsonw_raw_more(w, k->json + at[0], at[1] - at[0]);
+	if (c->rates)
+		jsonw_raw_more(w, zero_rates, zero_rates_len);
+	jsonw_raw_more(w, k->json + at[1], k->len - at[1]);
+}
+
 static void put_flows(struct ctx *c)
 {
 	const struct np_report *r = c->r;
@@ -403,9 +437,19 @@ static void put_flows(struct ctx *c)
 
 	jsonw_name(w, "flows");
 	jsonw_start_array(w);
-	for (size_t i = 0; i < r->n_flows; i++)
-		if (r->flows[i].listed)
-			put_flow(c, &r->flows[i]);
+	for (size_t i = 0; i < r->n_active; i++)
+		put_flow(c, &r->flows[i]);
+	for (size_t i = 0; i < r->n_fin; i++) {
+		const struct np_rfin *e = &r->fin[i];
+
+		/* the objects are scattered: ask for one a few ahead */
+		if (i + 4 < r->n_fin && r->fin[i + 4].ord)
+			__builtin_prefetch(r->fin[i + 4].ord->kept);
+		if (e->flow)
+			put_flow(c, e->flow);
+		else
+			put_kept(c, e->ord->kept);
+	}
 	jsonw_end_array(w);
 }
 
@@ -476,6 +520,8 @@ static void put_ifaces(struct ctx *c)
 static bool ctx_open(struct ctx *c, FILE *f, const struct np_report *r)
 {
 	c->r = r;
+	c->rates = r->elapsed > 0;
+	c->marks = NULL;
 	c->w = jsonw_new(f);
 	return c->w != NULL;
 }
@@ -496,6 +542,53 @@ void np_report_json_flow(FILE *f, const struct np_report *r,
 		return;
 	put_flow(&c, fl);
 	ctx_close(&c, f);
+}
+
+void np_report_json_kept(FILE *f, const struct np_report *r,
+			 const struct np_fin_kept *k)
+{
+	struct ctx c;
+
+	if (!ctx_open(&c, f, r))
+		return;
+	put_kept(&c, k);
+	ctx_close(&c, f);
+}
+
+struct np_fin_kept *np_report_json_keep(struct jsonw *w,
+					const struct np_report *r,
+					const struct np_rflow *fl)
+{
+	__u32 m[2][2] = {};
+	struct ctx c = { .w = w, .r = r, .rates = true, .marks = m };
+	struct np_fin_kept *k;
+	const char *s;
+	size_t len, n;
+
+	jsonw_mem_reset(w);
+	put_flow(&c, fl);
+	s = jsonw_mem(w, &len);
+	n = m[0][1] - m[0][0];
+	/* the rates of a kept record are 0, always the same bytes */
+	if (!s || n > sizeof(zero_rates) || m[1][1] - m[1][0] != n ||
+	    memcmp(s + m[0][0], s + m[1][0], n) ||
+	    (zero_rates_len && (n != zero_rates_len ||
+				memcmp(s + m[0][0], zero_rates, n))))
+		return NULL;
+	if (!zero_rates_len) {
+		memcpy(zero_rates, s + m[0][0], n);
+		zero_rates_len = n;
+	}
+	k = calloc(1, sizeof(*k) + len - 2 * n);
+	if (!k)
+		return NULL;
+	memcpy(k->json, s, m[0][0]);
+	memcpy(k->json + m[0][0], s + m[0][1], m[1][0] - m[0][1]);
+	memcpy(k->json + m[1][0] - n, s + m[1][1], len - m[1][1]);
+	k->rates[0] = m[0][0];
+	k->rates[1] = m[1][0] - n;
+	k->len = len - 2 * n;
+	return k;
 }
 
 void np_report_json(FILE *f, const struct np_report *r, unsigned int views)

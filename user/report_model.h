@@ -10,6 +10,7 @@
 #define NBDPATH_REPORT_MODEL_H
 
 #include "report.h"
+#include "finished.h"
 
 /* Packets and bytes of one server-side MAC in one direction of a host. */
 struct np_rmac {
@@ -106,6 +107,20 @@ struct np_rflow {
 	struct np_rdir dir[2];		/* of listed flows */
 };
 
+/*
+ * A finished flow as listed: built by this report (flow), or a record
+ * kept with its object from an earlier one (ord; finished.h). ord is in
+ * o.finished's order: valid until its next np_finished_order().
+ */
+struct np_rfin {
+	const struct np_rflow *flow;
+	const struct np_fin_ord *ord;
+};
+
+/* A listed record of o.finished (ord not NULL). */
+static inline const struct np_fin_rec *np_rfin_rec(const struct np_report *r,
+						   const struct np_rfin *e);
+
 /* A server-side MAC: rx counts to_server frames, tx from_server frames. */
 struct np_riface {
 	__u8	mac[6];
@@ -140,10 +155,17 @@ struct np_report {
 	double	elapsed;
 	bool	rates_from_prev;	/* rates against an earlier report */
 	__u64	stats[NP_STAT_MAX];	/* as reported (x sample) */
-	struct np_rflow *flows;		/* listed first, in list order */
+	/*
+	 * The flows built by this report: the n_active active ones first,
+	 * by bytes; then finished ones of the table and new records
+	 */
+	struct np_rflow *flows;
 	size_t	n_flows;
-	size_t	n_listed;
-	size_t	n_active;		/* the first n_active listed flows */
+	size_t	n_listed;		/* n_active + n_fin */
+	size_t	n_active;
+	size_t	n_table;		/* the first n_table: the table's */
+	struct np_rfin *fin;		/* the finished flows, in list order */
+	size_t	n_fin;
 	__u64	n_evicted;		/* flows gone from the list */
 	__u64	n_dropped;		/* finished records dropped by the bound */
 	struct np_keyidx by_key;	/* flows by key */
@@ -162,6 +184,12 @@ struct np_report {
 	int	n_nics;
 	void	*history_store;		/* owned by history.c */
 };
+
+static inline const struct np_fin_rec *np_rfin_rec(const struct np_report *r,
+						   const struct np_rfin *e)
+{
+	return np_finished_at(r->o.finished, e->ord->seq);
+}
 
 const struct np_rhost *np_report_find_host(const struct np_report *r,
 					   const struct np_ip *ip);

@@ -584,6 +584,27 @@ static void fmt_dir(char *buf, size_t sz, const struct np_report *r,
 	snprintf(buf, sz, "%s pkt %s via %s", p, b, via);
 }
 
+/* A kept record's direction, as fmt_dir() puts a finished flow's. */
+static void fmt_kept_dir(char *buf, size_t sz, const struct np_fin_kept *k,
+			 int dir)
+{
+	const struct np_fin_kept_dir *x = &k->dir[dir];
+	char via[24], p[16], b[16];
+
+	if (!x->seen) {
+		snprintf(buf, sz, "-");
+		return;
+	}
+	if (x->name[0])
+		clean(via, sizeof(via), x->name);
+	else
+		np_fmt_mac(via, x->mac);
+	fmt_count(p, sizeof(p), (double)x->packets);
+	fmt_bytes(b, sizeof(b), (double)x->bytes);
+	snprintf(buf, sz, "%s pkt %s via %s", p, b, via);
+}
+
+/* Rows from .. to of the active flows; finished: of the finished list. */
 static void flow_table(FILE *f, const struct np_report *r, size_t from,
 		       size_t to, bool finished)
 {
@@ -595,20 +616,31 @@ static void flow_table(FILE *f, const struct np_report *r, size_t from,
 	else
 		table_row(&t, "SERVER\tCLIENT\tVERDICT\tTO SERVER (requests)\tFROM SERVER (data)");
 	for (size_t i = from; i < to; i++) {
-		const struct np_rflow *fl = &r->flows[i];
+		const struct np_rflow *fl = finished ? r->fin[i].flow :
+						       &r->flows[i];
+		const struct np_fin_rec *x = finished && !fl ?
+					     np_rfin_rec(r, &r->fin[i]) : NULL;
+		const struct np_flow_key *key = fl ? &fl->rec.key : &x->key;
 		char s[CELL], c[CELL], v[24], rx[CELL], tx[CELL], end[40];
 		char at[16];
-		struct np_ip sip = np_key_server(&fl->rec.key);
-		struct np_ip cip = np_key_client(&fl->rec.key);
+		struct np_ip sip = np_key_server(key);
+		struct np_ip cip = np_key_client(key);
 
-		fmt_endpoint(s, sizeof(s), &sip, fl->rec.key.server_port);
-		fmt_endpoint(c, sizeof(c), &cip, fl->rec.key.client_port);
-		upper(v, sizeof(v), np_verdict_name(fl->verdict));
-		fmt_dir(rx, sizeof(rx), r, fl, NP_DIR_TO_SERVER);
-		fmt_dir(tx, sizeof(tx), r, fl, NP_DIR_FROM_SERVER);
-		fmt_clock(at, sizeof(at), fl->ended_ns);
+		fmt_endpoint(s, sizeof(s), &sip, key->server_port);
+		fmt_endpoint(c, sizeof(c), &cip, key->client_port);
+		upper(v, sizeof(v), np_verdict_name(fl ? fl->verdict :
+							 x->kept->verdict));
+		if (fl) {
+			fmt_dir(rx, sizeof(rx), r, fl, NP_DIR_TO_SERVER);
+			fmt_dir(tx, sizeof(tx), r, fl, NP_DIR_FROM_SERVER);
+		} else {
+			fmt_kept_dir(rx, sizeof(rx), x->kept, NP_DIR_TO_SERVER);
+			fmt_kept_dir(tx, sizeof(tx), x->kept,
+				     NP_DIR_FROM_SERVER);
+		}
+		fmt_clock(at, sizeof(at), fl ? fl->ended_ns : x->kept->ended_ns);
 		snprintf(end, sizeof(end), "%s %s",
-			 np_flow_state_name(fl->state), at);
+			 np_flow_state_name(fl ? fl->state : x->state), at);
 		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s", s, c, v, rx, tx, end);
 	}
 	table_print(f, &t, "  ");
@@ -629,7 +661,7 @@ static void put_flows(FILE *f, const struct np_report *r)
 		return;
 	fprintf(f, "\nFINISHED FLOWS (most recent first, %zu of %zu)\n", last,
 		n_fin);
-	flow_table(f, r, r->n_active, r->n_active + last, true);
+	flow_table(f, r, 0, last, true);
 }
 
 /* ---- stats ---- */

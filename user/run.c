@@ -623,6 +623,8 @@ int cmd_run(struct np_cli *o)
 		usage = err == -EINVAL;
 		if (err)
 			goto out;
+		/* the export reads a record's counts the report first lists it */
+		r.finished.keep_full = true;
 	}
 	err = np_pins_claim(&r.pins, o->pin_dir, o->pin_mode);
 	if (err)

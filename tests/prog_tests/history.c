@@ -27,6 +27,7 @@ struct htest {
 	struct np_history *h;
 	struct np_finished fin;
 	bool fin_ready;
+	bool with_prev;			/* rates against the previous report */
 	struct np_report *r;
 	char *json;
 	char *text;
@@ -125,15 +126,21 @@ static bool report_at(struct htest *ht, unsigned int sec)
 	size_t len;
 	FILE *f;
 
-	np_report_free(ht->r);
+	struct np_report *prev = ht->with_prev ? ht->r : NULL;
+
+	if (!prev)
+		np_report_free(ht->r);
 	free(ht->json);
 	free(ht->text);
 	ht->r = NULL;
 	ht->json = ht->text = NULL;
-	if (!tp_read(&ht->t))
+	if (!tp_read(&ht->t)) {
+		np_report_free(prev);
 		return false;
+	}
 	ht->o.now_ns = TP_CLOCK0 + sec * SEC;
-	ht->r = np_report_build(&ht->t.maps, &ht->t.flows, &ht->o, NULL);
+	ht->r = np_report_build(&ht->t.maps, &ht->t.flows, &ht->o, prev);
+	np_report_free(prev);
 	if (!ASSERT_TRUE(ht->r, "np_report_build"))
 		return false;
 	f = open_memstream(&ht->json, &len);
@@ -515,6 +522,95 @@ out:
 	ht_done(&ht);
 }
 
+/*
+ * A kept record and a closed flow of the table under one key (the client
+ * used its port again), then reports with rates: the table's flow is
+ * measured against its own counts of the previous report, not against
+ * the record's, which shares its key but not its connection, whatever
+ * their places in the list. The record's object, kept when first listed,
+ * has rates 0 in a report with rates and none in one without.
+ */
+static void history_finished_kept(void)
+{
+	struct seg req = seed_req(CLIENT_PORT, FRAME_TH_PSH | FRAME_TH_ACK, 64);
+	struct seg rep = seed_rep(CLIENT_PORT, FRAME_TH_ACK, 100);
+	struct np_flow_rec a;
+	struct htest ht;
+	char line[128];
+	const char *j;
+
+	if (!ht_start(&ht) ||
+	    !ASSERT_OK(np_finished_init(&ht.fin, 8, 0, false),
+		       "np_finished_init"))
+		goto out;
+	ht.fin_ready = true;
+	ht.o.finished = &ht.fin;
+	ht.o.closed_sec = 600;
+	/* the record: the port's earlier connection, 5 packets, to 20 s */
+	fin_rec(&a, CLIENT_PORT, 5, 20, FRAME_TH_ACK | FRAME_TH_FIN);
+	finish(&ht, &a, NP_FS_CLOSED);
+	/* the table: the same key again from 21 s, closed at 30 s, 4 packets */
+	if (!put_at(&ht, 21, &req, NULL, NULL) ||
+	    !put_at(&ht, 22, &rep, NULL, NULL))
+		goto out;
+	req.flags = rep.flags = FRAME_TH_FIN | FRAME_TH_ACK;
+	req.payload = rep.payload = 0;
+	if (!put_at(&ht, 29, &rep, NULL, NULL) ||
+	    !put_at(&ht, 30, &req, NULL, NULL) || !report_at(&ht, 40))
+		goto out;
+	j = ht.json;
+	JEQ(j, "stats.flows", "2");
+	JEQ(j, "flows.0.client_port", u64s(CLIENT_PORT));
+	JEQ(j, "flows.0.ended", at(30));
+	JEQ(j, "flows.0.to_server.packets", "2");
+	JEQ(j, "flows.1.client_port", u64s(CLIENT_PORT));
+	JEQ(j, "flows.1.ended", at(20));
+	JEQ(j, "flows.1.to_server.packets", "3");
+	JEQ(j, "flows.1.to_server.interface", "\"vmk0\"");
+	JEQ(j, "flows.1.from_server.interface", "\"vmk4\"");
+	/* no interval, no rates */
+	JEQ(j, "flows.1.to_server.pps", "<missing>");
+	JEQ(j, "flows.1.from_server.bps", "<missing>");
+	JEQ(j, "flows.0.to_server.pps", "<missing>");
+
+	/* an active flow, listed first from now on; rates against prev */
+	req = seed_req(CLIENT_PORT + 1, FRAME_TH_PSH | FRAME_TH_ACK, 1000);
+	if (!put_at(&ht, 45, &req, NULL, NULL))
+		goto out;
+	ht.with_prev = true;
+	ht.o.interval = 10;
+	if (!report_at(&ht, 50))
+		goto out;
+	j = ht.json;
+	JEQ(j, "stats.flows", "3");
+	JEQ(j, "stats.flows_active", "1");
+	JEQ(j, "flows.0.client_port", u64s(CLIENT_PORT + 1));
+	JEQ(j, "flows.0.to_server.pps", "0.100");
+	JEQ(j, "flows.1.client_port", u64s(CLIENT_PORT));
+	JEQ(j, "flows.1.ended", at(30));
+	/* nothing since 30 s: 0, not its 2 packets against the record's */
+	JEQ(j, "flows.1.to_server.pps", "0.000");
+	JEQ(j, "flows.1.to_server.bps", "0.000");
+	JEQ(j, "flows.1.from_server.pps", "0.000");
+	JEQ(j, "flows.2.client_port", u64s(CLIENT_PORT));
+	JEQ(j, "flows.2.ended", at(20));
+	JEQ(j, "flows.2.to_server.packets", "3");
+	JEQ(j, "flows.2.to_server.pps", "0.000");
+	JEQ(j, "flows.2.to_server.bps", "0.000");
+	JEQ(j, "flows.2.from_server.pps", "0.000");
+	JEQ(j, "flows.2.from_server.bps", "0.000");
+	JEQ(j, "flows.2.to_server.interface", "\"vmk0\"");
+	/* the human report's row of the record, from what was kept */
+	ASSERT_TRUE(strstr(ht.text, "FINISHED FLOWS (most recent first, 2 of 2)"),
+		    "both finished in the text");
+	snprintf(line, sizeof(line),
+		 "10.0.28.50:50512  ASYMMETRIC  3 pkt 300 B via vmk0  2 pkt 3.0 kB via vmk4  closed %s",
+		 clock_of(20));
+	ASSERT_TRUE(strstr(ht.text, line), line);
+out:
+	ht_done(&ht);
+}
+
 void test_history(void)
 {
 	if (test__start_subtest("current"))
@@ -525,4 +621,6 @@ void test_history(void)
 		history_finished();
 	if (test__start_subtest("finished_order"))
 		history_finished_order();
+	if (test__start_subtest("finished_kept"))
+		history_finished_kept();
 }
