@@ -575,4 +575,64 @@ else
 	t_fail "nfacctd's per-MAC bytes differ from the report's interfaces"
 fi
 
+#
+# 9. replay --ipfix of mkpcap's "long" capture (tests/t_replay_time.sh)
+# with a table of 8 slots, 2 finished records kept and a report every
+# 1800 s: up to 7 slots are reclaimed between two reports, so the
+# --max-finished bound drops records no report lists. The export takes
+# each reclaimed flow as its slot goes: nfcapd's sums per flow and
+# direction, and in all, are still the whole capture's report's
+#
+t_begin replay_export_max_finished
+ok=1
+rm -rf "$D/nfb"
+if ! t_log "$MKPCAP" long "$D/long.pcap" ||
+   ! "$NP" replay "$D/long.pcap" --json --window 600 \
+	>"$D/long-whole.json" 2>>"$_t_log" ||
+   ! nfcapd_start "$D/nfb" ||
+   ! ip netns exec "$NS" "$NP" replay "$D/long.pcap" --json --window 1800 \
+	--interval 1800 --max-flows 4 --max-finished 2 \
+	--ipfix 127.0.0.1:4739 >"$D/long-bound.json" 2>"$D/long-bound.err" ||
+   ! t_expect "stderr" "$(cat "$D/long-bound.err")" "" ||
+   ! wait_read 4739 || ! stop_pid "$NFCAPD" ||
+   ! nfdump_check "$D/nfb" '
+w = json.load(open("'"$D/long-whole.json"'"))
+rs = [json.loads(l) for l in open("'"$D/long-bound.json"'")]
+expect("records dropped by the bound", rs[-1]["stats"]["flows_dropped"], 16)
+got, want = {}, {}
+for f in flows:
+    src = f.get("src4_addr") or f.get("src6_addr")
+    dst = f.get("dst4_addr") or f.get("dst6_addr")
+    if f["src_port"] == 902:
+        key = (src, dst, f["dst_port"], "from_server")
+    else:
+        key = (dst, src, f["src_port"], "to_server")
+    g = got.setdefault(key, [0, 0])
+    g[0] += f["in_packets"]
+    g[1] += f["in_bytes"]
+for f in w["flows"]:
+    for d in ("to_server", "from_server"):
+        if f[d]["packets"]:
+            want[(f["server"], f["client"], f["client_port"], d)] = \
+                [f[d]["packets"], f[d]["bytes"]]
+expect("flows in the whole report", len(w["flows"]), 34)
+print("exported flows", len({k[2] for k in got}), "of", len(w["flows"]))
+expect("flow directions not exported", sorted(set(want) - set(got)), [])
+expect("flow directions not in the report", sorted(set(got) - set(want)), [])
+for k in want:
+    expect(f"{k} [packets, bytes]", got[k], want[k])
+# rx (to the server) and tx (from it) of every host, by server-side MAC
+tot = [sum(m[x] for h in w["hosts"] for s in ("rx", "tx") for m in h[s])
+       for x in ("packets", "bytes")]
+expect("whole report [packets, bytes]", tot, [316, 147280])
+expect("total [packets, bytes]", [sum(g[0] for g in got.values()),
+                                  sum(g[1] for g in got.values())], tot)
+print("records dropped", rs[-1]["stats"]["flows_dropped"], "flows", len(got),
+      "[packets, bytes]", tot)
+expect("sequence failures", info["Sequence failures"], "0")
+'; then
+	ok=0
+fi
+((ok)) && t_ok || t_fail "flows the --max-finished bound dropped are not exported whole"
+
 t_done

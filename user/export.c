@@ -8,6 +8,7 @@
 
 #include "export.h"
 #include "keyidx.h"
+#include "log.h"
 #include "vec.h"
 
 /* What one flow has been exported with so far, by server-side MAC. */
@@ -29,6 +30,9 @@ struct np_export {
 	__s64	active_ns;
 	struct np_vec sent;		/* struct sent */
 	struct np_keyidx idx;
+	/* reclaimed flows: the list's bound cannot drop them */
+	struct np_vec pending;		/* struct np_reclaimed */
+	bool	warned_mem;
 };
 
 int np_export_open(struct np_export **out, const char *host_port,
@@ -49,6 +53,7 @@ int np_export_open(struct np_export **out, const char *host_port,
 		np_ipfix_set_rate(e->x, NP_IPFIX_RATE, true);
 	e->active_ns = active_timeout * 1e9;
 	e->sent.sz = sizeof(struct sent);
+	e->pending.sz = sizeof(struct np_reclaimed);
 	*out = e;
 	return 0;
 }
@@ -168,12 +173,22 @@ static void export_flow(struct np_export *e, const struct np_report *r,
 	s->done = f->state != NP_FS_ACTIVE;
 }
 
-void np_export_report(struct np_export *e, const struct np_report *r,
-		      bool last)
+void np_export_retired(struct np_export *e, const struct np_flow_rec *rec,
+		       enum np_flow_state st)
+{
+	if (!e || !np_reclaimed_add(&e->pending, rec, st))
+		return;
+	if (!e->warned_mem)
+		np_warn("--ipfix: out of memory: finished flows go unexported");
+	e->warned_mem = true;
+}
+
+void np_export_report(struct np_export *e, struct np_report *r, bool last)
 {
 	struct np_vec keep = { .sz = sizeof(struct sent) };
 
-	for (size_t i = 0; i < r->n_flows; i++) {
+	/* the table's flows; the reclaimed ones are the pending records */
+	for (size_t i = 0; i < r->n_table; i++) {
 		const struct np_rflow *f = &r->flows[i];
 		struct sent *s = find(e, f), *k;
 
@@ -195,6 +210,29 @@ void np_export_report(struct np_export *e, const struct np_report *r,
 		    r->time_ns - k->last_export_ns >= e->active_ns)
 			export_flow(e, r, f, k, last);
 	}
+	/*
+	 * The flows reclaimed since the last report, ended: each once, with
+	 * the counts an --active-timeout export has not sent yet, unless the
+	 * table's flows had it exported finished already
+	 */
+	for (size_t i = 0; i < e->pending.n; i++) {
+		const struct np_reclaimed *p =
+			(const struct np_reclaimed *)e->pending.v + i;
+		struct np_rflow f;
+		struct sent *s, k = {};
+
+		np_report_kept_flow(r, &p->rec, p->state, &f);
+		s = find(e, &f);
+		if (s) {
+			k = *s;
+		} else {
+			k.key = f.rec.key;
+			k.first_ns = f.first_ns;
+		}
+		if (!k.done)
+			export_flow(e, r, &f, &k, last);
+	}
+	np_vec_free(&e->pending);
 	/* what is remembered: this report's flows, nothing gone from it */
 	np_vec_free(&e->sent);
 	e->sent = keep;
@@ -225,6 +263,7 @@ void np_export_close(struct np_export *e)
 		return;
 	np_ipfix_close(e->x);
 	np_vec_free(&e->sent);
+	np_vec_free(&e->pending);
 	np_keyidx_free(&e->idx);
 	free(e);
 }

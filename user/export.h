@@ -22,12 +22,16 @@ struct np_export;
 int np_export_open(struct np_export **out, const char *host_port,
 		   double active_timeout, __u32 domain, bool replay);
 
+/* A reclaimed slot's flow, st as it was reclaimed: exported at the next report. */
+void np_export_retired(struct np_export *e, const struct np_flow_rec *rec,
+		       enum np_flow_state st);
+
 /*
- * Export what r's flows owe; last: the final report (the end of the run
- * or the capture), where every flow still open is exported too.
+ * Export what r's flows and the flows reclaimed since the last report
+ * owe; last: the final report (the end of the run or the capture), where
+ * every flow still open is exported too.
  */
-void np_export_report(struct np_export *e, const struct np_report *r,
-		      bool last);
+void np_export_report(struct np_export *e, struct np_report *r, bool last);
 
 /* The exporter's poll timeout, ms (-1: none needed), and its sending. */
 int np_export_timeout_ms(struct np_export *e);

@@ -69,11 +69,6 @@ struct np_finished {
 	__u64	dropped;		/* overwritten while still listed */
 	int	map_fd;			/* np_finished to mirror into; -1 */
 	/*
-	 * Keep the full record through the report that keeps its object:
-	 * the IPFIX export reads it there (np_export_report()).
-	 */
-	bool	keep_full;
-	/*
 	 * The records by end, newest first (ties: the newest added first);
 	 * those added since `sorted` are merged in by np_finished_order().
 	 */

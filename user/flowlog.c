@@ -15,17 +15,12 @@ struct np_logged {
 	bool	seen;			/* in this report */
 };
 
-struct np_pending {
-	struct np_flow_rec rec;
-	enum np_flow_state state;
-};
-
 int np_flowlog_open(struct np_flowlog *l, const char *path)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = path;
 	l->done.sz = sizeof(struct np_logged);
-	l->pending.sz = sizeof(struct np_pending);
+	l->pending.sz = sizeof(struct np_reclaimed);
 	return np_flowlog_reopen(l);
 }
 
@@ -80,21 +75,12 @@ static struct np_logged *find(struct np_flowlog *l,
 void np_flowlog_retired(struct np_flowlog *l, const struct np_flow_rec *rec,
 			enum np_flow_state st)
 {
-	struct np_pending *x;
-
-	if (!l->f)
+	if (!l->f || !np_reclaimed_add(&l->pending, rec, st))
 		return;
-	x = np_vec_add(&l->pending);
-	if (!x) {
-		if (!l->warned_mem)
-			np_warn("--flow-log %s: out of memory: finished flows go unlogged",
-				l->path);
-		l->warned_mem = true;
-		return;
-	}
-	x->rec = *rec;
-	/* as the list keeps it (see np_finished_add) */
-	x->state = st == NP_FS_ACTIVE ? NP_FS_IDLE : st;
+	if (!l->warned_mem)
+		np_warn("--flow-log %s: out of memory: finished flows go unlogged",
+			l->path);
+	l->warned_mem = true;
 }
 
 /* a flow closed just now is logged at the next report, whole */
@@ -108,7 +94,7 @@ void np_flowlog_write(struct np_flowlog *l, struct np_report *r,
 		      __s64 settle_ns)
 {
 	struct np_vec keep = { .sz = sizeof(struct np_logged) };
-	struct np_vec wait = { .sz = sizeof(struct np_pending) };
+	struct np_vec wait = { .sz = sizeof(struct np_reclaimed) };
 	bool failed = false;
 
 	if (!l->f)
@@ -143,10 +129,10 @@ void np_flowlog_write(struct np_flowlog *l, struct np_report *r,
 	}
 	/* the flows reclaimed since: each once, unless logged in the table */
 	for (size_t i = 0; i < l->pending.n; i++) {
-		const struct np_pending *p =
-			(const struct np_pending *)l->pending.v + i;
+		const struct np_reclaimed *p =
+			(const struct np_reclaimed *)l->pending.v + i;
 		struct np_rflow f;
-		struct np_pending *w;
+		struct np_reclaimed *w;
 
 		np_report_kept_flow(r, &p->rec, p->state, &f);
 		if (find(l, &f.rec.key, f.first_ns))

@@ -27,7 +27,7 @@ struct np_flowlog {
 	struct np_vec done;		/* struct np_logged */
 	struct np_keyidx idx;
 	/* reclaimed flows not yet logged: the list's bound cannot drop them */
-	struct np_vec pending;		/* struct np_pending */
+	struct np_vec pending;		/* struct np_reclaimed */
 	bool warned, warned_mem;
 };
 

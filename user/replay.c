@@ -679,6 +679,7 @@ static void replay_retire(const struct np_flow_rec *rec, void *ctx)
 	np_finished_add(&rr->finished, rec, st);
 	if (rr->logging)
 		np_flowlog_retired(&rr->log, rec, st);
+	np_export_retired(rr->export, rec, st);
 }
 
 /* One report as of end_ns (capture time); printed with --interval. */
@@ -789,8 +790,6 @@ int cmd_replay(struct np_cli *o)
 			ret = err == -EINVAL ? NP_EXIT_USAGE : NP_EXIT_FAIL;
 			goto out;
 		}
-		/* the export reads a record's counts the report first lists it */
-		rr.finished.keep_full = true;
 	}
 	/*
 	 * With --interval, a report at the end of every interval; without,

@@ -897,8 +897,8 @@ static void record_flow(struct np_report *r, struct np_rflow *f,
 
 /*
  * Keep x's object and what the report reads of it (finished.h), made
- * from f, its flow; the full record is freed then, unless the export
- * still has to read it (keep_full: at the next build).
+ * from f, its flow; the full record is freed then (the export and the
+ * flow log had it as its slot was reclaimed).
  */
 static int keep_record(struct np_report *r, struct np_fin_rec *x,
 		       const struct np_rflow *f, struct jsonw *w)
@@ -926,19 +926,17 @@ static int keep_record(struct np_report *r, struct np_fin_rec *x,
 	x->rtt[0] = f->hs.rtt_server;
 	x->rtt[1] = f->hs.rtt_client;
 	x->kept = k;
-	if (!r->o.finished->keep_full) {
-		free(x->rec);
-		x->rec = NULL;
-	}
+	free(x->rec);
+	x->rec = NULL;
 	return 0;
 }
 
 /*
  * Keep the records added since the last build that are listed, in the
  * order they came: each full record is freed as its object is kept, and
- * the next object takes its memory. *from: the first of them.
+ * the next object takes its memory.
  */
-static int keep_new(struct np_report *r, __u64 *from)
+static int keep_new(struct np_report *r)
 {
 	struct np_finished *fin = r->o.finished;
 	__u64 low = fin->head > fin->cap ? fin->head - fin->cap : 0;
@@ -946,8 +944,8 @@ static int keep_new(struct np_report *r, __u64 *from)
 	struct jsonw *w = NULL;
 	int err = 0;
 
-	*from = fin->visited > low ? fin->visited : low;
-	for (__u64 seq = *from; seq < fin->head; seq++) {
+	for (__u64 seq = fin->visited > low ? fin->visited : low;
+	     seq < fin->head; seq++) {
 		struct np_fin_rec *x = np_finished_at(fin, seq);
 
 		if (!x->rec || x->kept)
@@ -981,12 +979,10 @@ static int keep_new(struct np_report *r, __u64 *from)
 /*
  * The finished list (nbdpath(8), FLOWS): the table's finished flows and
  * the kept records, merged by end, most recent first (ties: the table's
- * first, then the newest record). With keep_full, the records kept by
- * this build (from new on) get their flows built into r->flows, for the
- * export; the earlier ones' full records are freed.
+ * first, then the newest record).
  */
 static int build_finished(struct np_report *r, size_t m,
-			  const struct np_fin_ord *ord, size_t n_ord, __u64 new)
+			  const struct np_fin_ord *ord, size_t n_ord)
 {
 	struct np_finished *fin = r->o.finished;
 	size_t i = r->n_active, j = 0;
@@ -998,16 +994,10 @@ static int build_finished(struct np_report *r, size_t m,
 	while (i < m || j < n_ord) {
 		const struct np_fin_ord *o = j < n_ord ? &ord[j] : NULL;
 		struct np_rfin *e = &r->fin[r->n_fin];
-		struct np_fin_rec *x;
 
 		if (o && (!o->kept || !np_finished_listed(fin, o->ended_ns,
 							   r->o.now_ns))) {
 			/* aged out, or never listed */
-			if (fin->keep_full && o->kept) {
-				x = np_finished_at(fin, o->seq);
-				free(x->rec);
-				x->rec = NULL;
-			}
 			gone++;
 			j++;
 			continue;
@@ -1021,20 +1011,6 @@ static int build_finished(struct np_report *r, size_t m,
 		*e = (struct np_rfin){ .ord = o };
 		r->n_fin++;
 		j++;
-		/* without keep_full, kept records hold no full record */
-		if (!fin->keep_full)
-			continue;
-		x = np_finished_at(fin, o->seq);
-		if (x->rec && o->seq >= new) {
-			struct np_rflow *f = &r->flows[r->n_flows++];
-
-			record_flow(r, f, x);
-			*e = (struct np_rfin){ .flow = f };
-		} else if (x->rec) {
-			/* kept at an earlier build: the export had it */
-			free(x->rec);
-			x->rec = NULL;
-		}
 	}
 	/* records overwritten, aged out, or never kept (short of memory) */
 	if (fin)
@@ -1052,23 +1028,20 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		       struct contribs *c, const struct np_report *prev)
 {
 	struct np_finished *fin = r->o.finished;
-	size_t n = fs ? fs->n : 0, m = 0, n_ord = 0, n_new = 0, w;
+	size_t n = fs ? fs->n : 0, m = 0, n_ord = 0, w;
 	const struct np_fin_ord *ord = NULL;
-	__u64 from = 0;
 	struct np_fsort *srt, *tmp;
 	int err = 0;
 
 	if (fin) {
-		err = keep_new(r, &from);
+		err = keep_new(r);
 		if (!err)
 			err = np_finished_order(fin, &ord, &n_ord);
 		if (err)
 			return err;
-		for (__u64 seq = from; fin->keep_full && seq < fin->head; seq++)
-			n_new += !!np_finished_at(fin, seq)->rec;
 	}
 	r->flows = np_spare_get(NP_SPARE_FLOWS,
-				(n + n_new + 1) * sizeof(*r->flows));
+				(n + 1) * sizeof(*r->flows));
 	srt = np_spare_get(NP_SPARE_SORT, 2 * n * sizeof(*srt));
 	tmp = srt ? srt + n : NULL;
 	if (!r->flows || !srt) {
@@ -1161,7 +1134,7 @@ static int build_flows(struct np_report *r, const struct np_flowset *fs,
 		fill_dirs(r, f, pf);
 	}
 	r->n_evicted = r->o.flows_evicted;
-	err = build_finished(r, m, ord, n_ord, from);
+	err = build_finished(r, m, ord, n_ord);
 	r->n_listed = r->n_active + r->n_fin;
 	if (fin)
 		r->n_dropped = np_finished_dropped(fin);
@@ -1185,6 +1158,19 @@ void np_report_kept_flow(struct np_report *r, const struct np_flow_rec *rec,
 	f->listed = true;
 	set_flow(r, f, false);
 	fill_dirs(r, f, f);
+}
+
+int np_reclaimed_add(struct np_vec *v, const struct np_flow_rec *rec,
+		   enum np_flow_state st)
+{
+	struct np_reclaimed *x = np_vec_add(v);
+
+	if (!x)
+		return -ENOMEM;
+	x->rec = *rec;
+	/* as the list keeps it (see np_finished_add) */
+	x->state = st == NP_FS_ACTIVE ? NP_FS_IDLE : st;
+	return 0;
 }
 
 /* ---- the whole report ---- */

@@ -147,11 +147,25 @@ struct np_fin_kept *np_report_json_keep(struct jsonw *w,
 
 /*
  * f: rec, reclaimed in state st (not NP_FS_ACTIVE), as r would list it
- * among its kept records (the flow log's record of a flow the
- * --max-finished bound dropped from the list).
+ * among its kept records (the flow log's and the export's record of a
+ * flow the --max-finished bound may drop from the list).
  */
 void np_report_kept_flow(struct np_report *r, const struct np_flow_rec *rec,
 			 enum np_flow_state st, struct np_rflow *f);
+
+/*
+ * A reclaimed slot's flow, handed to the flow log and the export as the
+ * slot goes, so that the --max-finished bound never keeps it from them.
+ */
+struct np_reclaimed {
+	struct np_flow_rec rec;
+	enum np_flow_state state;	/* as the list keeps it */
+};
+
+struct np_vec;
+/* Append rec, reclaimed in state st, to v (of struct np_reclaimed); -ENOMEM. */
+int np_reclaimed_add(struct np_vec *v, const struct np_flow_rec *rec,
+		   enum np_flow_state st);
 
 /* The human tables. */
 void np_report_text(FILE *f, const struct np_report *r, unsigned int views);

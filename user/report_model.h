@@ -157,7 +157,7 @@ struct np_report {
 	__u64	stats[NP_STAT_MAX];	/* as reported (x sample) */
 	/*
 	 * The flows built by this report: the n_active active ones first,
-	 * by bytes; then finished ones of the table and new records
+	 * by bytes; then the table's finished ones
 	 */
 	struct np_rflow *flows;
 	size_t	n_flows;

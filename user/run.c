@@ -88,6 +88,7 @@ static void run_retire(const struct np_flow_rec *rec, void *ctx)
 	np_finished_add(&r->finished, rec, st);
 	if (r->logging)
 		np_flowlog_retired(&r->log, rec, st);
+	np_export_retired(r->export, rec, st);
 }
 
 #define CLOCK_STEP_NS	50000000ll	/* 50 ms: far more than a coarse tick */
@@ -623,8 +624,6 @@ int cmd_run(struct np_cli *o)
 		usage = err == -EINVAL;
 		if (err)
 			goto out;
-		/* the export reads a record's counts the report first lists it */
-		r.finished.keep_full = true;
 	}
 	err = np_pins_claim(&r.pins, o->pin_dir, o->pin_mode);
 	if (err)
