@@ -28,8 +28,8 @@
 #define NP_DEFAULT_PORT		902
 /*
  * A backup sensor sees hundreds of NFC connections at a time, and every
- * flow slot costs sizeof(struct np_flow) (560 bytes) on every CPU: 16384
- * flows take 32768 slots, 18 MB per CPU.
+ * flow slot costs sizeof(struct np_flow) (528 bytes) on every CPU: 16384
+ * flows take 32768 slots, 17 MB per CPU.
  */
 #define NP_DEFAULT_MAX_FLOWS	16384
 #define NP_DEFAULT_IDLE_SEC	300
@@ -147,10 +147,11 @@ struct np_mac_count {
 };
 
 /*
- * The plain counters of a direction, declared once: each is a __u64 of
+ * The plain counters of a direction, declared once: each is a field of
  * struct np_dir that the program adds to, the loader sums over CPUs and
  * scales by --sample-rate, and every writer reports under its own name.
- * A new one is a line here plus its update in the program.
+ * A new one is a line here, its width below, plus its update in the
+ * program.
  */
 #define NP_DIR_COUNTERS(X)						\
 	X(payload_bytes)						\
@@ -160,6 +161,32 @@ struct np_mac_count {
 	X(zero_windows)							\
 	X(resets)
 
+/*
+ * Each counter's width: bytes take 64 bits; counts of segments take 32,
+ * because one slot never sees 2^32 retransmitted, out-of-order,
+ * zero-window or RST segments (at 10 GbE of full-size frames, 812,744
+ * segments a second, that is an hour and a half of nothing else), and
+ * every slot of a flow table costs its size on every CPU and in the
+ * cache lines a new flow zeroes. Readers widen them (np_dir_merge() sums
+ * per-CPU slots; the writers multiply by a 64-bit sample rate).
+ */
+#define NP_DCW_payload_bytes		64
+#define NP_DCW_retransmits		32
+#define NP_DCW_retransmit_bytes		64
+#define NP_DCW_out_of_order		32
+#define NP_DCW_zero_windows		32
+#define NP_DCW_resets			32
+
+#define NP_DC_CAT_(a, b)	a##b
+#define NP_DC_CAT(a, b)		NP_DC_CAT_(a, b)
+/* the counters of one width, as struct fields */
+#define NP_DC_FIELD64_64(name)	__u64 name;
+#define NP_DC_FIELD64_32(name)
+#define NP_DC_FIELD32_64(name)
+#define NP_DC_FIELD32_32(name)	__u32 name;
+#define NP_DC_FIELD64(name)	NP_DC_CAT(NP_DC_FIELD64_, NP_DCW_##name)(name)
+#define NP_DC_FIELD32(name)	NP_DC_CAT(NP_DC_FIELD32_, NP_DCW_##name)(name)
+
 enum np_dir_counter {
 #define NP_X(name) NP_DC_##name,
 	NP_DIR_COUNTERS(NP_X)
@@ -167,48 +194,56 @@ enum np_dir_counter {
 	NP_DC_MAX,
 };
 
+/*
+ * One direction of a flow, 240 bytes. What tells whether a flow is over
+ * (last_ns, tcp_flags: flow_reclaimable() in bpf/flow.h) comes first, so
+ * that the claim of a slot reads three cold cache lines of it (in_use
+ * and each direction's head) rather than five; then 64-bit fields, then
+ * 32, 16 and 8, so that nothing is padding but the last two bytes.
+ */
 struct np_dir {
-	struct np_mac_count macs[NP_DIR_MACS];
-	__u64	other_packets;		/* frames from MACs past the set */
-	__u64	other_bytes;
-#define NP_X(name) __u64 name;
-	NP_DIR_COUNTERS(NP_X)
-#undef NP_X
-	__u64	first_ns;		/* NP clock, see np_meta.clock */
-	__u64	last_ns;
-	/* of the last frame, in the frame's order: one 12-byte copy */
-	__u8	dst_mac[6];
-	__u8	src_mac[6];
-	__u16	vlans[NP_DIR_VLANS];	/* VLAN IDs of the (inner) frame */
-	__u16	sessions[NP_DIR_SESSIONS];	/* ERSPAN session IDs */
-	__u32	ifindex;		/* mirror NIC of the last frame */
-	__u8	n_macs;
-	__u8	n_vlans;
-	__u8	n_sessions;
+	__u64	last_ns;		/* NP clock, see np_meta.clock */
 	__u8	tcp_flags;		/* OR of all frames */
 	__u8	flags;			/* NP_DIRF_* */
 	__u8	encap;			/* 1 << NP_ENCAP_* */
-	__u8	pad[2];
+	__u8	n_macs;
+	__u8	n_vlans;
+	__u8	n_sessions;
+	__u8	seq_valid;		/* see next_seq */
+	__u8	pad;
+	__u64	first_ns;
+	struct np_mac_count macs[NP_DIR_MACS];
+	__u64	other_packets;		/* frames from MACs past the set */
+	__u64	other_bytes;
+	NP_DIR_COUNTERS(NP_DC_FIELD64)
 	/*
 	 * TCP health (nbdpath(8), TCP HEALTH). The handshake leg this
 	 * direction opens: to_server its first SYN, from_server its first
-	 * SYN-ACK, with the server-side MAC that carried it and how many
-	 * more came; ack_ns (to_server) the first ACK without SYN or RST.
+	 * SYN-ACK, with the server-side MAC that carried it (syn_mac) and
+	 * how many more came (syn_retries); ack_ns (to_server) the first
+	 * ACK without SYN or RST.
 	 */
 	__u64	syn_ns;			/* NP clock; 0: not seen */
 	__u64	ack_ns;
+	/* of the last frame, in the frame's order: one 12-byte copy */
+	__u8	dst_mac[6];
+	__u8	src_mac[6];
+	__u32	ifindex;		/* mirror NIC of the last frame */
+	NP_DIR_COUNTERS(NP_DC_FIELD32)
 	__u32	syn_retries;
 	/*
 	 * Sequence state of this CPU's view (never merged): the highest
 	 * sequence end seen, and the one gap it tracks, [hole_lo, hole_hi)
-	 * (hole_lo == hole_hi: none), whose filling is no retransmission.
+	 * (hole_lo == hole_hi: none), whose filling is no retransmission;
+	 * seq_valid: the state has started.
 	 */
 	__u32	next_seq;
 	__u32	hole_lo;
 	__u32	hole_hi;
+	__u16	vlans[NP_DIR_VLANS];	/* VLAN IDs of the (inner) frame */
+	__u16	sessions[NP_DIR_SESSIONS];	/* ERSPAN session IDs */
 	__u8	syn_mac[6];
-	__u8	seq_valid;
-	__u8	pad2;
+	__u8	pad2[2];
 };
 
 /*
