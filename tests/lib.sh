@@ -11,6 +11,8 @@
 #   jcheck, jget       Python expressions over a JSON report
 
 NP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# the report checkers' shared part, tests/report_check.py
+export PYTHONPATH=$NP_TOP/tests${PYTHONPATH:+:$PYTHONPATH}
 NP=$NP_TOP/nbdpath
 NP_BUILD=$NP_TOP/.build
 # shellcheck source=tests/seed.sh

@@ -55,7 +55,7 @@ t_cleanup 'kill $(jobs -p)'
 # exits 1. The report is the last line of nbdpath's --json output.
 cat >"$WORK/check.py" <<'EOF'
 import json, subprocess, sys
-from lab_check import *
+from report_check import *
 
 def dir_sane(name, d, mtu):
     p, b, pl = d["packets"], d["bytes"], d["payload_bytes"]
@@ -262,7 +262,7 @@ EOF
 
 # chk CHECK REPORT ARGS...: one check of check.py, its complaints into the log
 chk() {
-	PYTHONPATH=$NP_TOP/tests t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
+	t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
 }
 
 # ------------------------------------------------------------ lab and runs

@@ -68,7 +68,7 @@ t_cleanup 'kill $(jobs -p)'
 # ------------------------------------------------------------ JSON checks
 cat >"$WORK/check.py" <<'EOF'
 import glob, json, os, subprocess, sys
-from lab_check import *
+from report_check import *
 
 def conns(pattern):
     """(client connection, server connection) of every nbdtraffic pair
@@ -342,7 +342,7 @@ EOF
 
 # chk CHECK REPORT ARGS...: one check of check.py, its output into the log
 chk() {
-	PYTHONPATH=$NP_TOP/tests t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
+	t_log python3 "$WORK/check.py" "$@" || T_CF=$((T_CF + 1))
 }
 
 # ------------------------------------------------------------ the labs

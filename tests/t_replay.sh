@@ -261,29 +261,17 @@ elif tshark -r "$D/mapped.pcap" -q -z conv,tcp >"$D/mconv.txt" 2>>"$_t_log" &&
      t_log python3 - "$D/mapped.json" "$D/mconv.txt" "$D/mfields.txt" <<'EOF'
 import json, sys
 from collections import defaultdict
+from report_check import *
 
 report = json.load(open(sys.argv[1]))
-conv = {}
-# "A:pa <-> B:pb  FRAMES(B->A) N UNIT  FRAMES(A->B) N UNIT  total..."
-for line in open(sys.argv[2]):
-    t = line.split()
-    if len(t) < 9 or t[1] != "<->":
-        continue
-    a, pa = t[0].rsplit(":", 1)
-    b, pb = t[2].rsplit(":", 1)
-    conv[(a, int(pa), b, int(pb))] = (int(t[6]), int(t[3]))
+conv = conversations(sys.argv[2])
 # source, port, then IPv4's total length or IPv6's payload length
 iplen = defaultdict(int)
 for line in open(sys.argv[3]):
     t = line.split()
     iplen[(t[0], int(t[1]))] += int(t[2]) + (40 if ":" in t[0] else 0)
 
-bad = 0
-def check(what, a, e):
-    global bad
-    if a != e:
-        print(f"{what}: nbdpath {a} != tshark {e}")
-        bad += 1
+check = eq  # (what, nbdpath's, tshark's)
 
 ends = lambda f: (f["client"], f["client_port"], f["server"], f["server_port"])
 check("conversations", sorted(ends(f) for f in report["flows"]), sorted(conv))
@@ -297,7 +285,7 @@ for f in report["flows"]:
     check(f"{s} from_server bytes", f["from_server"]["bytes"],
           iplen[(f["server"], f["server_port"])])
 check("flows compared", len(report["flows"]), 2)
-sys.exit(1 if bad else 0)
+finish()
 EOF
 then
 	t_ok
@@ -752,17 +740,10 @@ elif mk multi && replay multi "$D/multi.pcap" --json "${VMKS[@]}" &&
      t_log python3 - "$D/multi.json" "$D/conv.txt" "$D/fields.txt" <<'EOF'
 import json, sys
 from collections import defaultdict
+from report_check import *
 
 report = json.load(open(sys.argv[1]))
-conv = {}
-# "A:pa <-> B:pb  FRAMES(B->A) N UNIT  FRAMES(A->B) N UNIT  total..."
-for line in open(sys.argv[2]):
-    t = line.split()
-    if len(t) < 9 or t[1] != "<->":
-        continue
-    a, pa = t[0].rsplit(":", 1)
-    b, pb = t[2].rsplit(":", 1)
-    conv[(a, int(pa), b, int(pb))] = (int(t[6]), int(t[3]))
+conv = conversations(sys.argv[2])
 iplen = defaultdict(int)
 framelen = defaultdict(int)
 for line in open(sys.argv[3]):
@@ -770,12 +751,7 @@ for line in open(sys.argv[3]):
     iplen[(s, int(sp), d, int(dp))] += int(il)
     framelen[(s, int(sp), d, int(dp))] += int(fl)
 
-bad = 0
-def check(what, a, e):
-    global bad
-    if a != e:
-        print(f"{what}: nbdpath {a} != tshark {e}")
-        bad += 1
+check = eq  # (what, nbdpath's, tshark's)
 
 check("conversations", len(report["flows"]), len(conv))
 for f in report["flows"]:
@@ -793,7 +769,7 @@ for f in report["flows"]:
     check(f"{c} to_server frame bytes", ts["bytes"] + 18 * ts["packets"], framelen[c])
     check(f"{c} from_server frame bytes", fs["bytes"] + 18 * fs["packets"], framelen[s])
 check("flows compared", len(report["flows"]), 6)
-sys.exit(1 if bad else 0)
+finish()
 EOF
 then
 	t_ok
@@ -820,13 +796,9 @@ elif tshark -r "$D/y2039.pcap" -T fields -E separator=' ' -e frame.time_epoch \
 	-e tcp.dstport -e ip.len >"$D/sb.txt" 2>>"$_t_log" &&
      t_log python3 - "$D" <<'EOF2'
 import json, sys
+from report_check import *
 d = sys.argv[1]
-bad = 0
-def check(what, a, e):
-    global bad
-    if a != e:
-        print(f"{what}: nbdpath {a} != tshark {e}")
-        bad += 1
+check = eq  # (what, nbdpath's, tshark's)
 
 j = json.load(open(f"{d}/y2039-pcap.json"))
 ts = [float(l.split()[0]) for l in open(f"{d}/y.txt") if len(l.split()) == 2]
@@ -851,7 +823,7 @@ for l in open(f"{d}/sb.txt"):
 h = j["hosts"][0]
 check("stepback rx bytes", sum(e["bytes"] for e in h["rx"]), rx)
 check("stepback tx bytes", sum(e["bytes"] for e in h["tx"]), tx)
-sys.exit(1 if bad else 0)
+finish()
 EOF2
 then
 	t_ok

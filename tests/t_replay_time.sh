@@ -42,6 +42,7 @@ replay() {
 #   model.py CHECK FILE... (see the functions below); mismatches printed
 cat >"$D/model.py" <<'EOF'
 import json, os, sys
+from report_check import *
 
 E = os.environ
 T0 = int(E["SEED_UNIX0"])
@@ -189,12 +190,7 @@ def history(step):
             cur[ip] = (v, c.get(ip, {}))
     return cur, ch
 
-bad = 0
-def check(what, a, e):
-    global bad
-    if a != e:
-        print(f"{what}: actual {a!r} != expected {e!r}")
-        bad += 1
+check = eq
 
 def mac_list(entries):
     return sorted((x["mac"], x["packets"], x["bytes"]) for x in entries)
@@ -358,7 +354,7 @@ elif fn == "same":
     a, b = load(args[0])[0], load(args[1])[0]
     for k in ("flows", "hosts", "interfaces"):
         check(k, a[k], b[k])
-sys.exit(1 if bad else 0)
+finish()
 EOF
 export WINDOW STEP
 model() { t_log python3 "$D/model.py" "$@"; }

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
-"""What the lab suites' report checkers share (t_lab.sh, t_lab_time.sh).
+"""What the shell suites' report checkers share (tests/lib.sh puts this
+directory on PYTHONPATH).
 
-Each suite writes its checks as functions c_NAME(report, opts) in a
-script that starts with `from lab_check import *` and ends with
-`run(globals())`; its shell calls `python3 check.py NAME REPORT K=V...`
-with this directory on PYTHONPATH. A check collects every difference
-with err()/eq() and the script prints them all and exits 1.
+A checker starts with `from report_check import *`, collects every
+difference with err()/eq(), and ends with finish(): it prints them all
+and exits 1 if there were any. The lab suites write their checks as
+functions c_NAME(report, opts) and end with `run(globals())`; their
+shell calls `python3 check.py NAME REPORT K=V...`.
 """
 import json, sys
 from collections import defaultdict
@@ -74,6 +75,27 @@ def host(r, ip):
     return h[0]
 
 
+def conversations(path):
+    """tshark -q -z conv,tcp: {(A, port A, B, port B): (frames A->B,
+    frames B->A)}"""
+    conv = {}
+    # "A:pa <-> B:pb  FRAMES(B->A) N UNIT  FRAMES(A->B) N UNIT  total..."
+    for line in open(path):
+        t = line.split()
+        if len(t) < 9 or t[1] != "<->":
+            continue
+        a, pa = t[0].rsplit(":", 1)
+        b, pb = t[2].rsplit(":", 1)
+        conv[(a, int(pa), b, int(pb))] = (int(t[6]), int(t[3]))
+    return conv
+
+
+def finish():
+    for e in errs:
+        print(e)
+    sys.exit(1 if errs else 0)
+
+
 def run(checks):
     """argv: CHECK REPORT K=V...: c_CHECK of checks on the report."""
     cmd, path = sys.argv[1], sys.argv[2]
@@ -82,6 +104,4 @@ def run(checks):
     except (KeyError, TypeError, ValueError, IndexError, AttributeError,
             OSError) as e:
         err(f"{cmd}: malformed report or input: {type(e).__name__}: {e}")
-    for e in errs:
-        print(e)
-    sys.exit(1 if errs else 0)
+    finish()
