@@ -558,30 +558,44 @@ static void fmt_endpoint(char *buf, size_t sz, const struct np_ip *ip,
 		snprintf(buf, sz, "%s:%u", a, ntohs(port));
 }
 
+/* Where a direction went: its vmk name, or its MAC without one. */
+static void fmt_via(char *via, size_t sz, const char *name, const __u8 *mac)
+{
+	if (name)
+		clean(via, sz, name);
+	else
+		np_fmt_mac(via, mac);
+}
+
+/* A direction's totals, "N pkt B via VIA". */
+static void fmt_totals(char *buf, size_t sz, __u64 packets, __u64 bytes,
+		       const char *via)
+{
+	char p[16], b[16];
+
+	fmt_count(p, sizeof(p), (double)packets);
+	fmt_bytes(b, sizeof(b), (double)bytes);
+	snprintf(buf, sz, "%s pkt %s via %s", p, b, via);
+}
+
 static void fmt_dir(char *buf, size_t sz, const struct np_report *r,
 		    const struct np_rflow *f, int dir)
 {
 	const struct np_rdir *x = &f->dir[dir];
 	const struct np_dir *d = &f->rec.dir[dir];
-	char via[24], p[16], b[16];
+	char via[24];
 
 	if (!x->seen) {
 		snprintf(buf, sz, "-");
 		return;
 	}
-	if (x->interface)
-		clean(via, sizeof(via), x->interface);
-	else
-		np_fmt_mac(via, dir == NP_DIR_TO_SERVER ? d->dst_mac :
-							  d->src_mac);
-	if (r->rates_from_prev && f->state == NP_FS_ACTIVE) {
+	fmt_via(via, sizeof(via), x->interface,
+		dir == NP_DIR_TO_SERVER ? d->dst_mac : d->src_mac);
+	if (r->rates_from_prev && f->state == NP_FS_ACTIVE)
 		snprintf(buf, sz, "%.0f pkt/s %.2f Mb/s via %s", x->pps,
 			 x->bps / 1e6, via);
-		return;
-	}
-	fmt_count(p, sizeof(p), (double)x->packets);
-	fmt_bytes(b, sizeof(b), (double)x->bytes);
-	snprintf(buf, sz, "%s pkt %s via %s", p, b, via);
+	else
+		fmt_totals(buf, sz, x->packets, x->bytes, via);
 }
 
 /* A kept record's direction, as fmt_dir() puts a finished flow's. */
@@ -589,19 +603,14 @@ static void fmt_kept_dir(char *buf, size_t sz, const struct np_fin_kept *k,
 			 int dir)
 {
 	const struct np_fin_kept_dir *x = &k->dir[dir];
-	char via[24], p[16], b[16];
+	char via[24];
 
 	if (!x->seen) {
 		snprintf(buf, sz, "-");
 		return;
 	}
-	if (x->name[0])
-		clean(via, sizeof(via), x->name);
-	else
-		np_fmt_mac(via, x->mac);
-	fmt_count(p, sizeof(p), (double)x->packets);
-	fmt_bytes(b, sizeof(b), (double)x->bytes);
-	snprintf(buf, sz, "%s pkt %s via %s", p, b, via);
+	fmt_via(via, sizeof(via), x->name[0] ? x->name : NULL, x->mac);
+	fmt_totals(buf, sz, x->packets, x->bytes, via);
 }
 
 /* Rows from .. to of the active flows; finished: of the finished list. */
@@ -618,29 +627,39 @@ static void flow_table(FILE *f, const struct np_report *r, size_t from,
 	for (size_t i = from; i < to; i++) {
 		const struct np_rflow *fl = finished ? r->fin[i].flow :
 						       &r->flows[i];
-		const struct np_fin_rec *x = finished && !fl ?
-					     np_rfin_rec(r, &r->fin[i]) : NULL;
-		const struct np_flow_key *key = fl ? &fl->rec.key : &x->key;
+		const struct np_flow_key *key;
+		enum np_verdict verdict;
+		enum np_flow_state st;
+		__s64 ended_ns;
 		char s[CELL], c[CELL], v[24], rx[CELL], tx[CELL], end[40];
 		char at[16];
-		struct np_ip sip = np_key_server(key);
-		struct np_ip cip = np_key_client(key);
+		struct np_ip sip, cip;
 
-		fmt_endpoint(s, sizeof(s), &sip, key->server_port);
-		fmt_endpoint(c, sizeof(c), &cip, key->client_port);
-		upper(v, sizeof(v), np_verdict_name(fl ? fl->verdict :
-							 x->kept->verdict));
 		if (fl) {
+			key = &fl->rec.key;
+			verdict = fl->verdict;
+			st = fl->state;
+			ended_ns = fl->ended_ns;
 			fmt_dir(rx, sizeof(rx), r, fl, NP_DIR_TO_SERVER);
 			fmt_dir(tx, sizeof(tx), r, fl, NP_DIR_FROM_SERVER);
-		} else {
+		} else {	/* a kept record */
+			const struct np_fin_rec *x = np_rfin_rec(r, &r->fin[i]);
+
+			key = &x->key;
+			verdict = x->kept->verdict;
+			st = x->state;
+			ended_ns = x->kept->ended_ns;
 			fmt_kept_dir(rx, sizeof(rx), x->kept, NP_DIR_TO_SERVER);
 			fmt_kept_dir(tx, sizeof(tx), x->kept,
 				     NP_DIR_FROM_SERVER);
 		}
-		fmt_clock(at, sizeof(at), fl ? fl->ended_ns : x->kept->ended_ns);
-		snprintf(end, sizeof(end), "%s %s",
-			 np_flow_state_name(fl ? fl->state : x->state), at);
+		sip = np_key_server(key);
+		cip = np_key_client(key);
+		fmt_endpoint(s, sizeof(s), &sip, key->server_port);
+		fmt_endpoint(c, sizeof(c), &cip, key->client_port);
+		upper(v, sizeof(v), np_verdict_name(verdict));
+		fmt_clock(at, sizeof(at), ended_ns);
+		snprintf(end, sizeof(end), "%s %s", np_flow_state_name(st), at);
 		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s", s, c, v, rx, tx, end);
 	}
 	table_print(f, &t, "  ");
