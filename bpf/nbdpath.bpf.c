@@ -1049,14 +1049,6 @@ __noinline int add_frame_len(struct xdp_md *ctx, struct np_pkt *p)
 }
 
 /*
- * Returned by parse_level() for a segment of ours the hit path did not
- * count: count_tcp() takes it, called from np_frame() so that the
- * deepest chain of calls (np_frame, parse_encap) does not hold its stack
- * as well.
- */
-#define NP_LEVEL_SLOW	101
-
-/*
  * One level of the frame: Ethernet, IP, then TCP (counted, or left for
  * count_tcp() with *hash set) or GRE (left for parse_encap()). jumbo:
  * with the IPv6 jumbogram step, else NP_LEVEL_JUMBO sends the level to

@@ -56,6 +56,14 @@
  * again, from p->off, with the jumbo step (see parse_ipv6()).
  */
 #define NP_LEVEL_JUMBO	101
+/*
+ * Returned by parse_level() for a segment of ours the hit path did not
+ * count: count_tcp() takes it, called from np_frame() so that the
+ * deepest chain of calls (np_frame, parse_encap) does not hold its stack
+ * as well. Each level code its own value: a segment taken for a
+ * jumbogram would be parsed, and searched for, twice.
+ */
+#define NP_LEVEL_SLOW	102
 
 struct cursor {
 	void *pos;
