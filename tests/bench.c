@@ -547,6 +547,8 @@ static int cmd_prog(int argc, char **argv)
 					     XDP_DROP);
 			double sa = test_run(steps[i].prog_fd, &ack, repeat,
 					     XDP_DROP);
+			double sm = test_run(steps[i].prog_fd, &miss, repeat,
+					     XDP_DROP);
 			double sn, si;
 
 			set_next(b, stepsf[i].prog_fd);
@@ -557,6 +559,7 @@ static int cmd_prog(int argc, char **argv)
 			printf("prog.step%d.hit_ns %.0f\n", i + 1, sh - bare);
 			printf("prog.step%d.ack_ns %.0f\n", i + 1, sa - bare);
 			printf("prog.step%d.new_ns %.0f\n", i + 1, sn - fbare);
+			printf("prog.step%d.miss_ns %.0f\n", i + 1, sm - bare);
 		}
 
 		printf("prog.bare_ns %.0f\n", bare);
