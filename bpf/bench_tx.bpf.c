@@ -12,6 +12,11 @@
  * milliseconds to set up, so pacing by sleeping between many small calls
  * cannot reach a million frames a second; instead each frame waits spin
  * empty loop iterations, calibrated by the benchmark to the offered rate.
+ *
+ * seq_off, when set, is where the frame's TCP sequence number sits: each
+ * CPU's frames then carry 1000, 1000 + seq_step, and so on, the next
+ * segment of a stream every time (a frame sent again would be a
+ * retransmission to nbdpath's TCP health counters, not a backup's data).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -26,6 +31,8 @@ struct {
 } tx_count SEC(".maps");
 
 __u32 spin;
+__u32 seq_off;
+__u32 seq_step;
 
 static long idle(__u32 i, void *ctx)
 {
@@ -37,14 +44,30 @@ static long idle(__u32 i, void *ctx)
 SEC("xdp")
 int bench_tx(struct xdp_md *ctx)
 {
-	__u32 zero = 0;
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 zero = 0, o = seq_off, seq;
+	__u8 *sp;
 	__u64 *n;
 
-	(void)ctx;
 	if (spin)
 		bpf_loop(spin, idle, NULL, 0);
 	n = bpf_map_lookup_elem(&tx_count, &zero);
-	if (n)
-		(*n)++;
+	if (!n)
+		return XDP_ABORTED;
+	if (o > 256)
+		return XDP_ABORTED;
+	if (o) {
+		sp = data + o;
+		if ((void *)(sp + 4) > end)
+			return XDP_ABORTED;
+		/* this CPU's frames so far: its stream's next segment */
+		seq = 1000 + (__u32)*n * seq_step;
+		sp[0] = seq >> 24;
+		sp[1] = seq >> 16;
+		sp[2] = seq >> 8;
+		sp[3] = seq;
+	}
+	(*n)++;
 	return XDP_TX;
 }

@@ -882,6 +882,9 @@ static int cmd_live(int argc, char **argv)
 	if (!tx)
 		die("loading bench_tx: %s", strerror(errno));
 	fd = bpf_program__fd(tx->progs.bench_tx);
+	/* FR_HIT and FR_REQUEST: Ethernet, IPv4 without options, TCP */
+	tx->bss->seq_off = 14 + 20 + 4;
+	tx->bss->seq_step = size - 54;
 	if (rate) {
 		per_spin = spin_cost(tx, &f);
 		/* start slow (as if frames cost nothing else), then close in */
