@@ -268,7 +268,9 @@ part_live() {
 		     "--json --pin-dir DIR', counts read from its pinned np_stats."
 	fi
 	note "live: BPF_PROG_TEST_RUN live frames (XDP_TX, batch 64) out of" \
-	     "veth va, 1514-byte port-902 frames, received by XDP in native" \
+	     "veth va, 1514-byte port-902 frames (the server's data, each" \
+	     "the next segment in order: bench_tx writes the sequence" \
+	     "number), received by XDP in native" \
 	     "mode on its peer vb; generator and receive softirq share CPU" \
 	     "$gen_cpu, so the rate is of both together; extra_ns is" \
 	     "1/rate(nbdpath) - 1/rate(bare). lost = generator count -" \
@@ -289,7 +291,8 @@ part_spread() {
 	done
 	note "spread: as live, with a second generator on CPU $side_cpu" \
 	     "sending the client's side of the same flow (1514-byte frames" \
-	     "to port 902) into the same veth: each direction is received" \
+	     "to port 902, its own in-order stream) into the same veth:" \
+	     "each direction is received" \
 	     "on its own queue and CPU, the flow's two directions on two" \
 	     "CPUs, as a multi-queue NIC spreads them; the rate is of the" \
 	     "frames of both. nbdpath run's poller shares CPU $side_cpu."
