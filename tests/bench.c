@@ -1230,9 +1230,9 @@ struct figure {
  */
 static const struct figure figures[] = {
 	{ "prog.bare_ns", "test run: bare XDP_DROP (harness)", "ns", NONE, 0, 1 },
-	{ "prog.hit_ns", "test run: hit (established), over bare", "ns", NONE, 0, 1 },
+	{ "prog.hit_ns", "test run: hit, same segment again, over bare", "ns", NONE, 0, 1 },
 	{ "prog.base_hit_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
-	{ "prog.hit_ratio", "test run: hit, nbdpath / base", "ratio", LE, 0.5, 3 },
+	{ "prog.hit_ratio", "test run: same-segment hit, nbdpath / base", "ratio", LE, 0.5, 3 },
 	{ "prog.inorder_ns", "test run: hit, next segment in order", "ns", NONE, 0, 1 },
 	{ "prog.base_inorder_ns", "test run: the same, base program", "ns", NONE, 0, 1 },
 	{ "prog.inorder_ratio", "test run: in-order hit, nbdpath / base", "ratio", LE, 0.5, 3 },
