@@ -1226,7 +1226,10 @@ struct figure {
 
 /*
  * What the table shows, in order. Keys are the samples' keys; a figure
- * without samples is shown as not measured.
+ * without samples is shown as not measured. Every target is a ratio
+ * within the run or an exact count: an absolute time measured on one
+ * machine says nothing of another, so times and rates are shown for
+ * reading the ratios, with no target of their own.
  */
 static const struct figure figures[] = {
 	{ "prog.bare_ns", "test run: bare XDP_DROP (harness)", "ns", NONE, 0, 1 },
@@ -1268,7 +1271,7 @@ static const struct figure figures[] = {
 	{ "replay.speedup", "replay: tshark time / nbdpath time", "ratio", GE, 10, 1 },
 	{ "replay.flows_equal", "replay: per-flow counts equal (1=yes)", "bool", EQ, 1, 0 },
 	{ "poll.flows", "poll: flows held of 100000 offered", "flows", EQ, 100000, 0 },
-	{ "poll.ms", "poll: read + build + JSON", "ms", LE, 100, 1 },
+	{ "poll.ms", "poll: read + build + JSON", "ms", NONE, 0, 1 },
 	{ "poll.read_ms", "poll: of which np_flowtab_read", "ms", NONE, 0, 1 },
 	{ "poll.build_ms", "poll: of which np_report_build", "ms", NONE, 0, 1 },
 	{ "poll.json_ms", "poll: of which np_report_json", "ms", NONE, 0, 1 },
