@@ -24,6 +24,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bench_seq.h"
+
 char LICENSE[] SEC("license") = "GPL";
 
 struct {
@@ -86,22 +88,11 @@ int bench_fresh(struct xdp_md *ctx)
 SEC("xdp.frags")
 int bench_inorder(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	__u32 o = seq_off, n = seq_n++;
-	__u8 *sp;
+	__u32 n = seq_n++;
 
-	if (o > 256)
-		return XDP_ABORTED;
-	sp = data + o;
-	if ((void *)(sp + 4) > end)
-		return XDP_ABORTED;
 	/* from the frame's own 1000, whether or not the data persists */
-	n = 1000 + n * seq_step;
-	sp[0] = n >> 24;
-	sp[1] = n >> 16;
-	sp[2] = n >> 8;
-	sp[3] = n;
+	if (!bench_put_seq(ctx, seq_off, 1000 + n * seq_step))
+		return XDP_ABORTED;
 	bpf_tail_call(ctx, &bench_next, 0);
 	return XDP_ABORTED;	/* the slot was empty */
 }

@@ -21,6 +21,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bench_seq.h"
+
 char LICENSE[] SEC("license") = "GPL";
 
 struct {
@@ -44,10 +46,7 @@ static long idle(__u32 i, void *ctx)
 SEC("xdp")
 int bench_tx(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	__u32 zero = 0, o = seq_off, seq;
-	__u8 *sp;
+	__u32 zero = 0;
 	__u64 *n;
 
 	if (spin)
@@ -55,19 +54,10 @@ int bench_tx(struct xdp_md *ctx)
 	n = bpf_map_lookup_elem(&tx_count, &zero);
 	if (!n)
 		return XDP_ABORTED;
-	if (o > 256)
+	/* this CPU's frames so far: its stream's next segment */
+	if (seq_off &&
+	    !bench_put_seq(ctx, seq_off, 1000 + (__u32)*n * seq_step))
 		return XDP_ABORTED;
-	if (o) {
-		sp = data + o;
-		if ((void *)(sp + 4) > end)
-			return XDP_ABORTED;
-		/* this CPU's frames so far: its stream's next segment */
-		seq = 1000 + (__u32)*n * seq_step;
-		sp[0] = seq >> 24;
-		sp[1] = seq >> 16;
-		sp[2] = seq >> 8;
-		sp[3] = seq;
-	}
 	(*n)++;
 	return XDP_TX;
 }
