@@ -92,6 +92,18 @@ static bool ht_start(struct htest *ht)
 	return true;
 }
 
+/* ht_start() with a ring of max finished records kept keep_ns */
+static bool ht_start_fin(struct htest *ht, size_t max, __u64 keep_ns)
+{
+	if (!ht_start(ht) ||
+	    !ASSERT_OK(np_finished_init(&ht->fin, max, keep_ns, false),
+		       "np_finished_init"))
+		return false;
+	ht->fin_ready = true;
+	ht->o.finished = &ht->fin;
+	return true;
+}
+
 static void ht_done(struct htest *ht)
 {
 	free(ht->json);
@@ -376,12 +388,8 @@ static void history_finished(void)
 	struct htest ht;
 	const char *j;
 
-	if (!ht_start(&ht) ||
-	    !ASSERT_OK(np_finished_init(&ht.fin, 2, 100 * SEC, false),
-		       "np_finished_init"))
+	if (!ht_start_fin(&ht, 2, 100 * SEC))
 		goto out;
-	ht.fin_ready = true;
-	ht.o.finished = &ht.fin;
 	fin_rec(&a, 40100, 5, 20, FRAME_TH_ACK | FRAME_TH_FIN);
 	fin_rec(&b, 40101, 6, 30, FRAME_TH_ACK | FRAME_TH_RST);
 	fin_rec(&c, 40102, 7, 40, FRAME_TH_ACK | FRAME_TH_FIN);
@@ -480,12 +488,8 @@ static void history_finished_order(void)
 	struct htest ht;
 	const char *j;
 
-	if (!ht_start(&ht) ||
-	    !ASSERT_OK(np_finished_init(&ht.fin, 8, 0, false),
-		       "np_finished_init"))
+	if (!ht_start_fin(&ht, 8, 0))
 		goto out;
-	ht.fin_ready = true;
-	ht.o.finished = &ht.fin;
 	ht.o.closed_sec = 600;
 	/* A: a record, 3300 bytes, ended at 20 s */
 	fin_rec(&a, 40100, 5, 20, FRAME_TH_ACK | FRAME_TH_FIN);
@@ -539,12 +543,8 @@ static void history_finished_kept(void)
 	char line[128];
 	const char *j;
 
-	if (!ht_start(&ht) ||
-	    !ASSERT_OK(np_finished_init(&ht.fin, 8, 0, false),
-		       "np_finished_init"))
+	if (!ht_start_fin(&ht, 8, 0))
 		goto out;
-	ht.fin_ready = true;
-	ht.o.finished = &ht.fin;
 	ht.o.closed_sec = 600;
 	/* the record: the port's earlier connection, 5 packets, to 20 s */
 	fin_rec(&a, CLIENT_PORT, 5, 20, FRAME_TH_ACK | FRAME_TH_FIN);
