@@ -93,6 +93,31 @@ static __always_inline __u32 tags_used(__u64 tags)
 }
 
 /*
+ * The last plain frame (parse_plain()) that the hit path counted into a
+ * direction, by the bytes its count depends on: both MACs, both
+ * addresses, both ports. A frame equal to it in all of them, on the same
+ * interface and under the same monitored ports, is of the same flow and
+ * direction, finds its server-side MAC in the same bucket, and would
+ * write the MACs, interface, encapsulation and VLAN set that the last
+ * frame left: it needs no port test, key compare or MAC search, and
+ * writes only what changes frame by frame (memo_hit()).
+ * Each counted frame the memo does not describe replaces or clears its
+ * direction's (memo_note()); the slow path clears both, since it may
+ * give any slot to another flow; and the slot's in_use guards against a
+ * table emptied from outside.
+ */
+struct np_memo {
+	__u64 eth;		/* destination MAC, source MAC's first 2 bytes */
+	__u32 eth2;		/* the source MAC's last 4 */
+	__u32 ports;		/* as in the frame */
+	__u64 addrs;		/* IPv4 source then destination, as in the frame */
+	__u32 slot;		/* plus one; 0: empty */
+	__u32 ifindex;
+	__u32 port_gen;		/* np_config.port_gen when it was made */
+	__u32 mac;		/* index of the server-side MAC's bucket */
+};
+
+/*
  * A CPU's scratch, in a per-CPU array: the stack has no room for it
  * beside the hit path's registers and count_tcp()'s frame.
  */
@@ -108,6 +133,7 @@ struct np_cpu {
 	 * scratch, always with a slot of its own partition.
 	 */
 	__u32 last;
+	struct np_memo memo[2];	/* by direction (NP_DIR_*) */
 };
 
 struct {
@@ -391,9 +417,18 @@ static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 	return !((*(const __u64 *)a ^ *(const __u64 *)b) << 16);
 }
 
-/* The per-MAC bucket of this frame's server-side MAC, added if new. */
-static __always_inline void count_mac(struct np_dir *d, const __u8 *mac,
-				      __u32 bytes)
+static __always_inline void mac_add(struct np_mac_count *m, __u32 bytes)
+{
+	m->packets++;
+	m->bytes += bytes;
+}
+
+/*
+ * The per-MAC bucket of this frame's server-side MAC, added if new.
+ * Returns its index, NP_DIR_MACS when the set is full without it.
+ */
+static __always_inline __u32 count_mac(struct np_dir *d, const __u8 *mac,
+				       __u32 bytes)
 {
 	struct np_mac_count *m;
 	int i;
@@ -412,10 +447,10 @@ static __always_inline void count_mac(struct np_dir *d, const __u8 *mac,
 	d->flags |= NP_DIRF_MACS_OVERFLOW;
 	d->other_packets++;
 	d->other_bytes += bytes;
-	return;
+	return NP_DIR_MACS;
 hit:
-	m->packets++;
-	m->bytes += bytes;
+	mac_add(m, bytes);
+	return i;
 }
 
 /*
@@ -517,19 +552,17 @@ static __always_inline void count_health(struct np_dir *d,
 }
 
 /*
- * eth: the frame's destination then source MAC, in the packet (the hit
- * path) or in p->dmac and p->smac, which follow each other likewise.
+ * What every counted frame adds to its direction, whatever it found
+ * there: its payload, flags, time and TCP health. smac: its server-side
+ * MAC, in the packet.
  */
-static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
-				      const __u8 *eth, int dir, __u64 now)
+static __always_inline void count_seg(struct np_dir *d, const struct np_pkt *p,
+				      const __u8 *smac, int dir, __u64 now)
 {
-	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
 	__u64 last = d->last_ns;
 
-	count_mac(d, smac, p->ip_len);
 	d->payload_bytes += p->payload;
-	if (p->ipf & NP_IPF_ESTIMATED)
-		d->flags |= NP_DIRF_PAYLOAD_ESTIMATED;
+	d->tcp_flags |= p->tcp_flags;
 	/*
 	 * first_ns and last_ns are the min and max of the frames' times
 	 * (a capture merged from several may step back); both are 0 until
@@ -545,12 +578,28 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 			d->first_ns = now;
 		}
 	}
+	count_health(d, p, smac, dir, now);
+}
+
+/*
+ * Count the frame into its direction. eth: the frame's destination then
+ * source MAC, in the packet (the hit path) or in p->dmac and p->smac,
+ * which follow each other likewise. Returns the index of its server-side
+ * MAC's bucket, NP_DIR_MACS if none.
+ */
+static __always_inline __u32 count_dir(struct np_dir *d, const struct np_pkt *p,
+				       const __u8 *eth, int dir, __u64 now)
+{
+	const __u8 *smac = dir == NP_DIR_TO_SERVER ? eth : eth + 6;
+	__u32 mac = count_mac(d, smac, p->ip_len);
+
+	if (p->ipf & NP_IPF_ESTIMATED)
+		d->flags |= NP_DIRF_PAYLOAD_ESTIMATED;
 	/* both MACs at once (dst_mac is 8-aligned, src_mac follows it):
 	 * memcpy() of a __u8 array would go byte by byte
 	 */
 	*(__u64 *)d->dst_mac = *(const __u64 *)eth;
 	*(__u32 *)(d->dst_mac + 8) = *(const __u32 *)(eth + 8);
-	d->tcp_flags |= p->tcp_flags;
 	d->ifindex = p->ifindex;
 	d->encap |= 1 << p->encap;
 	/* sets are written only when they change: compare first */
@@ -558,7 +607,8 @@ static __always_inline void count_dir(struct np_dir *d, const struct np_pkt *p,
 		add_vlans(d, p);
 	if (p->has_session)
 		add_session(d, p->session);
-	count_health(d, p, smac, dir, now);
+	count_seg(d, p, smac, dir, now);
+	return mac;
 }
 
 /* Slot i of bucket (NP_FLOW_BUCKET slots each) of the partition at base. */
@@ -823,6 +873,9 @@ __noinline int count_tcp(struct np_cpu *pc)
 
 	if (!pc)
 		return NP_STAT_MALFORMED;
+	/* any slot may change hands below, and the frame is no memo's */
+	pc->memo[NP_DIR_TO_SERVER].slot = 0;
+	pc->memo[NP_DIR_FROM_SERVER].slot = 0;
 	h = pc->hash;
 	used = pc->used;
 	to_srv = p->to_server;
@@ -885,23 +938,31 @@ static __always_inline void copy_addrs(struct np_pkt *p, const struct np_hdrs *h
 }
 
 /*
- * Count the frame into direction d of the flow it hit, unless the flow is
- * over by the reclaim rule: then it is not this frame's (false), and the
- * slow path reclaims it. The age of the direction's last frame is held
- * against the two limits first (a direction never seen has 0, and takes
- * the full test).
+ * The flow a frame hit is over by the reclaim rule: it is not the frame's,
+ * and the slow path reclaims it. The age of the direction's last frame is
+ * held against the two limits first (a direction never seen has 0, and
+ * takes the full test).
  */
-static __always_inline bool hit_dir(const struct np_flow *f, struct np_dir *d,
-				    const struct np_pkt *p, const __u8 *eth,
-				    const int dir, __u64 now)
+static __always_inline bool hit_over(const struct np_flow *f,
+				     const struct np_dir *d, __u64 now)
 {
 	__u64 age = now - d->last_ns;
 
-	if ((age >= cfg.closed_ns || age >= cfg.idle_ns) &&
-	    flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns))
-		return false;
-	count_dir(d, p, eth, dir, now);
-	return true;
+	return (age >= cfg.closed_ns || age >= cfg.idle_ns) &&
+	       flow_reclaimable(f, now, cfg.idle_ns, cfg.closed_ns);
+}
+
+/*
+ * Count the frame into direction d of the flow it hit, unless that is
+ * over (-1). Returns count_dir()'s MAC bucket.
+ */
+static __always_inline int hit_dir(const struct np_flow *f, struct np_dir *d,
+				   const struct np_pkt *p, const __u8 *eth,
+				   const int dir, __u64 now)
+{
+	if (hit_over(f, d, now))
+		return -1;
+	return count_dir(d, p, eth, dir, now);
 }
 
 /* The slot holds the key of these words (ports and client first). */
@@ -919,10 +980,11 @@ static __always_inline bool flow_is(const struct np_flow *f, __u64 q0,
  * the CPU from an inlined load) and no BPF-to-BPF call. The key is
  * hashed from the packet's own words in the to_server orientation,
  * without building it, and compared word by word with the slots of the
- * key's two buckets. *hash: the hash, for count_tcp() on a miss.
- * th: the TCP header, whose first word is the ports.
+ * key's two buckets. Returns the hit's MAC bucket (see count_dir()),
+ * or -1: not counted, pc->hash set for count_tcp(). th: the TCP header,
+ * whose first word is the ports.
  */
-static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
+static __always_inline int flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 				     const __u8 *th)
 {
 	struct np_pkt *p = &pc->p;
@@ -933,6 +995,7 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	__u64 q0, q1, q2, q3, q4, x;
 	bool to_srv = p->to_server;
 	struct np_flow *f = NULL;
+	int mac;
 
 	/* the last hit's slot first: no hash, and no partition either
 	 * (a free slot's key is zero, which no frame's is). Looked up
@@ -988,7 +1051,7 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 		tp = bpf_map_lookup_elem(&np_tags, &ti);
 		if (!tp) {
 			pc->used = 0;	/* cannot happen: search again */
-			return false;
+			return -1;
 		}
 		tags = *tp;
 		m = zero_bytes(tags ^ tag);
@@ -1004,17 +1067,18 @@ static __always_inline bool flow_hit(struct np_cpu *pc, const struct np_hdrs *h,
 	}
 	/* not in its buckets: new, or in the stash when both are full */
 	pc->used = NP_SEARCHED | used;
-	return false;
+	return -1;
 found:
 	pc->last = idx + 1;
 hit:
 	now = cfg.clock_ns;
 	/* the direction a constant: its counters at fixed offsets from f */
-	if (to_srv ? hit_dir(f, &f->dir[NP_DIR_TO_SERVER], p, h->eth,
-			     NP_DIR_TO_SERVER, now) :
-		     hit_dir(f, &f->dir[NP_DIR_FROM_SERVER], p, h->eth,
-			     NP_DIR_FROM_SERVER, now))
-		return true;
+	mac = to_srv ? hit_dir(f, &f->dir[NP_DIR_TO_SERVER], p, h->eth,
+			       NP_DIR_TO_SERVER, now) :
+		       hit_dir(f, &f->dir[NP_DIR_FROM_SERVER], p, h->eth,
+			       NP_DIR_FROM_SERVER, now);
+	if (mac >= 0)
+		return mac;
 	/* over: the slow path reclaims it; the last hit's slot was taken
 	 * without the hash
 	 */
@@ -1023,7 +1087,7 @@ hit:
 	else
 		pc->hash = flow_hash_words(q0, q1, q2, q3, q4, &cfg.hkey);
 	pc->used = 0;
-	return false;
+	return -1;
 }
 
 static __always_inline int cursor_at(struct xdp_md *ctx, struct np_pkt *p,
@@ -1048,6 +1112,88 @@ __noinline int add_frame_len(struct xdp_md *ctx, struct np_pkt *p)
 	return 0;
 }
 
+/* The memo's bytes of a plain frame (see struct np_memo) are these. */
+static __always_inline bool memo_is(const struct np_memo *m, const __u8 *eth,
+				    __u32 port_gen)
+{
+	return !((*(const __u64 *)eth ^ m->eth) |
+		 (*(const __u32 *)(eth + 8) ^ m->eth2) |
+		 (*(const __u64 *)(eth + 26) ^ m->addrs) |
+		 (*(const __u32 *)(eth + 34) ^ m->ports)) &&
+	       m->slot && m->port_gen == port_gen;
+}
+
+/*
+ * The plain frame at eth, whose TCP header c->pos holds and whose bytes
+ * are those of direction dir's memo, counted from it; false: its flow is
+ * over, or it came in on another interface, and the hit path takes it.
+ * dir a constant, so that nothing of the memo or the direction lives in
+ * a register across the count.
+ */
+static __always_inline bool memo_count(struct xdp_md *ctx, struct np_cpu *pc,
+				       struct cursor *c, const __u8 *eth,
+				       const int dir)
+{
+	struct np_memo *m = &pc->memo[dir];
+	struct np_pkt *p = &pc->p;
+	__u32 idx = m->slot - 1;
+	struct np_flow *f;
+	struct np_dir *d;
+	__u64 now;
+
+	if (ctx->ingress_ifindex != m->ifindex)
+		return false;
+	f = bpf_map_lookup_elem(&np_flows, &idx);
+	if (!f || !f->in_use)
+		return false;
+	d = &f->dir[dir];
+	now = cfg.clock_ns;
+	if (hit_over(f, d, now))
+		return false;
+	parse_plain_rest(c, p);
+	mac_add(&d->macs[m->mac & (NP_DIR_MACS - 1)], p->ip_len);
+	count_seg(d, p, dir == NP_DIR_TO_SERVER ? eth : eth + 6, dir, now);
+	return true;
+}
+
+/* The plain frame at h->eth counted from a memo (see memo_count()). */
+static __always_inline bool memo_hit(struct xdp_md *ctx, struct np_cpu *pc,
+				     struct cursor *c, const struct np_hdrs *h)
+{
+	__u32 port_gen = cfg.port_gen;
+
+	if (memo_is(&pc->memo[NP_DIR_FROM_SERVER], h->eth, port_gen))
+		return memo_count(ctx, pc, c, h->eth, NP_DIR_FROM_SERVER);
+	if (memo_is(&pc->memo[NP_DIR_TO_SERVER], h->eth, port_gen))
+		return memo_count(ctx, pc, c, h->eth, NP_DIR_TO_SERVER);
+	return false;
+}
+
+/*
+ * The plain frame at eth, just counted by the hit path into direction dir
+ * of slot pc->last - 1 with its server-side MAC in bucket mac (see
+ * count_dir()), is its direction's memo now; port_gen: read before its
+ * ports were tested.
+ */
+static __always_inline void memo_note(struct np_cpu *pc, const __u8 *eth,
+				      int dir, int mac, __u32 port_gen)
+{
+	struct np_memo *m = &pc->memo[dir & 1];
+
+	if (mac >= NP_DIR_MACS) {
+		m->slot = 0;	/* counted past the MAC set: no bucket */
+		return;
+	}
+	m->eth = *(const __u64 *)eth;
+	m->eth2 = *(const __u32 *)(eth + 8);
+	m->addrs = *(const __u64 *)(eth + 26);
+	m->ports = *(const __u32 *)(eth + 34);
+	m->slot = pc->last;
+	m->ifindex = pc->p.ifindex;
+	m->port_gen = port_gen;
+	m->mac = mac;
+}
+
 /*
  * A TCP segment at c->pos, its ports in p: not ours, counted by the hit
  * path, or left for count_tcp() (NP_LEVEL_SLOW) with pc->hash set. plain:
@@ -1059,7 +1205,8 @@ static __always_inline int tcp_segment(struct xdp_md *ctx, struct np_cpu *pc,
 				       const bool plain)
 {
 	struct np_pkt *p = &pc->p;
-	int proto;
+	__u32 port_gen = cfg.port_gen;
+	int proto, mac, dir;
 
 	p->to_server = port_watched(p->dport);
 	p->from_server = port_watched(p->sport);
@@ -1080,10 +1227,20 @@ static __always_inline int tcp_segment(struct xdp_md *ctx, struct np_cpu *pc,
 	 * rarely made, has the compiler keep what lives across it on the
 	 * stack.
 	 */
-	if (p->ipf & NP_IPF_LEN_FROM_FRAME)
+	if (p->ipf & NP_IPF_LEN_FROM_FRAME) {
 		pc->used = NP_NOHASH;
-	else if (flow_hit(pc, h, c->pos))
-		return NP_STAT_MATCHED;
+	} else {
+		mac = flow_hit(pc, h, c->pos);
+		if (mac >= 0) {
+			dir = p->to_server ? NP_DIR_TO_SERVER :
+					     NP_DIR_FROM_SERVER;
+			if (plain)
+				memo_note(pc, h->eth, dir, mac, port_gen);
+			else
+				pc->memo[dir].slot = 0;
+			return NP_STAT_MATCHED;
+		}
+	}
 	copy_addrs(p, h);
 	return NP_LEVEL_SLOW;
 }
@@ -1102,6 +1259,8 @@ static __always_inline int parse_plain_level(struct xdp_md *ctx,
 	c.end = (void *)(long)ctx->data_end;
 	if (!parse_plain(&c, &pc->p, &h))
 		return NP_LEVEL_STEPS;
+	if (memo_hit(ctx, pc, &c, &h))
+		return NP_STAT_MATCHED;
 	return tcp_segment(ctx, pc, &c, &h, true);
 }
 

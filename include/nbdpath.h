@@ -332,6 +332,11 @@ struct np_config {
 	 */
 	__u32	replay_cut;
 	struct np_hkey hkey;		/* set by the loader before load */
+	/*
+	 * Bumped after each change of port_bits: what the program learnt
+	 * from a frame under other ports is not used (see np_prog_set_ports).
+	 */
+	__u32	port_gen;
 };
 
 /* How often the timer refreshes np_config.clock_ns, live. */

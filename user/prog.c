@@ -82,6 +82,8 @@ void np_prog_set_ports(struct nbdpath_bpf *skel, const __u16 *ports, int n)
 	 */
 	for (size_t i = 0; i < 65536 / 64; i++)
 		cfg->port_bits[i] = bits[i];
+	/* after the bits: a frame that read the old count read old bits */
+	__atomic_fetch_add(&cfg->port_gen, 1, __ATOMIC_RELEASE);
 }
 
 struct nbdpath_bpf *np_prog_load(const struct np_prog_opts *o, int *err)
