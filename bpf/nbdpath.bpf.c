@@ -1112,15 +1112,18 @@ __noinline int add_frame_len(struct xdp_md *ctx, struct np_pkt *p)
 	return 0;
 }
 
-/* The memo's bytes of a plain frame (see struct np_memo) are these. */
-static __always_inline bool memo_is(const struct np_memo *m, const __u8 *eth,
-				    __u32 port_gen)
+/*
+ * The memo's bytes of a plain frame (see struct np_memo) are these. The
+ * ports first: they alone tell most other frames apart (another flow,
+ * the other direction, a port nobody watches), for one compare.
+ */
+static __always_inline bool memo_is(const struct np_memo *m, const __u8 *eth)
 {
-	return !((*(const __u64 *)eth ^ m->eth) |
+	return *(const __u32 *)(eth + 34) == m->ports &&
+	       !((*(const __u64 *)eth ^ m->eth) |
 		 (*(const __u32 *)(eth + 8) ^ m->eth2) |
-		 (*(const __u64 *)(eth + 26) ^ m->addrs) |
-		 (*(const __u32 *)(eth + 34) ^ m->ports)) &&
-	       m->slot && m->port_gen == port_gen;
+		 (*(const __u64 *)(eth + 26) ^ m->addrs)) &&
+	       m->slot && m->port_gen == cfg.port_gen;
 }
 
 /*
@@ -1160,11 +1163,9 @@ static __always_inline bool memo_count(struct xdp_md *ctx, struct np_cpu *pc,
 static __always_inline bool memo_hit(struct xdp_md *ctx, struct np_cpu *pc,
 				     struct cursor *c, const struct np_hdrs *h)
 {
-	__u32 port_gen = cfg.port_gen;
-
-	if (memo_is(&pc->memo[NP_DIR_FROM_SERVER], h->eth, port_gen))
+	if (memo_is(&pc->memo[NP_DIR_FROM_SERVER], h->eth))
 		return memo_count(ctx, pc, c, h->eth, NP_DIR_FROM_SERVER);
-	if (memo_is(&pc->memo[NP_DIR_TO_SERVER], h->eth, port_gen))
+	if (memo_is(&pc->memo[NP_DIR_TO_SERVER], h->eth))
 		return memo_count(ctx, pc, c, h->eth, NP_DIR_TO_SERVER);
 	return false;
 }
