@@ -468,21 +468,21 @@ hit:
  * between two gaps and sent again is not counted either.
  */
 static __always_inline void count_health(struct np_dir *d,
-					 const struct np_pkt *p,
+					 const struct np_seg *s,
 					 const __u8 *smac, int dir, __u64 now)
 {
-	__u8 fl = p->tcp_flags;
-	__u32 seq = p->seq, len, end;
+	__u8 fl = s->flags;
+	__u32 seq = s->seq, len, end;
 
 	/* the common segment, first and alone: the next in order (or a
 	 * pure ACK at the highest end), window open, no SYN, RST or FIN,
 	 * state started. Only the client's first ACK may remain to note.
 	 * Everything below gives it the same outcome.
 	 */
-	if (__builtin_expect(p->has_seq && seq == d->next_seq &&
+	if (__builtin_expect(s->has_seq && seq == d->next_seq &&
 			     !(fl & (NP_TCPF_SYN | NP_TCPF_RST | NP_TCPF_FIN)) &&
-			     p->window && d->seq_valid, 1)) {
-		d->next_seq = seq + p->payload;
+			     s->window && d->seq_valid, 1)) {
+		d->next_seq = seq + s->payload;
 		if (dir == NP_DIR_TO_SERVER && (fl & NP_TCPF_ACK) &&
 		    !d->ack_ns)
 			d->ack_ns = now;
@@ -506,11 +506,11 @@ static __always_inline void count_health(struct np_dir *d,
 		   !d->ack_ns) {
 		d->ack_ns = now;
 	}
-	if (!p->has_seq)
+	if (!s->has_seq)
 		return;
-	if (!p->window)
+	if (!s->window)
 		d->zero_windows++;
-	len = p->payload + !!(fl & NP_TCPF_SYN) + !!(fl & NP_TCPF_FIN);
+	len = s->payload + !!(fl & NP_TCPF_SYN) + !!(fl & NP_TCPF_FIN);
 	end = seq + len;
 	if (!d->seq_valid) {
 		d->next_seq = end;
@@ -542,11 +542,11 @@ static __always_inline void count_health(struct np_dir *d,
 			d->hole_lo = d->hole_hi;
 		return;
 	}
-	if (len == 1 && p->payload == 1 && end == d->next_seq &&
+	if (len == 1 && s->payload == 1 && end == d->next_seq &&
 	    !(fl & (NP_TCPF_SYN | NP_TCPF_FIN)))
 		return;			/* keep-alive with one byte */
 	d->retransmits++;
-	d->retransmit_bytes += p->payload;
+	d->retransmit_bytes += s->payload;
 	if ((__s32)(end - d->next_seq) > 0)
 		d->next_seq = end;
 }
@@ -556,13 +556,13 @@ static __always_inline void count_health(struct np_dir *d,
  * there: its payload, flags, time and TCP health. smac: its server-side
  * MAC, in the packet.
  */
-static __always_inline void count_seg(struct np_dir *d, const struct np_pkt *p,
+static __always_inline void count_seg(struct np_dir *d, const struct np_seg *s,
 				      const __u8 *smac, int dir, __u64 now)
 {
 	__u64 last = d->last_ns;
 
-	d->payload_bytes += p->payload;
-	d->tcp_flags |= p->tcp_flags;
+	d->payload_bytes += s->payload;
+	d->tcp_flags |= s->flags;
 	/*
 	 * first_ns and last_ns are the min and max of the frames' times
 	 * (a capture merged from several may step back); both are 0 until
@@ -578,7 +578,7 @@ static __always_inline void count_seg(struct np_dir *d, const struct np_pkt *p,
 			d->first_ns = now;
 		}
 	}
-	count_health(d, p, smac, dir, now);
+	count_health(d, s, smac, dir, now);
 }
 
 /*
@@ -607,7 +607,7 @@ static __always_inline __u32 count_dir(struct np_dir *d, const struct np_pkt *p,
 		add_vlans(d, p);
 	if (p->has_session)
 		add_session(d, p->session);
-	count_seg(d, p, smac, dir, now);
+	count_seg(d, &p->seg, smac, dir, now);
 	return mac;
 }
 
@@ -1131,17 +1131,19 @@ static __always_inline bool memo_is(const struct np_memo *m, const __u8 *eth)
  * are those of direction dir's memo, counted from it; false: its flow is
  * over, or it came in on another interface, and the hit path takes it.
  * dir a constant, so that nothing of the memo or the direction lives in
- * a register across the count.
+ * a register across the count. The segment is a local, held in registers:
+ * through pc->p, its fields were stores and loads (0.8 to 1.6 ns a
+ * frame live, same runs).
  */
 static __always_inline bool memo_count(struct xdp_md *ctx, struct np_cpu *pc,
 				       struct cursor *c, const __u8 *eth,
 				       const int dir)
 {
 	struct np_memo *m = &pc->memo[dir];
-	struct np_pkt *p = &pc->p;
-	__u32 idx = m->slot - 1;
+	__u32 idx = m->slot - 1, ip_len;
 	struct np_flow *f;
 	struct np_dir *d;
+	struct np_seg s;
 	__u64 now;
 
 	if (ctx->ingress_ifindex != m->ifindex)
@@ -1153,9 +1155,10 @@ static __always_inline bool memo_count(struct xdp_md *ctx, struct np_cpu *pc,
 	now = cfg.clock_ns;
 	if (hit_over(f, d, now))
 		return false;
-	parse_plain_rest(c, p);
-	mac_add(&d->macs[m->mac & (NP_DIR_MACS - 1)], p->ip_len);
-	count_seg(d, p, dir == NP_DIR_TO_SERVER ? eth : eth + 6, dir, now);
+	ip_len = plain_ip_len(eth);
+	parse_plain_seg(c, ip_len - sizeof(struct iphdr), &s);
+	mac_add(&d->macs[m->mac & (NP_DIR_MACS - 1)], ip_len);
+	count_seg(d, &s, dir == NP_DIR_TO_SERVER ? eth : eth + 6, dir, now);
 	return true;
 }
 
@@ -1214,7 +1217,7 @@ static __always_inline int tcp_segment(struct xdp_md *ctx, struct np_cpu *pc,
 	if (!p->to_server && !p->from_server)
 		return NP_STAT_OTHER_PORT;
 	if (plain) {
-		parse_plain_rest(c, p);
+		parse_plain_seg(c, p->l4_len, &p->seg);
 	} else {
 		proto = parse_tcp_rest(c, p);
 		if (proto < 0)
@@ -1258,10 +1261,11 @@ static __always_inline int parse_plain_level(struct xdp_md *ctx,
 
 	c.pos = (void *)(long)ctx->data;
 	c.end = (void *)(long)ctx->data_end;
-	if (!parse_plain(&c, &pc->p, &h))
+	if (!parse_plain(&c, &h))
 		return NP_LEVEL_STEPS;
 	if (memo_hit(ctx, pc, &c, &h))
 		return NP_STAT_MATCHED;
+	parse_plain_pkt(&c, &h, &pc->p);
 	return tcp_segment(ctx, pc, &c, &h, true);
 }
 
