@@ -13,7 +13,9 @@
 #      100,000 finished flows' records more
 #   6. --max-flows N holds N: test_progs' trials, 20 times as many
 #
-# Every figure is the median of several rounds with their min and max;
+# Every figure is the median of several rounds with its 95% confidence
+# interval (which narrows with more rounds), min and max; a target the
+# median meets but its interval crosses is marked "median", not "yes";
 # comparisons are made within a round, and every target is a ratio
 # within the run (or an exact count). The table's header names the
 # CPU, kernel and CPU vulnerability mitigations: they decide what calls
@@ -21,8 +23,9 @@
 # interleaved rounds. Prints the table and writes the same figures to
 # .build/bench.json. Needs root (BPF, netns); builds nothing (the
 # Makefile does). Tunables, for a quick look:
-#   NP_BENCH_ROUNDS (7), NP_BENCH_RATE (812744 pps: 10 GbE of full-size
-#   frames), NP_BENCH_FRAMES (20000000 live frames per measurement),
+#   NP_BENCH_ROUNDS (7; the test run and the live parts take 3 times as
+#   many), NP_BENCH_RATE (812744 pps: 10 GbE of full-size frames),
+#   NP_BENCH_FRAMES (10000000 live frames per measurement),
 #   NP_BENCH_PARTS ("prog table poll live spread capture replay ipfix"),
 #   NP_BENCH_STEPS (BPF objects of other commits, measured as "step1"...
 #   in the per-packet rounds: what each change bought, in one run).
@@ -31,7 +34,7 @@ cd "$(dirname "$0")/.."
 
 rounds=${NP_BENCH_ROUNDS:-7}
 rate=${NP_BENCH_RATE:-812744}
-frames=${NP_BENCH_FRAMES:-20000000}
+frames=${NP_BENCH_FRAMES:-10000000}
 parts=${NP_BENCH_PARTS:-prog table poll live spread capture replay ipfix}
 bench=$PWD/.build/bench
 base=$PWD/.build/base/nbdpath.bpf.o
@@ -256,8 +259,8 @@ live_round() {
 part_live() {
 	local r
 
-	step "live frames into a veth ($rounds rounds x 3 receivers x $frames frames)"
-	for ((r = 0; r < rounds; r++)); do
+	step "live frames into a veth ($((rounds * 3)) rounds x 3 receivers x $frames frames)"
+	for ((r = 0; r < rounds * 3; r++)); do
 		live_round "$r" live
 	done
 	if [[ $np_recv == nbdpath:vb ]]; then
@@ -285,8 +288,8 @@ part_spread() {
 		note "spread: one CPU, not measured"
 		return
 	fi
-	step "live frames over both CPUs ($rounds rounds x 3 receivers x 2 x $frames frames)"
-	for ((r = 0; r < rounds; r++)); do
+	step "live frames over both CPUs ($((rounds * 3)) rounds x 3 receivers x 2 x $frames frames)"
+	for ((r = 0; r < rounds * 3; r++)); do
 		live_round "$r" spread --spread "$side_cpu"
 	done
 	note "spread: as live, with a second generator on CPU $side_cpu" \
