@@ -118,10 +118,15 @@ struct np_memo {
 };
 
 /*
- * A CPU's scratch, in a per-CPU array: the stack has no room for it
- * beside the hit path's registers and count_tcp()'s frame.
+ * A CPU's outcome counters and its scratch, in one per-CPU value: one
+ * lookup a frame, not two (the second cost 0.8 ns a frame live, make
+ * bench, same run). The loader reads the counters, the value's first
+ * NP_STAT_MAX words, and nothing else. The scratch is here because the
+ * stack has no room for it beside the hit path's registers and
+ * count_tcp()'s frame.
  */
 struct np_cpu {
+	__u64 c[NP_STAT_MAX];	/* by enum np_stat */
 	struct np_pkt p;	/* the frame in hand */
 	__u64 hash;		/* for count_tcp(): see flow_hit() */
 	__u32 used;
@@ -141,17 +146,6 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct np_cpu);
-} np_scratch SEC(".maps");
-
-struct np_counters {
-	__u64 c[NP_STAT_MAX];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct np_counters);
 } np_stats SEC(".maps");
 
 /* Written only when ARP/ND shows a MAC with a new IP: rare, so shared. */
@@ -1373,13 +1367,12 @@ _Static_assert(NP_STAT_MAX == 16, "outcomes masked with 0xf");
 /* Classify one frame and count its outcome; returns the XDP action. */
 static __always_inline int np_frame(struct xdp_md *ctx)
 {
-	struct np_counters *cnt;
 	struct np_pkt *pp;
 	struct np_cpu *pc;
 	__u32 zero = 0;
 	int out;
 
-	pc = bpf_map_lookup_elem(&np_scratch, &zero);
+	pc = bpf_map_lookup_elem(&np_stats, &zero);
 	if (!pc)
 		return cfg.action;	/* cannot happen: a 1-entry array */
 	pp = &pc->p;
@@ -1397,30 +1390,26 @@ static __always_inline int np_frame(struct xdp_md *ctx)
 		out = count_tcp(pc);
 #define p (*pp)
 
-	cnt = bpf_map_lookup_elem(&np_stats, &zero);
-	if (!cnt)
-		return cfg.action;	/* cannot happen: a 1-entry array */
-
 	/* the one exit: every frame lands in exactly one outcome (the
 	 * reader adds them up into NP_STAT_PACKETS: no counter kept twice)
 	 */
-	cnt->c[out & 0xf]++;		/* NP_STAT_MAX is 16: asserted above */
+	pc->c[out & 0xf]++;		/* NP_STAT_MAX is 16: asserted above */
 	if (!*(__u64 *)&p)
 		return cfg.action;	/* no feature flag: the common frame */
 	if (p.any_vlan)
-		cnt->c[NP_STAT_VLAN]++;
+		pc->c[NP_STAT_VLAN]++;
 	if (p.gre)
-		cnt->c[NP_STAT_GRE]++;
+		pc->c[NP_STAT_GRE]++;
 	if (p.encap >= NP_ENCAP_ERSPAN1 && p.encap <= NP_ENCAP_ERSPAN3)
-		cnt->c[NP_STAT_ERSPAN]++;
+		pc->c[NP_STAT_ERSPAN]++;
 	if (p.ipv6)
-		cnt->c[NP_STAT_IPV6]++;
+		pc->c[NP_STAT_IPV6]++;
 	if (p.table_full)
-		cnt->c[NP_STAT_TABLE_FULL]++;
+		pc->c[NP_STAT_TABLE_FULL]++;
 	if (p.reclaimed)
-		cnt->c[NP_STAT_RECLAIMED]++;
+		pc->c[NP_STAT_RECLAIMED]++;
 	if (p.neigh)
-		cnt->c[NP_STAT_NEIGH]++;
+		pc->c[NP_STAT_NEIGH]++;
 #undef p
 	return cfg.action;
 }

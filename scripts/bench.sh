@@ -93,6 +93,8 @@ part_prog() {
 
 	for o in ${NP_BENCH_STEPS:-}; do
 		steps+=(--step "$o")
+		note "test run: step$((${#steps[@]} / 2)) is $o"
+		step "step$((${#steps[@]} / 2)) of the per-packet table: $o"
 	done
 
 	step "per-packet cost (BPF_PROG_TEST_RUN, 2M repeats x 13 runs x $prounds rounds)"
@@ -142,7 +144,7 @@ part_table() {
 
 part_poll() {
 	step "one poll of 100,000 flows"
-	"$bench" poll --flows 100000 --max-flows 100000 --polls 7 \
+	"$bench" poll --flows 100000 --max-flows 100000 --polls 15 \
 		--finished 100000 --cpu "$gen_cpu" >>"$samples"
 	note "poll: 100000 flows, both directions, put in a table of" \
 	     "--max-flows 100000 with BPF_PROG_TEST_RUN; then, as run does," \

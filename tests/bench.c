@@ -1424,6 +1424,83 @@ static void mitigations(char *buf, size_t len)
 	globfree(&g);
 }
 
+/*
+ * The per-packet cases, as bench prog names them: the programs of --step
+ * (NP_BENCH_STEPS) are shown in a table of their own, beside the base
+ * program and this one, so that what each change bought is read off one
+ * run.
+ */
+static const char *const step_cases[] = {
+	"hit_ns", "inorder_ns", "ack_ns", "miss_ns", "new_ns",
+};
+#define N_CASES		(sizeof(step_cases) / sizeof(step_cases[0]))
+#define MAX_STEPS	8
+
+/* Row 0 the base program, 1..MAX_STEPS the steps, MAX_STEPS + 1 this. */
+static struct series step_ser[MAX_STEPS + 2][N_CASES];
+
+static void step_sample(const char *key, double v)
+{
+	const char *c = NULL;
+	int row = -1, n = 0;
+
+	if (sscanf(key, "prog.step%d.%n", &row, &n) == 1 && n &&
+	    row >= 1 && row <= MAX_STEPS) {
+		c = key + n;
+	} else if (!strncmp(key, "prog.base_", 10)) {
+		row = 0;
+		c = key + 10;
+	} else if (!strncmp(key, "prog.", 5)) {
+		row = MAX_STEPS + 1;
+		c = key + 5;
+	}
+	for (size_t i = 0; c && i < N_CASES; i++) {
+		struct series *s = &step_ser[row][i];
+
+		if (!strcmp(c, step_cases[i]) && s->n < MAX_SAMPLES)
+			s->v[s->n++] = v;
+	}
+}
+
+static void step_table(FILE *out)
+{
+	bool any = false;
+
+	for (int r = 1; r <= MAX_STEPS; r++)
+		any |= step_ser[r][0].n > 0;
+	if (!any)
+		return;
+	printf("\ntest run, ns over bare (median): the programs of "
+	       "NP_BENCH_STEPS in the same rounds\n");
+	printf("%-14s %12s %12s %12s %12s %12s\n", "program", "same seg",
+	       "in order", "ACK", "non-matching", "new flow");
+	fprintf(out, ", \"steps\": [");
+	for (int r = 0; r <= MAX_STEPS + 1; r++) {
+		char name[16];
+
+		if (!step_ser[r][0].n)
+			continue;
+		if (!r)
+			snprintf(name, sizeof(name), "base");
+		else if (r > MAX_STEPS)
+			snprintf(name, sizeof(name), "this");
+		else
+			snprintf(name, sizeof(name), "step%d", r);
+		printf("%-14s", name);
+		fprintf(out, "%s\n  {\"program\": \"%s\"", r ? "," : "", name);
+		for (size_t i = 0; i < N_CASES; i++) {
+			struct series *s = &step_ser[r][i];
+			double med = s->n ? median(s) : 0;
+
+			printf(" %12.1f", med);
+			fprintf(out, ", \"%s\": %.1f", step_cases[i], med);
+		}
+		printf("\n");
+		fputc('}', out);
+	}
+	fprintf(out, "\n]");
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	static struct series ser[N_FIG];
@@ -1452,6 +1529,7 @@ static int cmd_report(int argc, char **argv)
 		}
 		if (sscanf(line, "%127s %lf", key, &v) != 2)
 			continue;
+		step_sample(key, v);
 		for (size_t i = 0; i < N_FIG; i++) {
 			if (strcmp(key, figures[i].key) || ser[i].n >= MAX_SAMPLES)
 				continue;
@@ -1530,13 +1608,15 @@ static int cmd_report(int argc, char **argv)
 				!strcmp(verdict, "yes") ? "true" : "false");
 		fputc('}', out);
 	}
-	fprintf(out, "\n}, \"notes\": ");
-	json_str(out, notes);
-	fprintf(out, "}\n");
-	fclose(out);
+	fprintf(out, "\n}");
 	printf("%d target%s missed; %d met by the median only (its 95%% "
 	       "interval crosses the target)\n", missed,
 	       missed == 1 ? "" : "s", unsure);
+	step_table(out);
+	fprintf(out, ", \"notes\": ");
+	json_str(out, notes);
+	fprintf(out, "}\n");
+	fclose(out);
 	return 0;
 }
 

@@ -614,13 +614,23 @@ int np_flowtab_read(struct np_flowtab *t, struct np_flowset *out,
 int np_read_stats(int fd, __u64 c[NP_STAT_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
-	size_t stride = (sizeof(__u64) * NP_STAT_MAX + 7) & ~(size_t)7;
-	__u32 zero = 0;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	size_t stride;
 	char *buf;
 	int err;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
+	/*
+	 * Each CPU's value starts with the counters; the program keeps its
+	 * scratch after them (the map's value size says how much)
+	 */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size < sizeof(__u64) * NP_STAT_MAX)
+		return -EINVAL;
+	stride = ((size_t)info.value_size + 7) & ~(size_t)7;
 	buf = calloc(ncpu, stride);
 	if (!buf)
 		return -ENOMEM;

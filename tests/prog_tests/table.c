@@ -629,11 +629,14 @@ out:
 	tp_close(&t);
 }
 
-/* Empty the flow table, tags and last-hit slots, between trials. */
+/*
+ * Empty the flow table, tags and last-hit slots (the scratch, which
+ * np_stats holds after the counters: they are zeroed too), between trials.
+ */
 static bool table_empty(struct tprog *t, void *flows, size_t flows_len,
 			void *tags, size_t tags_len)
 {
-	struct bpf_map *m = t->skel->maps.np_scratch;
+	struct bpf_map *m = t->skel->maps.np_stats;
 	int ncpu = libbpf_num_possible_cpus();
 	size_t vsz = (bpf_map__value_size(m) + 7) & ~7u;
 	void *scratch = calloc(ncpu, vsz);
@@ -644,8 +647,9 @@ static bool table_empty(struct tprog *t, void *flows, size_t flows_len,
 	memset(tags, 0, tags_len);
 	ok = ASSERT_TRUE(scratch, "calloc") &&
 	     ASSERT_OK(bpf_map_update_elem(bpf_map__fd(m), &zero, scratch,
-					   BPF_ANY), "np_scratch");
+					   BPF_ANY), "np_stats");
 	free(scratch);
+	memset(t->stats, 0, sizeof(t->stats));	/* tp_stats_delta()'s base */
 	return ok;
 }
 
