@@ -28,7 +28,8 @@
 #   NP_BENCH_FRAMES (10000000 live frames per measurement),
 #   NP_BENCH_PARTS ("prog table poll live spread capture replay ipfix"),
 #   NP_BENCH_STEPS (BPF objects of other commits, measured as "step1"...
-#   in the per-packet rounds: what each change bought, in one run).
+#   in the same rounds as this program, test run and live: what each
+#   change bought, in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +66,12 @@ tmp=$(mktemp -d /tmp/nbdpath-bench.XXXXXX)
 samples=$tmp/samples
 ns=npbench-$$
 bg_pid=
+# NP_BENCH_STEPS: measured beside this program in the test run and live
+read -r -a step_objs <<<"${NP_BENCH_STEPS:-}"
+step_keys=()
+for ((i = 1; i <= ${#step_objs[@]}; i++)); do
+	step_keys+=("step$i")
+done
 
 cleanup() {
 	if [[ -n $bg_pid ]]; then
@@ -91,7 +98,7 @@ t_start=$(date +%s)
 part_prog() {
 	local prounds=$((rounds * 3)) o steps=()
 
-	for o in ${NP_BENCH_STEPS:-}; do
+	for o in "${step_objs[@]}"; do
 		steps+=(--step "$o")
 		note "test run: step$((${#steps[@]} / 2)) is $o"
 		step "step$((${#steps[@]} / 2)) of the per-packet table: $o"
@@ -230,8 +237,14 @@ live_round() {
 	shift 2
 
 	: >"$out"
-	for k in $( ((r % 2)) && echo np bare base || echo bare base np); do
+	for k in $( ((r % 2)) && echo np bare base "${step_keys[@]}" ||
+		    echo bare base "${step_keys[@]}" np); do
 		case $k in
+		step*)
+			live --count "$frames" \
+				--recv "base:vb:${step_objs[${k#step} - 1]}" \
+				--key "$k" "$@" >>"$out"
+			;;
 		np)
 			np_begin
 			live --count "$frames" --recv "$np_recv" --key np "$@" >>"$out"
@@ -255,6 +268,9 @@ live_round() {
 			printf "%s.extra_ns %.2f\n", p,
 			       1e9 / v["np.pps"] - 1e9 / v["bare.pps"]
 			printf "%s.np.lost %s\n", p, v["np.lost"]
+			for (i = 1; ("step" i ".pps") in v; i++)
+				printf "%s.step%d_ratio %.4f\n", p, i,
+				       v["step" i ".pps"] / v["bare.pps"]
 		}' "$out" >>"$samples"
 }
 
@@ -280,7 +296,7 @@ part_live() {
 	     "$gen_cpu, so the rate is of both together; extra_ns is" \
 	     "1/rate(nbdpath) - 1/rate(bare). lost = generator count -" \
 	     "nbdpath's stats.packets. base: the program of 8ed88a0 attached" \
-	     "by bench."
+	     "by bench; stepN, the same way: the objects of NP_BENCH_STEPS."
 }
 
 part_spread() {

@@ -1432,7 +1432,10 @@ static void mitigations(char *buf, size_t len)
  */
 static const char *const step_cases[] = {
 	"hit_ns", "inorder_ns", "ack_ns", "miss_ns", "new_ns",
+	/* from here on ratios, nbdpath / bare, live: see step_sample() */
+	"live", "spread",
 };
+#define FIRST_LIVE_CASE	5
 #define N_CASES		(sizeof(step_cases) / sizeof(step_cases[0]))
 #define MAX_STEPS	8
 
@@ -1441,10 +1444,26 @@ static struct series step_ser[MAX_STEPS + 2][N_CASES];
 
 static void step_sample(const char *key, double v)
 {
-	const char *c = NULL;
+	const char *c = NULL, *part;
+	char live[16];
 	int row = -1, n = 0;
 
-	if (sscanf(key, "prog.step%d.%n", &row, &n) == 1 && n &&
+	/* live: "live.ratio", "live.base_ratio", "live.stepN_ratio" */
+	part = !strncmp(key, "live.", 5) ? "live" :
+	       !strncmp(key, "spread.", 7) ? "spread" : NULL;
+	if (part) {
+		const char *k = key + strlen(part) + 1;
+
+		if (!strcmp(k, "ratio"))
+			row = MAX_STEPS + 1;
+		else if (!strcmp(k, "base_ratio"))
+			row = 0;
+		else if (sscanf(k, "step%d_ratio%n", &row, &n) != 1 ||
+			 k[n] || row < 1 || row > MAX_STEPS)
+			return;
+		snprintf(live, sizeof(live), "%s", part);
+		c = live;
+	} else if (sscanf(key, "prog.step%d.%n", &row, &n) == 1 && n &&
 	    row >= 1 && row <= MAX_STEPS) {
 		c = key + n;
 	} else if (!strncmp(key, "prog.base_", 10)) {
@@ -1470,10 +1489,11 @@ static void step_table(FILE *out)
 		any |= step_ser[r][0].n > 0;
 	if (!any)
 		return;
-	printf("\ntest run, ns over bare (median): the programs of "
-	       "NP_BENCH_STEPS in the same rounds\n");
-	printf("%-14s %12s %12s %12s %12s %12s\n", "program", "same seg",
-	       "in order", "ACK", "non-matching", "new flow");
+	printf("\nthe programs of NP_BENCH_STEPS in the same rounds (medians):"
+	       " test run, ns over bare; live, nbdpath / bare\n");
+	printf("%-14s %12s %12s %12s %12s %12s %12s %12s\n", "program",
+	       "same seg", "in order", "ACK", "non-matching", "new flow",
+	       "live", "live 2 CPUs");
 	fprintf(out, ", \"steps\": [");
 	for (int r = 0; r <= MAX_STEPS + 1; r++) {
 		char name[16];
@@ -1492,8 +1512,11 @@ static void step_table(FILE *out)
 			struct series *s = &step_ser[r][i];
 			double med = s->n ? median(s) : 0;
 
-			printf(" %12.1f", med);
-			fprintf(out, ", \"%s\": %.1f", step_cases[i], med);
+			int prec = i < FIRST_LIVE_CASE ? 1 : 3;
+
+			printf(" %12.*f", prec, med);
+			fprintf(out, ", \"%s\": %.*f", step_cases[i], prec + 2,
+				med);
 		}
 		printf("\n");
 		fputc('}', out);

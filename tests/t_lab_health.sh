@@ -125,20 +125,31 @@ retrans() { # NS: segments its kernel retransmitted (the namespace's own MIB)
 }
 
 # ---- loss on vmk4's leg
+# The sequence state is kept per CPU (nbdpath(8), TCP HEALTH), and a veth
+# receives a frame on the CPU that sent it: a retransmission its timer
+# sent from the other CPU would start that CPU's state, not count. The
+# traffic on one CPU keeps each direction on one CPU, as a NIC's RSS does;
+# and timers stay on the CPU that armed them (by default an idle CPU's
+# are run by a busy one).
+one_cpu=(taskset -c 0)
+if [[ -w /proc/sys/kernel/timer_migration ]]; then
+	t_cleanup "echo $(cat /proc/sys/kernel/timer_migration) >/proc/sys/kernel/timer_migration"
+	echo 0 >/proc/sys/kernel/timer_migration
+fi
 t_group "loss: from_server retransmits equal the kernel's, all by vmk4"
 drop tc/data
 if ! t_capture_start "$NS_SW" "$SW_MIRROR_IF" "$WORK/loss.pcap"; then
 	t_bad "no capture"
 elif np_start loss; then
 	rm -f "$WORK/srv.ready"
-	ip netns exec "$NS_ESX1" "$TRAFFIC" serve --conns 3 --timeout 60 \
+	ip netns exec "$NS_ESX1" "${one_cpu[@]}" "$TRAFFIC" serve --conns 3 --timeout 60 \
 		--ready-file "$WORK/srv.ready" >"$WORK/srv.out" 2>"$WORK/srv.err" &
 	srv=$!
 	if t_wait_file "$WORK/srv.ready"; then
-		ip netns exec "$NS_NODE1" "$TRAFFIC" fetch --host "$ESX1_VMK0_IP" --conns 2 \
+		ip netns exec "$NS_NODE1" "${one_cpu[@]}" "$TRAFFIC" fetch --host "$ESX1_VMK0_IP" --conns 2 \
 			--requests 10 --reply-size 256k --timeout 60 >"$WORK/n1.out" 2>"$WORK/n1.err" &
 		c1=$!
-		ip netns exec "$NS_NODE2" "$TRAFFIC" fetch --host "$ESX1_VMK0_IP" --conns 1 \
+		ip netns exec "$NS_NODE2" "${one_cpu[@]}" "$TRAFFIC" fetch --host "$ESX1_VMK0_IP" --conns 1 \
 			--requests 10 --reply-size 256k --timeout 60 >"$WORK/n2.out" 2>"$WORK/n2.err" &
 		c2=$!
 		wait "$c1" || t_bad "node1's client failed: $(cat "$WORK/n1.err")"

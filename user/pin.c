@@ -698,6 +698,9 @@ struct map_shape {
 	__u32 flags;			/* that must be set */
 };
 
+/* value: at least that much, read from its start (see np_read_stats()) */
+#define SHAPE_PREFIX	(1u << 31)
+
 static int check_shape(int fd, const struct map_shape *s, __u32 *max_entries)
 {
 	struct bpf_map_info info = {};
@@ -706,7 +709,10 @@ static int check_shape(int fd, const struct map_shape *s, __u32 *max_entries)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.type != s->type || info.key_size != s->key ||
-	    info.value_size != s->value || (info.map_flags & s->flags) != s->flags)
+	    ((s->value & SHAPE_PREFIX) ?
+		info.value_size < (s->value & ~SHAPE_PREFIX) :
+		info.value_size != s->value) ||
+	    (info.map_flags & s->flags) != s->flags)
 		return -EPROTO;
 	*max_entries = info.max_entries;
 	return 0;
@@ -720,7 +726,9 @@ int np_instance_open(struct np_instance *in, const char *dir,
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_meta), 0 },
 		/* readers map it: a copy that cannot be mapped is not ours */
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_flow), BPF_F_MMAPABLE },
-		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, NP_STAT_MAX * sizeof(__u64), 0 },
+		/* the counters, then the program's scratch (np_read_stats()) */
+		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+		  SHAPE_PREFIX | NP_STAT_MAX * sizeof(__u64), 0 },
 		{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct np_neigh_key),
 		  sizeof(struct np_neigh), 0 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct np_neigh_key),
