@@ -728,9 +728,18 @@ static __u64 rx_stat(const struct receiver *rx, enum np_stat stat)
 		err = np_read_stats(rx->stats_fd, c);
 		if (err)
 			die("reading np_stats: %s", strerror(-err));
-		/* the base program counted NP_STAT_PACKETS itself too */
-		if (rx->kind == RX_BASE && stat == NP_STAT_PACKETS)
-			return c[stat] / 2;
+		/*
+		 * Frames are the sum of the outcomes: the base program (and
+		 * other older ones, as --recv base:) counted NP_STAT_PACKETS
+		 * itself too, which np_read_stats() adds the outcomes to
+		 */
+		if (stat == NP_STAT_PACKETS) {
+			__u64 n = 0;
+
+			for (int i = NP_OUTCOME_FIRST; i <= NP_OUTCOME_LAST; i++)
+				n += c[i];
+			return n;
+		}
 		return c[stat];
 	}
 }
