@@ -195,6 +195,12 @@ run_start() {
 	for ((i = 0; i < 100; i++)); do
 		if [[ -e $pins/np_stats ]] &&
 		   ip -n "$ns" link show vb | grep -q xdp; then
+			# its first poll done (the report on stdout): what is
+			# measured is the run as it goes on, not its start
+			for ((i = 0; i < 30; i++)); do
+				[[ -s $tmp/run.out ]] && break
+				sleep 0.1
+			done
 			return 0
 		fi
 		kill -0 "$bg_pid" 2>/dev/null || break

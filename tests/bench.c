@@ -1490,12 +1490,21 @@ static void step_sample(const char *key, double v)
 	}
 }
 
+/* Has row r of the step table any samples? */
+static bool step_row(int r)
+{
+	for (size_t i = 0; i < N_CASES; i++)
+		if (step_ser[r][i].n)
+			return true;
+	return false;
+}
+
 static void step_table(FILE *out)
 {
 	bool any = false;
 
 	for (int r = 1; r <= MAX_STEPS; r++)
-		any |= step_ser[r][0].n > 0;
+		any |= step_row(r);
 	if (!any)
 		return;
 	printf("\nthe programs of NP_BENCH_STEPS in the same rounds (medians):"
@@ -1507,7 +1516,7 @@ static void step_table(FILE *out)
 	for (int r = 0; r <= MAX_STEPS + 1; r++) {
 		char name[16];
 
-		if (!step_ser[r][0].n)
+		if (!step_row(r))
 			continue;
 		if (!r)
 			snprintf(name, sizeof(name), "base");
@@ -1519,10 +1528,14 @@ static void step_table(FILE *out)
 		fprintf(out, "%s\n  {\"program\": \"%s\"", r ? "," : "", name);
 		for (size_t i = 0; i < N_CASES; i++) {
 			struct series *s = &step_ser[r][i];
-			double med = s->n ? median(s) : 0;
-
 			int prec = i < FIRST_LIVE_CASE ? 1 : 3;
+			double med;
 
+			if (!s->n) {
+				printf(" %12s", "-");
+				continue;
+			}
+			med = median(s);
 			printf(" %12.*f", prec, med);
 			fprintf(out, ", \"%s\": %.*f", step_cases[i], prec + 2,
 				med);
