@@ -20,9 +20,11 @@
  * 5: np_current, np_finished, np_retired's overflow bucket;
  * 6: TCP health (np_dir's counters, sequence state and handshake leg,
  * np_retired's retransmits and resets); 7: the address family in
- * np_flow_key, np_retired_key and np_current_key
+ * np_flow_key, np_retired_key and np_current_key; 8: np_stats' value is
+ * the counters followed by the program's scratch (readers take the
+ * counters, the first NP_STAT_MAX words)
  */
-#define NP_LAYOUT_VERSION	7
+#define NP_LAYOUT_VERSION	8
 #define NP_MAGIC		0x4e424450u	/* "NBDP" */
 
 #define NP_DEFAULT_PORT		902

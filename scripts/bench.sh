@@ -283,7 +283,7 @@ live_round() {
 part_live() {
 	local r
 
-	step "live frames into a veth ($((rounds * 3)) rounds x 3 receivers x $frames frames)"
+	step "live frames into a veth ($((rounds * 3)) rounds x $((3 + ${#step_objs[@]})) receivers x $frames frames)"
 	for ((r = 0; r < rounds * 3; r++)); do
 		live_round "$r" live
 	done
@@ -312,7 +312,7 @@ part_spread() {
 		note "spread: one CPU, not measured"
 		return
 	fi
-	step "live frames over both CPUs ($((rounds * 3)) rounds x 3 receivers x 2 x $frames frames)"
+	step "live frames over both CPUs ($((rounds * 3)) rounds x $((3 + ${#step_objs[@]})) receivers x 2 x $frames frames)"
 	for ((r = 0; r < rounds * 3; r++)); do
 		live_round "$r" spread --spread "$side_cpu"
 	done

@@ -1502,6 +1502,7 @@ static bool step_row(int r)
 static void step_table(FILE *out)
 {
 	bool any = false;
+	int rows = 0;
 
 	for (int r = 1; r <= MAX_STEPS; r++)
 		any |= step_row(r);
@@ -1525,7 +1526,8 @@ static void step_table(FILE *out)
 		else
 			snprintf(name, sizeof(name), "step%d", r);
 		printf("%-14s", name);
-		fprintf(out, "%s\n  {\"program\": \"%s\"", r ? "," : "", name);
+		fprintf(out, "%s\n  {\"program\": \"%s\"", rows++ ? "," : "",
+			name);
 		for (size_t i = 0; i < N_CASES; i++) {
 			struct series *s = &step_ser[r][i];
 			int prec = i < FIRST_LIVE_CASE ? 1 : 3;

@@ -131,7 +131,7 @@ retrans() { # NS: segments its kernel retransmitted (the namespace's own MIB)
 # traffic on one CPU keeps each direction on one CPU, as a NIC's RSS does;
 # and timers stay on the CPU that armed them (by default an idle CPU's
 # are run by a busy one).
-one_cpu=(taskset -c 0)
+one_cpu=(taskset -c "$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')")
 if [[ -w /proc/sys/kernel/timer_migration ]]; then
 	t_cleanup "echo $(cat /proc/sys/kernel/timer_migration) >/proc/sys/kernel/timer_migration"
 	echo 0 >/proc/sys/kernel/timer_migration
