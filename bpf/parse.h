@@ -116,7 +116,7 @@ struct np_pkt {
 	__u32	l4_len;			/* ip_len minus IP (and extension) headers */
 	__be16	sport;
 	__be16	dport;
-	struct np_seg seg;		/* set by parse_tcp_rest() */
+	struct np_seg seg;		/* by parse_tcp_rest(), parse_plain_seg() */
 	/* copied only for a monitored port: the common miss pays nothing */
 	__u8	dmac[6];		/* MACs of the (inner) frame */
 	__u8	smac[6];

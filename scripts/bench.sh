@@ -96,12 +96,12 @@ t_start=$(date +%s)
 # ---- 1. per-packet cost --------------------------------------------------
 
 part_prog() {
-	local prounds=$((rounds * 3)) o steps=()
+	local prounds=$((rounds * 3)) i steps=()
 
-	for o in "${step_objs[@]}"; do
-		steps+=(--step "$o")
-		note "test run: step$((${#steps[@]} / 2)) is $o"
-		step "step$((${#steps[@]} / 2)) of the per-packet table: $o"
+	for ((i = 0; i < ${#step_objs[@]}; i++)); do
+		steps+=(--step "${step_objs[i]}")
+		note "test run: step$((i + 1)) is ${step_objs[i]}"
+		step "step$((i + 1)) of the per-packet table: ${step_objs[i]}"
 	done
 
 	step "per-packet cost (BPF_PROG_TEST_RUN, 2M repeats x 13 runs x $prounds rounds)"
@@ -186,7 +186,7 @@ lab_up() {
 
 # Start `nbdpath run` on vb and wait until it is attached and pinned.
 run_start() {
-	local pins=$tmp/bpf/nbdpath i
+	local pins=$tmp/bpf/nbdpath i j
 
 	ip netns exec "$ns" taskset -c "$side_cpu" "$np" run -i vb \
 		--mode native --json --pin-dir "$pins" \
@@ -197,7 +197,7 @@ run_start() {
 		   ip -n "$ns" link show vb | grep -q xdp; then
 			# its first poll done (the report on stdout): what is
 			# measured is the run as it goes on, not its start
-			for ((i = 0; i < 30; i++)); do
+			for ((j = 0; j < 30; j++)); do
 				[[ -s $tmp/run.out ]] && break
 				sleep 0.1
 			done

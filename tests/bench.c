@@ -1454,7 +1454,6 @@ static struct series step_ser[MAX_STEPS + 2][N_CASES];
 static void step_sample(const char *key, double v)
 {
 	const char *c = NULL, *part;
-	char live[16];
 	int row = -1, n = 0;
 
 	/* live: "live.ratio", "live.base_ratio", "live.stepN_ratio" */
@@ -1470,8 +1469,7 @@ static void step_sample(const char *key, double v)
 		else if (sscanf(k, "step%d_ratio%n", &row, &n) != 1 ||
 			 k[n] || row < 1 || row > MAX_STEPS)
 			return;
-		snprintf(live, sizeof(live), "%s", part);
-		c = live;
+		c = part;	/* the case's name */
 	} else if (sscanf(key, "prog.step%d.%n", &row, &n) == 1 && n &&
 	    row >= 1 && row <= MAX_STEPS) {
 		c = key + n;
@@ -1610,8 +1608,7 @@ static int cmd_report(int argc, char **argv)
 		struct series *s = &ser[i];
 		char tgt[32] = "";
 		double med, lo, hi, ci_lo, ci_hi;
-		const char *verdict = "";
-		bool ok;
+		bool ok, sure;
 
 		if (f->cmp != NONE)
 			snprintf(tgt, sizeof(tgt), "%s %g", cmp_text[f->cmp],
@@ -1629,17 +1626,18 @@ static int cmd_report(int argc, char **argv)
 		ok = met(f, med);
 		if (f->cmp == EQ)	/* exact figures: every run must meet it */
 			ok = met(f, lo) && met(f, hi);
+		/* met with the whole interval (exact figures: by every run) */
+		sure = ok && (f->cmp == EQ ||
+			      (met(f, ci_lo) && met(f, ci_hi)));
 		if (!ok)
 			missed++;
-		if (f->cmp != NONE)
-			verdict = !ok ? "NO" : f->cmp == EQ ||
-				  (met(f, ci_lo) && met(f, ci_hi)) ? "yes" :
-				  "median";
-		if (!strcmp(verdict, "median"))
+		else if (!sure)
 			unsure++;
 		printf("%-42s %12.*f %12.*f %12.*f %12.*f %12.*f %-9s %-10s %s\n",
 		       f->label, f->prec, med, f->prec, ci_lo, f->prec, ci_hi,
-		       f->prec, lo, f->prec, hi, f->unit, tgt, verdict);
+		       f->prec, lo, f->prec, hi, f->unit, tgt,
+		       f->cmp == NONE ? "" : !ok ? "NO" : sure ? "yes" :
+		       "median");
 		fprintf(out, "%s\n  \"%s\": {\"label\": ", shown++ ? "," : "",
 			f->key);
 		json_str(out, f->label);
@@ -1652,7 +1650,7 @@ static int cmd_report(int argc, char **argv)
 		if (f->cmp != NONE)
 			fprintf(out, ", \"target\": \"%s\", \"met\": %s, "
 				"\"ci95_met\": %s", tgt, ok ? "true" : "false",
-				!strcmp(verdict, "yes") ? "true" : "false");
+				sure ? "true" : "false");
 		fputc('}', out);
 	}
 	fprintf(out, "\n}");
